@@ -1,0 +1,2 @@
+const [command] = process.argv.slice(2);
+console.log(`baton: ${command ?? 'no command'}`);
