@@ -1,4 +1,4 @@
-import type { EventBody, Owner, StoredEvent } from '@baton/core';
+import type { ConversationStatus, EventBody, Owner, StoredEvent } from '@baton/core';
 
 export interface ConversationRecord {
   id: string;
@@ -26,12 +26,91 @@ export interface NewConversation {
   owner: Owner;
 }
 
+export type AgentRole = 'agent' | 'supervisor' | 'admin';
+export type AgentPresence = 'online' | 'away' | 'offline';
+
+export interface AgentRecord {
+  id: string;
+  /** Stored trimmed and lower-cased; look-ups are case-insensitive. */
+  email: string;
+  name: string;
+  role: AgentRole;
+  skills: string[];
+  languages: string[];
+  /** How many conversations the agent can own at once. */
+  capacity: number;
+  presence: AgentPresence;
+  createdAt: string;
+}
+
+export interface NewAgent {
+  id: string;
+  email: string;
+  name: string;
+  /** Output of the auth module's KDF; the store never sees a password. */
+  passwordHash: string;
+  role?: AgentRole;
+  skills?: string[];
+  languages?: string[];
+  capacity?: number;
+  presence?: AgentPresence;
+}
+
+export interface SessionRecord {
+  /** sha256 of the session token; the token itself is never stored. */
+  tokenHash: string;
+  agentId: string;
+  expiresAt: string;
+}
+
+export interface ApiKeyRecord {
+  /** sha256 of the API key; the key itself is never stored. */
+  keyHash: string;
+  name: string;
+  botId: string | null;
+  webhookUrl: string | null;
+  /** Kept in clear: it signs outgoing webhooks, so it must be readable. */
+  webhookSecret: string | null;
+  createdAt: string;
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, 'createdAt' | 'botId' | 'webhookUrl' | 'webhookSecret'> &
+  Partial<Pick<ApiKeyRecord, 'botId' | 'webhookUrl' | 'webhookSecret'>>;
+
+export type AuditActorKind = 'agent' | 'customer' | 'bot' | 'ai' | 'system';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actorKind: AuditActorKind;
+  actorId: string | null;
+  /** Noun then verb, e.g. `conversation.viewed`. */
+  action: string;
+  conversationId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'actorId' | 'conversationId' | 'detail'> &
+  Partial<Pick<AuditEntry, 'actorId' | 'conversationId' | 'detail'>>;
+
 export interface AppendOptions {
   /**
    * Optimistic concurrency: append only if the log's last seq is exactly this. A mismatch throws a
    * BatonError('conflict'). Omit to append after whatever is there.
    */
   expectedLastSeq?: number;
+  /**
+   * Runs inside the append's transaction with the conversation as stored, before anything is
+   * written; throw (a BatonError) to abort. Serialised with every other append to the conversation,
+   * so a check like "only the owner may speak" cannot race a concurrent handoff.
+   */
+  precondition?: (current: ConversationSnapshot) => void;
+}
+
+export interface ConversationSnapshot {
+  lastSeq: number;
+  owner: Owner;
+  status: ConversationStatus;
 }
 
 /**
@@ -53,4 +132,25 @@ export interface Store {
   append(conversationId: string, events: EventBody[], options?: AppendOptions): Promise<StoredEvent[]>;
   /** Events with seq > after, in order, at most `limit` (default 1000). */
   readEvents(conversationId: string, after?: number, limit?: number): Promise<StoredEvent[]>;
+
+  /** A duplicate id or email throws BatonError('conflict'). */
+  createAgent(input: NewAgent): Promise<AgentRecord>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  /** With the password hash, for login only. */
+  findAgentByEmail(email: string): Promise<(AgentRecord & { passwordHash: string }) | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  /** Unknown agent throws BatonError('not_found'). */
+  setAgentPresence(id: string, presence: AgentPresence): Promise<AgentRecord>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session only while `now` is before its expiry. */
+  getValidSession(tokenHash: string, now?: Date): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+
+  createApiKey(input: NewApiKey): Promise<ApiKeyRecord>;
+  findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Oldest first. */
+  listAudit(conversationId: string, limit?: number): Promise<AuditEntry[]>;
 }

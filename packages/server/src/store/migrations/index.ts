@@ -1,0 +1,18 @@
+import { coreMigration } from './001-core.ts';
+import type { BatonMigration } from './migration.ts';
+
+export type { BatonMigration } from './migration.ts';
+
+/**
+ * Every migration, by name; names sort in the order they run. A module with its own tables adds
+ * its file here (`002-desk.ts` …) or calls `registerMigration` before the store migrates.
+ */
+export const migrations: Record<string, BatonMigration> = {
+  '001-core': coreMigration,
+};
+
+export function registerMigration(name: string, migration: BatonMigration): void {
+  const existing = migrations[name];
+  if (existing && existing !== migration) throw new Error(`migration ${name} is already registered`);
+  migrations[name] = migration;
+}

@@ -1,0 +1,56 @@
+import { PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { type DialectFactory, errorCode } from './database.ts';
+
+export interface PostgresDialectOptions {
+  url: string;
+  schema?: string;
+  poolSize: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function createPostgresDialect(options: PostgresDialectOptions): DialectFactory {
+  const { schema } = options;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+  }
+  return {
+    name: 'postgres',
+    dialect: new PostgresDialect({
+      pool: async () => {
+        if (schema) {
+          // Create the schema on its own connection first: every pooled connection then finds it on
+          // its search_path, so unqualified queries and Kysely's migration tables land inside it.
+          const client = new pg.Client({ connectionString: options.url });
+          await client.connect();
+          try {
+            await client.query(`create schema if not exists "${schema}"`);
+          } finally {
+            await client.end();
+          }
+        }
+        return new pg.Pool({
+          connectionString: options.url,
+          max: options.poolSize,
+          ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+        });
+      },
+    }),
+    capabilities: {
+      jsonType: 'jsonb',
+      serialType: 'serial',
+      serialNeedsAutoIncrement: false,
+      beginWrite: 'begin',
+      singleConnection: false,
+    },
+    classifyError(error) {
+      const code = errorCode(error);
+      if (code === '23505') return 'unique_violation';
+      if (code === '23503') return 'foreign_key_violation';
+      // Deadlock, serialization failure, lock timeout, too many connections: worth a retry.
+      if (code === '40P01' || code === '40001' || code === '55P03' || code === '53300') return 'busy';
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+import { type DialectFactory, errorCode } from './database.ts';
+
+export interface SqliteDialectOptions {
+  file: string;
+  /** How long a writer waits for another process's write lock before SQLITE_BUSY; default 5 s. */
+  busyTimeoutMs?: number;
+}
+
+/** The few methods Kysely's SQLite driver calls. */
+type SqliteDatabase = Pick<BetterSqlite3.Database, 'close'> & {
+  prepare(sql: string): BetterSqlite3.Statement;
+};
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, so the hot path
+ * (append, read) compiles its SQL once. Safe because Kysely's SQLite driver serialises all use of
+ * the single connection, so one statement never runs twice at once.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statement = database.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      return database.close();
+    },
+  };
+}
+
+export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
+  return {
+    name: 'sqlite',
+    dialect: new SqliteDialect({
+      database: () => {
+        const database = new BetterSqlite3(options.file);
+        // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
+        // process crashes in WAL mode and keeps commits off the fsync path.
+        database.pragma('journal_mode = WAL');
+        database.pragma('synchronous = NORMAL');
+        database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+        database.pragma('foreign_keys = ON');
+        return Promise.resolve(withStatementCache(database));
+      },
+    }),
+    capabilities: {
+      jsonType: 'text',
+      serialType: 'integer',
+      serialNeedsAutoIncrement: true,
+      beginWrite: 'begin immediate',
+      singleConnection: true,
+    },
+    classifyError(error) {
+      const code = errorCode(error);
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique_violation';
+      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key_violation';
+      if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) return 'busy';
+      return undefined;
+    },
+  };
+}

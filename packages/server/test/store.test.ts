@@ -1,0 +1,456 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BatonError, type EventBody, type StoredEvent } from '@baton/core';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseConfig } from '../src/store/database.ts';
+import { createStore, type SqlStore } from '../src/store/sql-store.ts';
+
+const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const WORKER = resolve(import.meta.dirname, 'support/store-append-worker.ts');
+
+interface Backend {
+  name: string;
+  /** Config that reaches the same database each time it is opened. */
+  setUp(): Promise<DatabaseConfig>;
+  tearDown(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  let directory = '';
+  return {
+    name: 'sqlite',
+    async setUp() {
+      directory = mkdtempSync(join(tmpdir(), 'baton-store-'));
+      return { file: join(directory, 'baton.db') };
+    },
+    async tearDown() {
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  const schema = `baton_test_${randomBytes(6).toString('hex')}`;
+  return {
+    name: 'postgres',
+    async setUp() {
+      return { url: POSTGRES_URL, schema };
+    },
+    async tearDown() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`drop schema if exists "${schema}" cascade`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+let counter = 0;
+function newId(prefix = 'c'): string {
+  counter += 1;
+  return `${prefix}_${counter}_${randomBytes(4).toString('hex')}`;
+}
+
+function message(text: string, author: 'customer' | 'ai' | 'agent' = 'customer'): EventBody {
+  return { type: 'message', author, text };
+}
+
+async function expectBatonError(promise: Promise<unknown>, code: BatonError['code']): Promise<BatonError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(BatonError.is(error), `expected BatonError(${code}), got ${String(error)}`).toBe(true);
+  const batonError = error as BatonError;
+  expect(batonError.code).toBe(code);
+  return batonError;
+}
+
+function expectGapless(events: StoredEvent[], count: number): void {
+  expect(events.map((event) => event.seq)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
+}
+
+describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (backend) => {
+  let config: DatabaseConfig;
+  let store: SqlStore;
+
+  async function newConversation(overrides: { id?: string; industry?: string } = {}) {
+    return store.createConversation({
+      id: overrides.id ?? newId(),
+      industry: overrides.industry ?? 'finance',
+      channel: 'widget',
+      customerName: 'Dana',
+      customerTokenHash: 'a'.repeat(64),
+      owner: { kind: 'ai' },
+    });
+  }
+
+  beforeAll(async () => {
+    config = await backend.setUp();
+    store = createStore(config);
+    await store.migrate();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await backend.tearDown();
+  });
+
+  it('reports its dialect and migrates idempotently', async () => {
+    expect(store.dialect).toBe(backend.name);
+    await store.migrate();
+  });
+
+  it('creates, gets and lists conversations', async () => {
+    const industry = `industry_${newId()}`;
+    const created = await newConversation({ industry });
+    expect(created).toMatchObject({ industry, channel: 'widget', status: 'active', owner: { kind: 'ai' }, lastSeq: 0 });
+    expect(created.botId).toBeNull();
+    expect(await store.getConversation(created.id)).toEqual(created);
+    expect(await store.getConversation('missing')).toBeUndefined();
+
+    const queued = await newConversation();
+    await store.append(queued.id, [
+      { type: 'handoff.requested', trigger: 'customer_request', priority: 'high', skills: [] },
+    ]);
+    const listedQueued = await store.listConversations({ status: ['queued'] });
+    expect(listedQueued.map((conversation) => conversation.id)).toContain(queued.id);
+    expect(listedQueued.map((conversation) => conversation.id)).not.toContain(created.id);
+    expect(listedQueued.every((conversation) => conversation.status === 'queued')).toBe(true);
+    expect(await store.listConversations({ limit: 1 })).toHaveLength(1);
+    expect(await store.listConversations({ status: [] })).toEqual([]);
+
+    await expectBatonError(newConversation({ id: created.id }), 'conflict');
+  });
+
+  it('verifies the customer token by its hash', async () => {
+    const conversation = await newConversation();
+    expect(await store.verifyCustomerToken(conversation.id, 'a'.repeat(64))).toBe(true);
+    expect(await store.verifyCustomerToken(conversation.id, 'b'.repeat(64))).toBe(false);
+    expect(await store.verifyCustomerToken('missing', 'a'.repeat(64))).toBe(false);
+  });
+
+  it('appends events with consecutive seqs and reads them after a seq, with a limit', async () => {
+    const conversation = await newConversation();
+    const first = await store.append(conversation.id, [message('hello'), message('hi, how can I help?', 'ai')]);
+    expect(first.map((event) => event.seq)).toEqual([1, 2]);
+    expect(first[0]).toMatchObject({ conversationId: conversation.id, type: 'message', text: 'hello' });
+    const second = await store.append(conversation.id, [message('one'), message('two'), message('three')]);
+    expect(second.map((event) => event.seq)).toEqual([3, 4, 5]);
+
+    expect(await store.readEvents(conversation.id)).toEqual([...first, ...second]);
+    expect((await store.readEvents(conversation.id, 2)).map((event) => event.seq)).toEqual([3, 4, 5]);
+    expect((await store.readEvents(conversation.id, 1, 2)).map((event) => event.seq)).toEqual([2, 3]);
+    expect(await store.readEvents(conversation.id, 5)).toEqual([]);
+    expect(await store.readEvents('missing')).toEqual([]);
+    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(5);
+  });
+
+  it('keeps owner and status in step with the handoff events', async () => {
+    const conversation = await newConversation();
+    await store.append(conversation.id, [
+      message('I want a person'),
+      { type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: ['billing'] },
+      { type: 'handoff.queued', queue: 'billing' },
+    ]);
+    expect(await store.getConversation(conversation.id)).toMatchObject({
+      status: 'queued',
+      owner: { kind: 'queue', queue: 'billing' },
+    });
+    await store.append(conversation.id, [{ type: 'handoff.offered', agentId: 'agent_1' }]);
+    expect((await store.getConversation(conversation.id))?.status).toBe('offered');
+    await store.append(conversation.id, [{ type: 'handoff.accepted', agentId: 'agent_1', agentName: 'Sam' }]);
+    expect(await store.getConversation(conversation.id)).toMatchObject({
+      status: 'assigned',
+      owner: { kind: 'agent', id: 'agent_1', name: 'Sam' },
+      lastSeq: 5,
+    });
+    await store.append(conversation.id, [{ type: 'handoff.resolved', byAgentId: 'agent_1' }]);
+    expect(await store.getConversation(conversation.id)).toMatchObject({ status: 'resolved', owner: { kind: 'none' } });
+  });
+
+  it('gives 50 concurrent writers to one conversation gapless, unique seqs', async () => {
+    const conversation = await newConversation();
+    const writers = 50;
+    const results = await Promise.all(
+      Array.from({ length: writers }, (_, writer) =>
+        store.append(conversation.id, [message(`w${writer}-a`), message(`w${writer}-b`)]),
+      ),
+    );
+    for (const batch of results) {
+      expect(batch).toHaveLength(2);
+      expect(batch[1]!.seq).toBe(batch[0]!.seq + 1);
+    }
+    const events = await store.readEvents(conversation.id);
+    expectGapless(events, writers * 2);
+    // Each writer's batch sits together, in its own order.
+    for (const batch of results) {
+      const stored = events.slice(batch[0]!.seq - 1, batch[0]!.seq + 1);
+      expect(stored).toEqual(batch);
+    }
+    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(writers * 2);
+  });
+
+  it('stays gapless while another process appends to the same conversation', async () => {
+    const conversation = await newConversation();
+    const writers = 25;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        WORKER,
+        JSON.stringify({ ...config, conversationId: conversation.id, writers, tag: 'child' }),
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    try {
+      const lines = childLines(child);
+      expect(await lines.next()).toBe('ready');
+      child.stdin?.write('go\n');
+      const parentWrites = Promise.all(
+        Array.from({ length: writers }, (_, writer) =>
+          store.append(conversation.id, [message(`parent-${writer}-a`), message(`parent-${writer}-b`)]),
+        ),
+      );
+      const [childSaid] = await Promise.all([lines.next(), parentWrites]);
+      expect(childSaid).toBe('done');
+      expect(await exitCode(child)).toBe(0);
+    } finally {
+      child.kill();
+    }
+    const events = await store.readEvents(conversation.id);
+    expectGapless(events, writers * 4);
+    const texts = events.map((event) => (event.type === 'message' ? event.text : ''));
+    for (const tag of ['parent', 'child']) {
+      for (let writer = 0; writer < writers; writer += 1) {
+        const position = texts.indexOf(`${tag}-${writer}-a`);
+        expect(position, `${tag}-${writer}`).toBeGreaterThanOrEqual(0);
+        expect(texts[position + 1]).toBe(`${tag}-${writer}-b`);
+      }
+    }
+  });
+
+  it('rejects an append whose expectedLastSeq is stale, writing nothing', async () => {
+    const conversation = await newConversation();
+    await store.append(conversation.id, [message('one'), message('two')]);
+    const ok = await store.append(conversation.id, [message('three')], { expectedLastSeq: 2 });
+    expect(ok[0]?.seq).toBe(3);
+    const error = await expectBatonError(
+      store.append(conversation.id, [message('stale')], { expectedLastSeq: 2 }),
+      'conflict',
+    );
+    expect(error.details).toMatchObject({ lastSeq: 3, expectedLastSeq: 2 });
+    expect((await store.readEvents(conversation.id)).map((event) => event.seq)).toEqual([1, 2, 3]);
+    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(3);
+  });
+
+  it('lets exactly one of two racing appends with the same expectedLastSeq win', async () => {
+    const conversation = await newConversation();
+    const outcomes = await Promise.allSettled([
+      store.append(conversation.id, [{ type: 'handoff.accepted', agentId: 'agent_a' }], { expectedLastSeq: 0 }),
+      store.append(conversation.id, [{ type: 'handoff.accepted', agentId: 'agent_b' }], { expectedLastSeq: 0 }),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const rejected = outcomes.find((outcome) => outcome.status === 'rejected');
+    expect(BatonError.is(rejected?.reason) && rejected.reason.code).toBe('conflict');
+    expect(await store.readEvents(conversation.id)).toHaveLength(1);
+  });
+
+  it('aborts the append when the precondition throws, writing nothing', async () => {
+    const conversation = await newConversation();
+    await store.append(conversation.id, [{ type: 'handoff.accepted', agentId: 'agent_1' }]);
+    const onlyTheOwnerSpeaks = (current: { owner: { kind: string } }) => {
+      if (current.owner.kind !== 'ai') throw new BatonError('not_owner', 'a human owns this conversation');
+    };
+    await expectBatonError(
+      store.append(conversation.id, [message('AI speaking', 'ai')], { precondition: onlyTheOwnerSpeaks }),
+      'not_owner',
+    );
+    expect(await store.readEvents(conversation.id)).toHaveLength(1);
+    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(1);
+  });
+
+  it('rejects unknown conversations and invalid events without writing', async () => {
+    await expectBatonError(store.append('no_such_conversation', [message('hello')]), 'not_found');
+    const conversation = await newConversation();
+    const invalid = { type: 'message', author: 'customer', text: '   ' } as EventBody;
+    await expectBatonError(store.append(conversation.id, [message('fine'), invalid]), 'invalid_input');
+    const unknownType = { type: 'nonsense' } as unknown as EventBody;
+    await expectBatonError(store.append(conversation.id, [unknownType]), 'invalid_input');
+    expect(await store.readEvents(conversation.id)).toEqual([]);
+    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(0);
+  });
+
+  it('rolls back the whole batch when an insert fails half-way', async () => {
+    const conversation = await newConversation();
+    await store.append(conversation.id, [message('one')]);
+    // A stray row where the batch's second event must go makes the insert fail inside the transaction.
+    await store.handle.db
+      .insertInto('events')
+      .values({ conversation_id: conversation.id, seq: 3, type: 'message', at: 'x', body: '{}' })
+      .execute();
+    await expect(store.append(conversation.id, [message('two'), message('three')])).rejects.toThrow();
+    const stored = await store.getConversation(conversation.id);
+    expect(stored?.lastSeq).toBe(1);
+    expect((await store.readEvents(conversation.id)).map((event) => event.seq)).toEqual([1, 3]);
+    // The store still works after the failed transaction.
+    await store.handle.db
+      .deleteFrom('events')
+      .where('conversation_id', '=', conversation.id)
+      .where('seq', '=', 3)
+      .execute();
+    expect((await store.append(conversation.id, [message('two')]))[0]?.seq).toBe(2);
+  });
+
+  it('keeps everything across a restart', async () => {
+    const conversation = await newConversation();
+    const appended = await store.append(conversation.id, [
+      message('before restart'),
+      { type: 'handoff.requested', trigger: 'frustration', priority: 'high', skills: [] },
+    ]);
+    const agent = await store.createAgent({
+      id: newId('agent'),
+      email: `${newId()}@example.com`,
+      name: 'Ari',
+      passwordHash: 'kdf',
+    });
+    await store.close();
+    store = createStore(config);
+    await store.migrate();
+    expect(await store.readEvents(conversation.id)).toEqual(appended);
+    expect(await store.getConversation(conversation.id)).toMatchObject({ status: 'queued', lastSeq: 2 });
+    expect(await store.getAgent(agent.id)).toEqual(agent);
+    expect((await store.append(conversation.id, [message('after restart')]))[0]?.seq).toBe(3);
+  });
+
+  it('stores agents and finds them by email, case-insensitively', async () => {
+    const id = newId('agent');
+    const email = `${id}@Example.com`;
+    const agent = await store.createAgent({
+      id,
+      email: ` ${email} `,
+      name: 'Sam Rivera',
+      passwordHash: 'scrypt$hash',
+      role: 'supervisor',
+      skills: ['billing', 'clinical'],
+      languages: ['en', 'es'],
+      capacity: 4,
+    });
+    expect(agent).toMatchObject({
+      id,
+      email: email.toLowerCase(),
+      role: 'supervisor',
+      skills: ['billing', 'clinical'],
+      languages: ['en', 'es'],
+      capacity: 4,
+      presence: 'offline',
+    });
+    expect(agent).not.toHaveProperty('passwordHash');
+    expect(await store.getAgent(id)).toEqual(agent);
+    expect(await store.findAgentByEmail(email.toUpperCase())).toEqual({ ...agent, passwordHash: 'scrypt$hash' });
+    expect(await store.findAgentByEmail('nobody@example.com')).toBeUndefined();
+    expect((await store.listAgents()).map((listed) => listed.id)).toContain(id);
+
+    expect(await store.setAgentPresence(id, 'online')).toMatchObject({ id, presence: 'online' });
+    expect((await store.getAgent(id))?.presence).toBe('online');
+    await expectBatonError(store.setAgentPresence('missing', 'online'), 'not_found');
+    await expectBatonError(
+      store.createAgent({ id: newId('agent'), email, name: 'Dup', passwordHash: 'x' }),
+      'conflict',
+    );
+  });
+
+  it('finds sessions only by token hash and only until they expire', async () => {
+    const agent = await store.createAgent({
+      id: newId('agent'),
+      email: `${newId()}@example.com`,
+      name: 'A',
+      passwordHash: 'x',
+    });
+    const now = new Date('2030-01-01T00:00:00.000Z');
+    const session = { tokenHash: newId('token'), agentId: agent.id, expiresAt: '2030-01-01T01:00:00.000Z' };
+    await store.createSession(session);
+    expect(await store.getValidSession(session.tokenHash, now)).toEqual(session);
+    expect(await store.getValidSession(session.tokenHash, new Date('2030-01-01T01:00:00.000Z'))).toBeUndefined();
+    expect(await store.getValidSession('other', now)).toBeUndefined();
+    await expectBatonError(
+      store.createSession({ ...session, tokenHash: newId('token'), agentId: 'missing' }),
+      'not_found',
+    );
+    await store.deleteSession(session.tokenHash);
+    expect(await store.getValidSession(session.tokenHash, now)).toBeUndefined();
+  });
+
+  it('finds api keys by hash', async () => {
+    const keyHash = newId('key');
+    const created = await store.createApiKey({
+      keyHash,
+      name: 'Acme bot',
+      botId: 'acme',
+      webhookUrl: 'https://bot.example.com/hook',
+      webhookSecret: 'whsec',
+    });
+    expect(await store.findApiKey(keyHash)).toEqual(created);
+    expect(created).toMatchObject({
+      botId: 'acme',
+      webhookUrl: 'https://bot.example.com/hook',
+      webhookSecret: 'whsec',
+    });
+    expect(await store.findApiKey('other')).toBeUndefined();
+    await expectBatonError(store.createApiKey({ keyHash, name: 'again' }), 'conflict');
+  });
+
+  it('appends and lists the audit log by conversation, oldest first', async () => {
+    const conversation = await newConversation();
+    const first = await store.appendAudit({
+      actorKind: 'agent',
+      actorId: 'agent_1',
+      action: 'conversation.viewed',
+      conversationId: conversation.id,
+      detail: { fields: ['diagnosis'] },
+    });
+    const second = await store.appendAudit({
+      actorKind: 'system',
+      action: 'conversation.exported',
+      conversationId: conversation.id,
+    });
+    await store.appendAudit({ actorKind: 'system', action: 'conversation.viewed', conversationId: 'other' });
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(await store.listAudit(conversation.id)).toEqual([first, second]);
+    expect(first).toMatchObject({ actorKind: 'agent', actorId: 'agent_1', detail: { fields: ['diagnosis'] } });
+    expect(second).toMatchObject({ actorId: null, detail: {} });
+  });
+
+  it('isolates work in its own schema or file', async () => {
+    const tables = await sql<{ count: number | string }>`select count(*) as count from conversations`.execute(
+      store.handle.db,
+    );
+    expect(Number(tables.rows[0]?.count)).toBeGreaterThan(0);
+  });
+});
+
+function childLines(child: ChildProcess): { next(): Promise<string | undefined> } {
+  if (!child.stdout) throw new Error('child has no stdout');
+  const iterator = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const result = await iterator.next();
+      return result.done ? undefined : result.value;
+    },
+  };
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+}
