@@ -1,0 +1,771 @@
+import type { EventBody } from './events.ts';
+import { factsAskedFor, secretsAskedFor } from './fact-questions.ts';
+import {
+  DATE_SOURCE,
+  digitsOf,
+  looksLikeName,
+  NOT_NAME_WORDS,
+  normaliseFactValue,
+  parseDate,
+  STANDARD_FACTS,
+} from './fact-values.ts';
+import { answerCore, findSecrets, type SecretSpan } from './redaction.ts';
+
+export { STANDARD_FACTS } from './fact-values.ts';
+
+export interface Fact {
+  name: string;
+  value: string;
+  /** 0-based index into the events array it came from */
+  source: number;
+  via: 'extracted' | 'bot' | 'system' | 'agent';
+  confidence: number;
+  /** earlier values this one replaced */
+  previous?: string[];
+}
+
+export interface ExtractedValue {
+  name: string;
+  value: string;
+  start: number;
+  end: number;
+  confidence: number;
+}
+
+export interface MessageContext {
+  /** The last ai/agent/bot message before this one: it tells what a bare answer is. */
+  previousQuestion?: string;
+  /** Facts the customer already gave since that question (a bare answer then fills what is still missing). */
+  alreadyGiven?: readonly string[];
+  /** Fact names known so far, most recent first: "sorry, it's 60615" corrects the latest fact of that shape. */
+  recent?: readonly string[];
+}
+
+interface Candidate extends ExtractedValue {}
+
+const CONNECTOR = String.raw`\s*(?:(?:is|was|=|:|-|would be|should be|will be|it'?s|is actually|is now|here)\s*)*(?:#\s*)?`;
+
+function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+function push(out: Candidate[], name: string, value: string, start: number, confidence: number, raw?: string): void {
+  out.push({ name, value, start, end: start + (raw ?? value).length, confidence });
+}
+
+// ---------------------------------------------------------------- email
+
+const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const SPOKEN_EMAIL =
+  /\b([a-z0-9][a-z0-9._-]*(?:\s+dot\s+[a-z0-9_-]+)*)\s*(?:\s(?:at)\s|\(at\)|\[at\]|\s@\s)\s*([a-z0-9-]+(?:\s*(?:\.|\s+dot\s+|\(dot\)|\[dot\])\s*[a-z0-9-]+)+)\b/gi;
+
+function emails(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(EMAIL)) push(out, 'email', m[0].replace(/\.$/, ''), m.index ?? 0, 0.99);
+  for (const m of text.matchAll(SPOKEN_EMAIL)) {
+    const local = (m[1] ?? '').replace(/\s+dot\s+/gi, '.');
+    const domain = (m[2] ?? '').replace(/\s*(?:\s+dot\s+|\(dot\)|\[dot\])\s*/gi, '.').replace(/\s*\.\s*/g, '.');
+    if (!/\.[a-z]{2,}$/i.test(domain) || /^(?:me|us|you|him|her|them|it|home|work|least|all)$/i.test(local)) continue;
+    const tld = domain.split('.').pop() ?? '';
+    if (!/^(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|nl|pl|ca|au|us|info|biz|me|mail|ai|app|dev)$/i.test(tld))
+      continue;
+    out.push({
+      name: 'email',
+      value: `${local}@${domain}`,
+      start: m.index ?? 0,
+      end: (m.index ?? 0) + m[0].length,
+      confidence: 0.9,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- phone
+
+const PHONE_RUN = String.raw`(?:\+|00)?\(?\d[\d\s().-]{5,22}\d`;
+const PHONE_CUE = new RegExp(
+  String.raw`\b(?:phone|cell|mobile|telephone|tel|ph|cellphone|call me(?: back)?(?: on| at)?|reach me(?: on| at)?|text me(?: on| at)?|contact number|callback|call back number|whatsapp|number to reach me|my number|the number)\b(?:\s*(?:number|num|no\.?|#))?${CONNECTOR}(?:on\s+|at\s+)?(${PHONE_RUN})`,
+  'gi',
+);
+const PHONE_SHAPES = [
+  /(?<![\d-])(?:\+?1[\s.-]?)?\(\d{3}\)[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)/g,
+  /(?<![\d./-])(?:\+?1[\s.-])?\d{3}[-.]\d{3}[-.]\d{4}(?![\d-])/g,
+  /(?<![\d-])(?:\+|00)\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,5}(?:[\s.-]?\d{2,5}){1,4}(?![\d-])/g,
+  /(?<![\d-])\d{3} \d{3} \d{4}(?![\d-])/g,
+];
+
+function phoneDigitsOk(raw: string): boolean {
+  const d = digitsOf(raw);
+  return d.length >= 7 && d.length <= 15;
+}
+
+function phones(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(PHONE_CUE)) {
+    const raw = (m[1] ?? '').replace(/[\s.(-]+$/, '');
+    if (!phoneDigitsOk(raw) || parseDate(raw)) continue;
+    push(out, 'phone', raw, (m.index ?? 0) + m[0].lastIndexOf(m[1] ?? ''), 0.95, raw);
+  }
+  for (const shape of PHONE_SHAPES) {
+    for (const m of text.matchAll(shape)) {
+      if (!phoneDigitsOk(m[0])) continue;
+      push(out, 'phone', m[0], m.index ?? 0, 0.85);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- identifiers
+
+const ID_VALUE = String.raw`(\d{2,}(?:[ -]\d{2,}){1,5}(?![\dA-Za-z])|[A-Za-z0-9][A-Za-z0-9-]{2,30}[A-Za-z0-9])`;
+const NOT_AFTER_ID =
+  /^\s*(?:items?|times?|days?|weeks?|months?|years?|hours?|minutes?|mins?|%|percent|dollars?|bucks|pieces?|pcs|units?|things?|pairs?)\b/i;
+
+function idLike(value: string, { allowLetters }: { allowLetters: boolean }): boolean {
+  const alnum = value.replace(/[^A-Za-z0-9]/g, '');
+  if (alnum.length < 4) return false;
+  if (/\d/.test(alnum)) return !/^\d{1,2}(?:st|nd|rd|th)$/i.test(alnum);
+  // Codes without a digit ("K7TQ2M" has one; "ABCDEF" as a reference does not) only when clearly a code.
+  return allowLetters && /^[A-Z]{5,}$/.test(alnum) && !NOT_NAME_WORDS.has(alnum.toLowerCase());
+}
+
+function cuedIds(text: string, out: Candidate[], name: string, cue: string, confidence: number, allowLetters = false) {
+  const re = new RegExp(`${cue}${CONNECTOR}(?:(?:my|the|your)\\s+)?${ID_VALUE}`, 'gi');
+  for (const m of text.matchAll(re)) {
+    const raw = m[1] ?? '';
+    const start = (m.index ?? 0) + m[0].length - raw.length;
+    if (!idLike(raw, { allowLetters })) continue;
+    if (NOT_AFTER_ID.test(text.slice(start + raw.length))) continue;
+    if (parseDate(raw) || /^\d{1,2}:\d{2}/.test(raw)) continue;
+    push(out, name, raw, start, confidence);
+  }
+}
+
+const ACCOUNT_CUE = String.raw`\b(?:acc(?:oun|cou|ou|on)?n?t|acct|acc|a\/c)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|nr)\b\.?)?`;
+const ORDER_CUE = String.raw`\b(?:order|ordr|oder|purchase)\b(?:\s*(?:number|num|no\.?|#|id|ID|nr|ref(?:erence)?|code)\b\.?)?`;
+const REFERENCE_CUE = String.raw`\b(?:ref(?:erence)?|confirmation|booking|reservation|case|ticket)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|code)\b\.?)?`;
+const MEMBER_CUE = String.raw`\b(?:(?:member(?:ship)?|patient|insurance|subscriber|policy|medicare|medicaid|health ?plan)\s*(?:number|num|no\.?|#|id|ID|card number)\b\.?|mrn\b|medical record number\b)`;
+
+function identifiers(text: string, out: Candidate[]): void {
+  cuedIds(text, out, 'account_id', ACCOUNT_CUE, 0.95);
+  cuedIds(text, out, 'order_id', ORDER_CUE, 0.95);
+  cuedIds(text, out, 'order_id', REFERENCE_CUE, 0.85, true);
+  cuedIds(text, out, 'member_id', MEMBER_CUE, 0.95);
+}
+
+// ---------------------------------------------------------------- username
+
+const USERNAME = new RegExp(
+  `\\b(?:user\\s?name|username|user id|login(?: id| name)?|handle|screen ?name)\\b${CONNECTOR}(?:(?:my|the)\\s+)?(@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9])`,
+  'gi',
+);
+
+function usernames(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(USERNAME)) {
+    const raw = m[1] ?? '';
+    if (NOT_NAME_WORDS.has(raw.toLowerCase()) || /^(?:and|or|for|on|in|isn|wasn)$/i.test(raw)) continue;
+    const start = (m.index ?? 0) + m[0].length - raw.length;
+    push(out, 'username', raw.replace(/^@/, ''), start + (raw.startsWith('@') ? 1 : 0), 0.95);
+  }
+}
+
+// ---------------------------------------------------------------- zip, address
+
+const ZIP_VALUE = String.raw`(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|\d{4,6})(?![\dA-Za-z])`;
+const ZIP_CUE = new RegExp(
+  `\\b(?:zip|zip ?code|zipcode|zip-code|postal code|postal|post ?code|postcode|plz)\\b${CONNECTOR}${ZIP_VALUE}`,
+  'gi',
+);
+/** "Chicago, IL 60614": a zip at the end of a US address. */
+const ZIP_IN_ADDRESS = /,\s*[A-Za-z]{2}\.?,?\s+(\d{5}(?:-\d{4})?)(?!\d)/g;
+
+const STREET_SUFFIX =
+  '(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|trail|trl|crescent|cres|close|row|alley|walk|plaza|loop|path|pike|run)';
+const UNIT = String.raw`(?:,?\s*(?:apt|apartment|unit|suite|ste|#|flat|fl|floor|room|rm)\.?\s*#?\s*[A-Za-z0-9-]+)?`;
+const STREET = new RegExp(
+  `(?<![\\d.,$/-])\\d{1,6}[A-Za-z]?(?:-\\d+)?\\s+(?:[\\p{L}0-9.'’-]+\\s+){0,4}${STREET_SUFFIX}\\b\\.?(?:\\s+(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\\b\\.?)?${UNIT}`,
+  'giu',
+);
+const EURO_STREET =
+  /(?<![\p{L}])(?:ul\.\s*)?[\p{Lu}][\p{L}-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|laan|straat|gata|gatan|vej|veien|ulica)\s+\d{1,5}[a-z]?\b/gu;
+const ADDRESS_CUE =
+  /\b(?:(?:my |the |new |shipping |home |street |mailing |billing |delivery )?(?:address|adress|addres)(?:'s| is| was|:| would be| should be)|i live at|i'?m at|live at|ship(?:ped)? (?:it )?to|deliver(?:ed)? (?:it )?to|send (?:it )?to|located at)\s*/gi;
+
+function addresses(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(ZIP_CUE)) {
+    const raw = m[1] ?? '';
+    push(out, 'zip_code', raw, (m.index ?? 0) + m[0].length - raw.length, 0.95);
+  }
+  for (const m of text.matchAll(ZIP_IN_ADDRESS)) {
+    const raw = m[1] ?? '';
+    push(out, 'zip_code', raw, (m.index ?? 0) + m[0].lastIndexOf(raw), 0.85);
+  }
+  for (const m of text.matchAll(STREET)) push(out, 'street_address', m[0], m.index ?? 0, 0.9);
+  for (const m of text.matchAll(EURO_STREET)) push(out, 'street_address', m[0], m.index ?? 0, 0.85);
+  for (const m of text.matchAll(ADDRESS_CUE)) {
+    const from = (m.index ?? 0) + m[0].length;
+    const clause = /^[^.;!?\n]*/.exec(text.slice(from))?.[0] ?? '';
+    // Up to the city: "12 Elm Rd, Springfield" → "12 Elm Rd".
+    const street = (clause.split(',')[0] ?? '').trim();
+    if (street && /\d/.test(street) && /\p{L}{2,}/u.test(street) && street.split(/\s+/).length <= 8) {
+      push(out, 'street_address', street, from + clause.indexOf(street), 0.8);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- dates
+
+const DOB = new RegExp(
+  `\\b(?:born|dob|d\\.o\\.b\\.?|date of birth|birth ?date|birthday|bday|b-day)\\b(?:'s)?[^\\d\\n.!?]{0,25}?(${DATE_SOURCE})`,
+  'gi',
+);
+const DATE_ANY = new RegExp(DATE_SOURCE, 'gi');
+
+function birthDates(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(DOB)) {
+    const raw = m[1] ?? '';
+    const iso = parseDate(raw);
+    if (!iso) continue;
+    out.push({
+      name: 'date_of_birth',
+      value: iso,
+      start: (m.index ?? 0) + m[0].length - raw.length,
+      end: (m.index ?? 0) + m[0].length,
+      confidence: 0.95,
+    });
+  }
+}
+
+// ---------------------------------------------------------------- card, amount
+
+const LAST4 =
+  /\b(?:last (?:4|four)(?: digits| numbers)?|ending(?: in| with)?|ends (?:in|with)|card ending)\b([^\d\n.!?]{0,25}?)(?<!\d)(\d{4})(?!\d)/gi;
+
+function cardLast4(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(LAST4)) {
+    const between = m[1] ?? '';
+    if (/\b(?:social|ssn|phone|cell|mobile|account|acct|order|member|sin)\b/i.test(between)) continue;
+    const raw = m[2] ?? '';
+    push(out, 'card_last4', raw, (m.index ?? 0) + m[0].length - raw.length, 0.95);
+  }
+}
+
+const MONEY =
+  /(?:(?:[$€£]|usd|eur|gbp|us\$)\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)|(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)\s?(?:dollars?|bucks|usd|euros?|eur|pounds?|gbp)\b)/gi;
+const NOT_THE_AMOUNT_AFTER =
+  /^\s*(?:off|discount|coupon|voucher|promo|cash ?back|cheaper|less|more|per (?:hour|day)|an hour|a day)\b/i;
+const NOT_THE_AMOUNT_BEFORE =
+  /\b(?:save|saved|saving|savings|discount of|coupon (?:for|of|worth)|promo(?: code)? (?:for|of|worth)|voucher (?:for|of|worth)|off by|tip|limit of|minimum|over|under|more than|less than)\s*$/i;
+
+function amounts(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(MONEY)) {
+    const start = m.index ?? 0;
+    const end = start + m[0].length;
+    if (NOT_THE_AMOUNT_AFTER.test(text.slice(end, end + 20))) continue;
+    if (NOT_THE_AMOUNT_BEFORE.test(text.slice(Math.max(0, start - 30), start))) continue;
+    const number = m[1] ?? m[2] ?? '';
+    out.push({ name: 'amount', value: normaliseFactValue('amount', number), start, end, confidence: 0.8 });
+  }
+}
+
+// ---------------------------------------------------------------- names
+
+const NAME_CUE =
+  /(?:\b(?:my (?:full |legal |first and last )?name(?:'s| is| was|:)|(?<!(?:maiden|pet'?s?|dog'?s?|cat'?s?|user|file|company|street|business|store|brand|product|account)\s)name(?:'s| is|:)|the name (?:is|on the account is)|name on (?:the|my) account is|call me|you can call me)\s+)/gi;
+const INTRO_CUE = /(?:^|[\s,.!])(?:this is|i am|i'm|i’m|im|it'?s|its|here is|here's)\s+/gi;
+const NAME_PARTICLES = new Set([
+  'van',
+  'von',
+  'de',
+  'da',
+  'del',
+  'della',
+  'der',
+  'den',
+  'di',
+  'du',
+  'la',
+  'le',
+  'bin',
+  'al',
+  'ibn',
+  'dos',
+  'das',
+  'st.',
+]);
+
+/** Up to four name tokens from `from`, stopping at the first word that is not part of a name. */
+function nameAt(text: string, from: number, requireCapital: boolean): { value: string; start: number } | undefined {
+  const rest = text.slice(from);
+  const tokens: string[] = [];
+  const re = /([\p{L}][\p{L}\p{M}'’.-]*)(\s+|$|(?=[,;!?)]))/uy;
+  let pos = 0;
+  while (tokens.length < 4) {
+    re.lastIndex = pos;
+    const m = re.exec(rest);
+    if (!m) break;
+    const token = (m[1] ?? '').replace(/\.$/, (dot) => (/^\p{L}$/u.test(m[1]?.slice(0, -1) ?? '') ? dot : ''));
+    const lower = token.toLowerCase();
+    const particle = tokens.length > 0 && NAME_PARTICLES.has(lower);
+    if (!particle) {
+      if (NOT_NAME_WORDS.has(lower.replace(/['’]s$/, '')) || NOT_NAME_WORDS.has(lower)) break;
+      if (requireCapital && !/^\p{Lu}/u.test(token)) break;
+    }
+    tokens.push(token);
+    pos += m[0].length;
+    if (/[.]$/.test(m[1] ?? '') && token.length > 2) break;
+    if (!m[2]) break;
+  }
+  while (tokens.length > 0 && NAME_PARTICLES.has((tokens[tokens.length - 1] ?? '').toLowerCase())) tokens.pop();
+  if (tokens.length === 0) return undefined;
+  const value = tokens.join(' ');
+  if (
+    !looksLikeName(value.replace(/\b(?:van|von|de|da|del|della|der|den|di|du|la|le|bin|al|ibn|dos|das)\b/gi, 'X'), {
+      requireCapital: false,
+    })
+  ) {
+    return undefined;
+  }
+  return { value, start: from };
+}
+
+function names(text: string, out: Candidate[], nameAsked: boolean): void {
+  for (const m of text.matchAll(NAME_CUE)) {
+    const found = nameAt(text, (m.index ?? 0) + m[0].length, false);
+    if (found) push(out, 'full_name', found.value, found.start, 0.95);
+  }
+  for (const m of text.matchAll(INTRO_CUE)) {
+    const cue = m[0].trim().toLowerCase();
+    if ((cue.startsWith('it') || cue.startsWith('here')) && !nameAsked) continue;
+    const found = nameAt(text, (m.index ?? 0) + m[0].length, !nameAsked);
+    // "I'm Dana" with nothing more is a first name; still the name the customer gave.
+    if (found) push(out, 'full_name', found.value, found.start, nameAsked ? 0.9 : 0.8);
+  }
+  const here = /(?:^|[.!]\s+)((?:\p{Lu}[\p{L}'’-]+\s+){1,3})here\b/gu;
+  for (const m of text.matchAll(here)) {
+    const value = (m[1] ?? '').trim();
+    if (looksLikeName(value, { requireCapital: true }))
+      push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.85);
+  }
+}
+
+// ---------------------------------------------------------------- bare answers
+
+const FACT_LABEL =
+  /^(?:(?:my|the|our|your)\s+)?(?:full\s+|first and last\s+)?(?:name|user\s?name|username|e-?mail(?: address)?|phone(?: number)?|number|cell|mobile|acc(?:oun|ou)?n?t(?: number| id| no\.?| #)?|acct(?: id| number| no\.?)?|order(?: id| number| no\.?| #)?|zip(?: code)?|zipcode|postal code|post ?code|address|street address|date of birth|dob|birthday|member(?:ship)?(?: id| number)?|last (?:4|four)(?: digits)?|amount|total|card)\s*(?:is|was|=|:|-)?\s*/i;
+
+/** Strips "sure, it's", "my zip is", "Username:" from a fragment of an answer. */
+function bareValue(segment: string): { value: string; offset: number } {
+  let offset = 0;
+  let rest = segment;
+  for (let i = 0; i < 3; i += 1) {
+    const core = answerCore(rest);
+    if (!core) return { value: '', offset };
+    offset += core.start;
+    rest = rest.slice(core.start, core.end);
+    const label = FACT_LABEL.exec(rest);
+    if (!label || label[0].length === 0) break;
+    offset += label[0].length;
+    rest = rest.slice(label[0].length);
+  }
+  const trailing = rest.replace(/\s*(?:please|thanks|thank you|thx|ty)\s*[.!]*$/i, '');
+  return { value: trailing.replace(/[\s.!?,;:]+$/, ''), offset };
+}
+
+/** How well a bare value fits a fact: 0 does not fit; higher is more specific. */
+function fit(name: string, value: string): number {
+  const digits = digitsOf(value);
+  const alnum = value.replace(/[^A-Za-z0-9]/g, '');
+  switch (name) {
+    case 'full_name':
+      return looksLikeName(value, { requireCapital: false }) ? 1 : 0;
+    case 'phone':
+      return /^[+\d\s().-]+$/.test(value) && digits.length >= 7 && digits.length <= 15 && !parseDate(value) ? 3 : 0;
+    case 'zip_code':
+      if (/^\d{5}(?:-\d{4})?$/.test(value)) return 2.5;
+      if (/^(?:[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2})$/.test(value)) return 2.5;
+      return /^\d{4,6}$/.test(value) ? 1.5 : 0;
+    case 'card_last4':
+      return /^\d{4}$/.test(value) ? 2.5 : 0;
+    case 'date_of_birth':
+      return parseDate(value) ? 3 : 0;
+    case 'amount':
+      return /^(?:[$€£]\s?)?\d[\d,]*(?:\.\d{1,2})?(?:\s?(?:dollars?|usd|bucks|euros?))?$/i.test(value) ? 2 : 0;
+    case 'street_address':
+      return /^\d/.test(value) && /\p{L}{2,}/u.test(value) && value.split(/\s+/).length <= 10 ? 1.5 : 0;
+    case 'username':
+      if (!/^@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9]$/.test(value)) return 0;
+      if (NOT_NAME_WORDS.has(value.toLowerCase())) return 0;
+      return /[a-z]/.test(value) ? (/\d/.test(value) ? 1.5 : 0.9) : 0.4;
+    case 'account_id':
+    case 'order_id':
+    case 'member_id': {
+      if (!/^#?[A-Za-z0-9][A-Za-z0-9 -]{2,30}$/.test(value) || alnum.length < 4) return 0;
+      if (/^[\d -]+$/.test(value)) return digits.length >= 4 ? 1 : 0;
+      if (!/\d/.test(alnum)) return /^[A-Z]{5,}$/.test(alnum) ? 0.5 : 0;
+      return /[a-z]/.test(value) ? 0.6 : 1.2;
+    }
+    default:
+      return 0;
+  }
+}
+
+const CORRECTION =
+  /\b(?:sorry|actually|i mean|i meant|correction|typo|wrong|mistake|oops|scratch that|my bad|not \S+,? (?:it'?s|but)|should be|should have said|instead)\b/i;
+
+function segments(text: string, taken: Array<{ start: number; end: number }>): Array<{ text: string; start: number }> {
+  const out: Array<{ text: string; start: number }> = [];
+  const re = /[^,;\n]+/g;
+  for (const m of text.matchAll(re)) {
+    // "Jane Doe and my account is…" and "Jane. Account 123" split too.
+    const parts = m[0].split(/(\s+(?:and|&|also|plus)\s+|\.\s+|\s+-\s+)/i);
+    let offset = m.index ?? 0;
+    for (const part of parts) {
+      const start = offset;
+      offset += part.length;
+      if (!part.trim() || /^\s+(?:and|&|also|plus)\s+$|^\.\s+$|^\s+-\s+$/i.test(part)) continue;
+      const span = { start, end: start + part.length };
+      if (taken.some((t) => overlaps(t, span))) continue;
+      out.push({ text: part, start });
+    }
+  }
+  return out;
+}
+
+function bareAnswers(
+  text: string,
+  asked: readonly string[],
+  found: Candidate[],
+  secrets: SecretSpan[],
+  out: Candidate[],
+  confidence: number,
+): void {
+  if (asked.length === 0) return;
+  const filled = new Set(found.map((c) => c.name));
+  const taken = [...found, ...secrets];
+  for (const segment of segments(text, taken)) {
+    const { value, offset } = bareValue(segment.text);
+    if (!value) continue;
+    let best: { name: string; score: number } | undefined;
+    for (const name of asked) {
+      if (filled.has(name)) continue;
+      const score = fit(name, value);
+      if (score > 0 && (!best || score > best.score)) best = { name, score };
+    }
+    if (!best) continue;
+    let finalValue = value;
+    if (best.name === 'street_address') {
+      const street = new RegExp(STREET.source, 'iu').exec(value);
+      if (street) finalValue = street[0];
+      else finalValue = value.split(',')[0] ?? value;
+    }
+    const start = segment.start + offset + value.indexOf(finalValue);
+    out.push({ name: best.name, value: finalValue, start, end: start + finalValue.length, confidence });
+    filled.add(best.name);
+  }
+}
+
+// ---------------------------------------------------------------- message extraction
+
+function pickNonOverlapping(candidates: Candidate[]): Candidate[] {
+  const byStrength = [...candidates].sort(
+    (a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const chosen: Candidate[] = [];
+  for (const c of byStrength) {
+    if (chosen.some((k) => overlaps(k, c))) continue;
+    chosen.push(c);
+  }
+  return chosen.sort((a, b) => a.start - b.start);
+}
+
+interface MessageResult {
+  values: ExtractedValue[];
+  secrets: SecretSpan[];
+}
+
+function extractMessage(text: string, context: MessageContext | undefined): MessageResult {
+  const question = context?.previousQuestion ?? '';
+  const secrets = findSecrets(text, question ? { previousQuestion: question } : undefined);
+  const asked = question ? factsAskedFor(question) : [];
+  const secretAsked = question ? secretsAskedFor(question).length > 0 : false;
+
+  const raw: Candidate[] = [];
+  emails(text, raw);
+  phones(text, raw);
+  identifiers(text, raw);
+  usernames(text, raw);
+  addresses(text, raw);
+  birthDates(text, raw);
+  cardLast4(text, raw);
+  amounts(text, raw);
+  names(text, raw, asked.includes('full_name'));
+  const clean = raw.filter((c) => !secrets.some((s) => overlaps(s, c)));
+  const found = pickNonOverlapping(clean);
+
+  // A date given right after "what's your date of birth?" has no cue of its own.
+  if (asked.includes('date_of_birth') && !found.some((c) => c.name === 'date_of_birth')) {
+    for (const m of text.matchAll(DATE_ANY)) {
+      const span = { start: m.index ?? 0, end: (m.index ?? 0) + m[0].length };
+      const iso = parseDate(m[0]);
+      if (!iso || secrets.some((s) => overlaps(s, span))) continue;
+      const kept = found.filter((c) => !overlaps(c, span));
+      found.length = 0;
+      found.push(...kept, { name: 'date_of_birth', value: iso, ...span, confidence: 0.9 });
+      break;
+    }
+  }
+
+  const extra: Candidate[] = [];
+  const pending = asked.filter((name) => !(context?.alreadyGiven ?? []).includes(name));
+  bareAnswers(text, pending.length > 0 ? pending : asked, found, secrets, extra, 0.85);
+  if (CORRECTION.test(text) && context?.recent && context.recent.length > 0) {
+    bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75);
+  }
+  const all = [...found, ...extra].filter((c) => !secrets.some((s) => overlaps(s, c)));
+  // A value the customer had to type as a secret answer never doubles as a fact.
+  const values = secretAsked && asked.length === 0 ? all.filter((c) => c.confidence >= 0.9) : all;
+
+  const hasCorrection = CORRECTION.test(text);
+  const perName = new Map<string, ExtractedValue>();
+  for (const c of values.sort((a, b) => a.start - b.start)) {
+    const value = c.name === 'date_of_birth' || c.name === 'amount' ? c.value : normaliseFactValue(c.name, c.value);
+    if (!value) continue;
+    const existing = perName.get(c.name);
+    // "60614, sorry, 60615": within one message a correction keeps the later value.
+    if (existing && !(hasCorrection && CORRECTION.test(text.slice(existing.end, c.start)))) continue;
+    perName.set(c.name, { name: c.name, value, start: c.start, end: c.end, confidence: c.confidence });
+  }
+  return { values: [...perName.values()].sort((a, b) => a.start - b.start), secrets };
+}
+
+const cache = new Map<string, MessageResult>();
+const CACHE_LIMIT = 4000;
+
+function cachedExtract(text: string, context: MessageContext | undefined): MessageResult {
+  const key = `${context?.previousQuestion ?? ''}\u0001${(context?.alreadyGiven ?? []).join(',')}\u0001${(context?.recent ?? []).join(',')}\u0001${text}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const result = extractMessage(text, context);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, result);
+  return result;
+}
+
+/** Facts found in one customer message; `previousQuestion` is the last ai/agent/bot message before it. */
+export function extractFromMessage(
+  text: string,
+  context?: MessageContext,
+): Array<{ name: string; value: string; start: number; end: number; confidence: number }> {
+  return cachedExtract(text, context).values.map((v) => ({ ...v }));
+}
+
+// ---------------------------------------------------------------- conversations
+
+const SECRET_FACT_NAMES =
+  /^(?:pin|pin_?code|password|passcode|otp|one_?time_?code|verification_?code|security_?(?:answer|question|code)|mothers?_?maiden_?name|maiden_?name|pet_?name|ssn|social_?security(?:_?number)?|cvv|cvc|card_?number|full_?card(?:_?number)?|secret)$/i;
+
+/** Back-office field names for each standard fact, compared without case or punctuation. */
+const ON_FILE_KEYS: Record<string, string> = {
+  email: 'email',
+  emailaddress: 'email',
+  phone: 'phone',
+  phonenumber: 'phone',
+  mobile: 'phone',
+  cell: 'phone',
+  address: 'street_address',
+  streetaddress: 'street_address',
+  shippingaddress: 'street_address',
+  street: 'street_address',
+  homeaddress: 'street_address',
+  zip: 'zip_code',
+  zipcode: 'zip_code',
+  postalcode: 'zip_code',
+  postcode: 'zip_code',
+  fullname: 'full_name',
+  customername: 'full_name',
+  membername: 'full_name',
+  patientname: 'full_name',
+  accountholder: 'full_name',
+  accountid: 'account_id',
+  accountnumber: 'account_id',
+  orderid: 'order_id',
+  ordernumber: 'order_id',
+  memberid: 'member_id',
+  membernumber: 'member_id',
+  membershipnumber: 'member_id',
+  patientid: 'member_id',
+  dob: 'date_of_birth',
+  dateofbirth: 'date_of_birth',
+  birthdate: 'date_of_birth',
+  cardlast4: 'card_last4',
+  last4: 'card_last4',
+  username: 'username',
+  amount: 'amount',
+  total: 'amount',
+  ordertotal: 'amount',
+};
+
+const PERSON_KEYS = new Set(['email', 'phone', 'street_address', 'date_of_birth']);
+
+function valuesOnFile(record: Record<string, unknown>, depth: number, out: Array<[string, string]>): void {
+  const keys = Object.keys(record);
+  const person = keys.some((k) => PERSON_KEYS.has(ON_FILE_KEYS[k.toLowerCase().replace(/[^a-z0-9]/g, '')] ?? ''));
+  for (const key of keys) {
+    const value = record[key];
+    const plain = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+    if (SECRET_FACT_NAMES.test(key)) continue;
+    if (typeof value === 'string' || typeof value === 'number') {
+      const name = ON_FILE_KEYS[plain] ?? (plain === 'name' && person ? 'full_name' : undefined);
+      if (name && String(value).trim()) out.push([name, String(value)]);
+    } else if (value && typeof value === 'object' && !Array.isArray(value) && depth < 2) {
+      valuesOnFile(value as Record<string, unknown>, depth + 1, out);
+    }
+  }
+}
+
+function identitySubject(subject: string): Array<[string, string]> {
+  const labelled = /^\s*([a-z_ ]+)\s*[:=]\s*(.+)$/i.exec(subject);
+  if (labelled) {
+    const name = (labelled[1] ?? '').trim().toLowerCase().replace(/\s+/g, '_');
+    const known = (STANDARD_FACTS as readonly string[]).includes(name) ? name : ON_FILE_KEYS[name.replace(/_/g, '')];
+    if (known) return [[known, labelled[2] ?? '']];
+  }
+  if (/^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(subject.trim())) return [['email', subject]];
+  if (/^[+\d\s().-]+$/.test(subject) && digitsOf(subject).length >= 7) return [['phone', subject]];
+  return [];
+}
+
+function isAsking(text: string): boolean {
+  return factsAskedFor(text).length > 0 || secretsAskedFor(text).length > 0;
+}
+
+/**
+ * Keeps the facts of one conversation up to date one event at a time, so a live view (the console, the
+ * brief on every new message) costs one message's extraction per event instead of a full replay.
+ */
+export class FactTracker {
+  private readonly known = new Map<string, Fact>();
+  private readonly onFile = new Map<string, Fact>();
+  private readonly secretValues = new Set<string>();
+  private question: string | undefined;
+  /** Agent messages since the last one that asked for something: a bare answer may follow "are you there?". */
+  private sinceQuestion = 0;
+  private answered = new Set<string>();
+  private recency: string[] = [];
+  private count = 0;
+
+  /** The number of events seen so far: the index the next pushed event gets. */
+  get size(): number {
+    return this.count;
+  }
+
+  push(event: EventBody): void {
+    const index = this.count;
+    this.count += 1;
+    switch (event.type) {
+      case 'message':
+        if (event.author === 'customer') this.customerMessage(event.text, index);
+        else if (event.author !== 'system') this.agentMessage(event.text);
+        return;
+      case 'fact': {
+        if (SECRET_FACT_NAMES.test(event.name)) return;
+        const via = event.via === 'extracted' ? 'extracted' : event.via;
+        this.set(this.known, event.name, event.value, event.source ?? index, via, 0.99);
+        return;
+      }
+      case 'identity':
+        for (const [name, value] of identitySubject(event.subject ?? '')) {
+          this.set(this.known, name, value, index, 'system', 0.9);
+        }
+        return;
+      case 'action':
+        if (event.result) {
+          const found: Array<[string, string]> = [];
+          valuesOnFile(event.result, 0, found);
+          for (const [name, value] of found) this.set(this.onFile, name, value, index, 'system', 0.99);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  facts(): Fact[] {
+    return [...this.known.values()].map((f) => ({ ...f, ...(f.previous ? { previous: [...f.previous] } : {}) }));
+  }
+
+  factsOnFile(): Fact[] {
+    return [...this.onFile.values()].map((f) => ({ ...f }));
+  }
+
+  private agentMessage(text: string): void {
+    if (isAsking(text)) {
+      this.question = text;
+      this.sinceQuestion = 0;
+      this.answered = new Set();
+    } else {
+      this.sinceQuestion += 1;
+      // "Are you there?" keeps the open question; two unrelated messages close it.
+      if (this.sinceQuestion > 2) this.question = undefined;
+    }
+  }
+
+  private customerMessage(text: string, index: number): void {
+    const context: MessageContext = {
+      ...(this.question ? { previousQuestion: this.question } : {}),
+      alreadyGiven: [...this.answered],
+      recent: this.recency,
+    };
+    const { values, secrets } = cachedExtract(text, context);
+    for (const s of secrets) this.secretValues.add(text.slice(s.start, s.end).toLowerCase());
+    for (const v of values) {
+      if (this.leaksSecret(v.value)) continue;
+      this.set(this.known, v.name, v.value, index, 'extracted', v.confidence);
+      this.answered.add(v.name);
+    }
+  }
+
+  private leaksSecret(value: string): boolean {
+    const lower = value.toLowerCase();
+    for (const secret of this.secretValues) if (secret.length >= 3 && lower.includes(secret)) return true;
+    return false;
+  }
+
+  private set(
+    target: Map<string, Fact>,
+    name: string,
+    rawValue: string,
+    source: number,
+    via: Fact['via'],
+    confidence: number,
+  ) {
+    const value = normaliseFactValue(name, rawValue);
+    if (!value || this.leaksSecret(value)) return;
+    if (target === this.known) this.recency = [name, ...this.recency.filter((n) => n !== name)];
+    const existing = target.get(name);
+    if (!existing) {
+      target.set(name, { name, value, source, via, confidence });
+      return;
+    }
+    if (sameValue(name, existing.value, value)) return;
+    const previous = [...(existing.previous ?? []), existing.value];
+    target.set(name, { name, value, source, via, confidence, previous });
+  }
+}
+
+function sameValue(name: string, a: string, b: string): boolean {
+  if (name === 'phone') return digitsOf(a).slice(-10) === digitsOf(b).slice(-10);
+  const plain = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  return plain(a) === plain(b);
+}
+
+/** All facts known after these events: one per name (a later correction replaces an earlier value), in first-seen order. */
+export function extractFacts(events: readonly EventBody[]): Fact[] {
+  const tracker = new FactTracker();
+  for (const event of events) tracker.push(event);
+  return tracker.facts();
+}
+
+/** Values read from back-office action results: what is on file, not what the customer said. */
+export function factsOnFile(events: readonly EventBody[]): Fact[] {
+  const tracker = new FactTracker();
+  for (const event of events) tracker.push(event);
+  return tracker.factsOnFile();
+}
