@@ -1,0 +1,11 @@
+export type { Bus, BusMessage } from './bus/bus.ts';
+export { BusEnvelope, BusMessageSchema } from './bus/bus-envelope.ts';
+export { type BusConfig, createBus } from './bus/create-bus.ts';
+export { type BusHandler, FanOutBus, type FanOutBusOptions } from './bus/fan-out-bus.ts';
+export { InProcessBus } from './bus/in-process-bus.ts';
+export { RedisBus, type RedisBusOptions } from './bus/redis-bus.ts';
+export * from './store/database.ts';
+export { migrateToLatest } from './store/migrate.ts';
+export { type BatonMigration, migrations, registerMigration } from './store/migrations/index.ts';
+export { createStore, SqlStore, type SqlStoreOptions } from './store/sql-store.ts';
+export type * from './store/store.ts';
