@@ -1,0 +1,40 @@
+import type { StoredEvent } from '@baton/core';
+import { formatDuration } from '../lib/format.ts';
+
+/**
+ * What the customer is told at each step of a handoff: honest about who is coming, what they can see,
+ * and how long it may take. Internal steps (offers, declines, notes, facts) say nothing.
+ */
+export function transitionText(event: StoredEvent, context: { currentAgent?: string; queue?: string }): string | null {
+  switch (event.type) {
+    case 'handoff.requested':
+      return "I'm connecting you with a person from our team. They will see this whole conversation, so you won't have to repeat yourself.";
+    case 'handoff.accepted': {
+      const name = event.agentName ?? 'An agent';
+      const from = context.queue ? ` from ${context.queue}` : '';
+      return `${name}${from} is joining; they can see everything so far.`;
+    }
+    case 'handoff.transferred': {
+      const who = context.currentAgent ?? 'Your agent';
+      const where = event.queue ? `a colleague from ${event.queue}` : 'a colleague';
+      return `${who} is bringing in ${where}. They will see everything so far.`;
+    }
+    case 'handoff.returned': {
+      const who = context.currentAgent ?? 'Your agent';
+      return `${who} has handed you back to our virtual assistant, which can see everything ${who === 'Your agent' ? 'they' : who} did.`;
+    }
+    case 'handoff.resolved':
+      return 'This conversation has been marked as resolved.';
+    case 'handoff.callback':
+      return "No one is free right now, so we've turned this into a callback request. A person will contact you with this whole conversation in front of them.";
+    default:
+      return null;
+  }
+}
+
+export function queueText(position: number | undefined, waitSeconds: number | undefined): string {
+  const place = position ? `You are number ${position} in the queue.` : 'You are in the queue.';
+  if (waitSeconds === undefined) return place;
+  if (waitSeconds < 60) return `${place} Expected wait: under a minute.`;
+  return `${place} Expected wait: about ${formatDuration(Math.round(waitSeconds / 60) * 60).replace(/ 0s$/, '')}.`;
+}

@@ -1,0 +1,299 @@
+import { BatonError } from '@baton/core';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type ConversationSummary, describeError, Nothing, request } from '../lib/api.ts';
+import { humanize, secondsSince } from '../lib/format.ts';
+import { ActionDialog, type ActionInput, type DeskAction } from './action-dialog.tsx';
+import type { AgentSession } from './agent-session.ts';
+import { BriefPanel } from './brief-panel.tsx';
+import { buildBriefView } from './brief-view.ts';
+import { type ComposeMode, Composer } from './composer.tsx';
+import { Transcript } from './transcript.tsx';
+import type { Desk } from './use-desk.ts';
+import { type GuardFindingView, useGuard } from './use-guard.ts';
+
+export function ConversationPane({
+  desk,
+  session,
+  conversationId,
+  summary,
+  draft,
+  onDraft,
+}: {
+  desk: Desk;
+  session: AgentSession;
+  conversationId: string;
+  summary: ConversationSummary | undefined;
+  draft: string;
+  onDraft: (value: string) => void;
+}) {
+  const { events, state } = desk.log.get(conversationId);
+  const me = session.agent.id;
+  const mine = state.owner.kind === 'agent' && state.owner.id === me;
+  const offeredToMe = state.status === 'offered' && state.handoff?.offeredTo === me;
+  const brief = useMemo(() => buildBriefView(events), [events]);
+  const findings = useGuard(events, mine ? draft : '');
+  const [mode, setMode] = useState<ComposeMode>('reply');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<DeskAction | null>(null);
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const transcriptRef = useRef<HTMLDivElement>(null);
+  const acceptRef = useRef<HTMLButtonElement>(null);
+  const typingSent = useRef(false);
+  const customerTyping = desk.typing.has(conversationId);
+  const path = `/v1/conversations/${encodeURIComponent(conversationId)}`;
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: follow the newest event and typing line
+  useEffect(() => {
+    const element = transcriptRef.current;
+    if (element && highlight === null) element.scrollTop = element.scrollHeight;
+  }, [events.length, customerTyping]);
+
+  useEffect(() => {
+    if (offeredToMe) acceptRef.current?.focus();
+  }, [offeredToMe]);
+
+  const call = useCallback(
+    async (suffix: string, body: Record<string, unknown>) => {
+      setBusy(true);
+      setError(null);
+      try {
+        await request(`${path}/${suffix}`, Nothing, { body, agentToken: session.token });
+        return true;
+      } catch (caught) {
+        setError(
+          BatonError.is(caught) && caught.code === 'conflict'
+            ? 'Someone else took this conversation first.'
+            : describeError(caught),
+        );
+        return false;
+      } finally {
+        setBusy(false);
+      }
+    },
+    [path, session.token],
+  );
+
+  const accept = async () => {
+    if (await call('accept', {})) {
+      if (brief.opening && !draft.trim()) onDraft(brief.opening);
+      desk.refresh();
+      requestAnimationFrame(() => inputRef.current?.focus());
+    }
+  };
+
+  const decline = async () => {
+    if (await call('decline', {})) desk.refresh();
+  };
+
+  const setDraft = (value: string) => {
+    onDraft(value);
+    const typing = mine && mode === 'reply' && value.trim().length > 0;
+    if (typing !== typingSent.current) {
+      typingSent.current = typing;
+      desk.stream.typing(conversationId, typing);
+    }
+  };
+
+  const send = async () => {
+    const text = draft.trim();
+    if (!text || busy) return;
+    const asNote = mode === 'note' || !mine;
+    if (await call(asNote ? 'notes' : 'messages', { text })) {
+      setDraft('');
+      inputRef.current?.focus();
+    }
+  };
+
+  const runAction = async (input: ActionInput) => {
+    if (!dialog) return;
+    const body: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input)) if (value) body[key] = value;
+    if (await call(dialog, body)) {
+      setDialog(null);
+      desk.refresh();
+    }
+  };
+
+  const showSource = (seq: number) => {
+    const element = document.getElementById(`event-${seq}`);
+    if (!element) return;
+    setHighlight(seq);
+    element.scrollIntoView({ behavior: 'smooth', block: 'center' });
+    element.focus({ preventScroll: true });
+    setTimeout(() => setHighlight((current) => (current === seq ? null : current)), 2500);
+  };
+
+  const applySuggestion = (finding: GuardFindingView) => {
+    if (!finding.suggestion) return;
+    if (finding.start !== undefined && finding.end !== undefined && finding.end <= draft.length) {
+      setDraft(`${draft.slice(0, finding.start)}${finding.suggestion}${draft.slice(finding.end)}`);
+    } else setDraft(finding.suggestion);
+    inputRef.current?.focus();
+  };
+
+  // Keyboard shortcuts that act on this conversation; typing in a field never triggers them.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      const inField = target?.closest('input, textarea, select, [contenteditable="true"]');
+      if (event.altKey && !event.ctrlKey && !event.metaKey) {
+        const key = event.key.toLowerCase();
+        if (key === 'n') {
+          event.preventDefault();
+          setMode((current) => (current === 'note' ? 'reply' : 'note'));
+          inputRef.current?.focus();
+        } else if (mine && key === 't') {
+          event.preventDefault();
+          setDialog('transfer');
+        } else if (mine && key === 'h') {
+          event.preventDefault();
+          setDialog('return');
+        } else if (mine && key === 'r') {
+          event.preventDefault();
+          setDialog('resolve');
+        }
+        return;
+      }
+      if (inField || event.ctrlKey || event.metaKey) return;
+      if (offeredToMe && event.key === 'a') {
+        event.preventDefault();
+        void accept();
+      } else if (offeredToMe && event.key === 'd') {
+        event.preventDefault();
+        void decline();
+      } else if (event.key === 'r' || event.key === '/') {
+        event.preventDefault();
+        inputRef.current?.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const customerName = summary?.customerName ?? brief.customerName ?? 'Customer';
+  const waited = state.handoff?.requestedAt ? secondsSince(state.handoff.requestedAt) : null;
+
+  return (
+    <div className="conversation">
+      <section className="conversation-main" aria-label={`Conversation with ${customerName}`}>
+        <header className="conversation-header">
+          <div>
+            <h2 data-testid="conversation-title">{customerName}</h2>
+            <p className="muted small">
+              <span className={`badge ${state.status}`} data-testid="conversation-status">
+                {statusText(state.status, state.owner, me)}
+              </span>
+              {summary?.industry ? ` · ${humanize(summary.industry)}` : ''}
+              {waited !== null && (state.status === 'queued' || state.status === 'offered')
+                ? ` · waiting ${Math.round(waited / 60)} min`
+                : ''}
+            </p>
+          </div>
+          <div className="conversation-actions">
+            {offeredToMe ? (
+              <>
+                <button type="button" className="button" onClick={() => void decline()} disabled={busy}>
+                  Decline <kbd>D</kbd>
+                </button>
+                <button
+                  type="button"
+                  ref={acceptRef}
+                  className="button success"
+                  onClick={() => void accept()}
+                  disabled={busy}
+                  data-testid="accept"
+                >
+                  Accept <kbd>A</kbd>
+                </button>
+              </>
+            ) : null}
+            {mine ? (
+              <>
+                <button type="button" className="button" onClick={() => setDialog('transfer')} title="Alt+T">
+                  Transfer
+                </button>
+                <button type="button" className="button" onClick={() => setDialog('return')} title="Alt+H">
+                  Hand back to AI
+                </button>
+                <button type="button" className="button primary" onClick={() => setDialog('resolve')} title="Alt+R">
+                  Resolve
+                </button>
+              </>
+            ) : null}
+          </div>
+        </header>
+        {offeredToMe ? (
+          <div className="offer-banner" role="alert">
+            <strong>New handoff for you.</strong> Read the brief, then accept to take over.
+          </div>
+        ) : null}
+        <div className="transcript-scroll" ref={transcriptRef}>
+          <Transcript events={events} highlight={highlight} />
+          {customerTyping ? (
+            <p className="typing-line" aria-live="polite" data-testid="customer-typing">
+              <span className="dots" aria-hidden="true">
+                <i />
+                <i />
+                <i />
+              </span>
+              {customerName} is typing…
+            </p>
+          ) : null}
+          <div className="sr-only" aria-live="polite">
+            {lastMessageAnnouncement(events)}
+          </div>
+        </div>
+        {error && dialog === null ? (
+          <p className="form-error inline" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <Composer
+          draft={draft}
+          mode={mode}
+          canReply={mine}
+          findings={findings}
+          busy={busy}
+          error={null}
+          inputRef={inputRef}
+          onDraft={setDraft}
+          onMode={setMode}
+          onSend={() => void send()}
+          onUseSuggestion={applySuggestion}
+        />
+      </section>
+      <aside className="conversation-side" aria-label="Brief">
+        <BriefPanel brief={brief} onShowSource={showSource} />
+      </aside>
+      {dialog ? (
+        <ActionDialog
+          action={dialog}
+          busy={busy}
+          error={error}
+          onCancel={() => {
+            setDialog(null);
+            setError(null);
+          }}
+          onSubmit={(input) => void runAction(input)}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+function statusText(status: string, owner: { kind: string; id?: string; name?: string }, me: string): string {
+  if (status === 'assigned') return owner.id === me ? 'You own this' : `With ${owner.name ?? 'another agent'}`;
+  if (status === 'active') return owner.kind === 'bot' ? 'With the bot' : 'With the AI';
+  if (status === 'offered') return 'Offered';
+  if (status === 'queued') return 'Waiting for an agent';
+  return humanize(status);
+}
+
+function lastMessageAnnouncement(events: readonly { type: string; seq: number }[]): string {
+  const last = [...events].reverse().find((event) => event.type === 'message');
+  if (last?.type !== 'message') return '';
+  const message = last as unknown as { author: string; text: string };
+  return message.author === 'agent' ? '' : `New message: ${message.text}`;
+}

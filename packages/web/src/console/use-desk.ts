@@ -1,0 +1,96 @@
+import { BatonError } from '@baton/core';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { z } from 'zod';
+import { ConversationSummary, request } from '../lib/api.ts';
+import { EventLog } from '../lib/event-log.ts';
+import { BatonStream, streamUrl, type TypingFrame } from '../lib/stream.ts';
+import type { AgentSession } from './agent-session.ts';
+
+const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
+
+/** The desk does not depend on desk frames for correctness: a slow poll catches anything a frame missed. */
+const SAFETY_POLL_MS = 5000;
+const MAX_SUBSCRIBED = 150;
+
+export interface Desk {
+  stream: BatonStream;
+  log: EventLog;
+  summaries: ReadonlyMap<string, ConversationSummary>;
+  typing: ReadonlyMap<string, TypingFrame>;
+  refresh: () => void;
+  loadError: string | null;
+}
+
+export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk {
+  const stream = useMemo(
+    () => new BatonStream({ url: () => streamUrl({ token: session.token }), desk: true }),
+    [session.token],
+  );
+  const log = useMemo(() => new EventLog(stream), [stream]);
+  const [summaries, setSummaries] = useState<ReadonlyMap<string, ConversationSummary>>(new Map());
+  const [typing, setTyping] = useState<ReadonlyMap<string, TypingFrame>>(new Map());
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const unauthorized = useRef(onUnauthorized);
+  unauthorized.current = onUnauthorized;
+
+  useEffect(() => () => stream.close(), [stream]);
+
+  const load = useCallback(async () => {
+    try {
+      const answer = await request('/v1/conversations', ConversationList, { agentToken: session.token });
+      const next = new Map<string, ConversationSummary>();
+      for (const summary of answer.conversations.slice(0, MAX_SUBSCRIBED)) {
+        next.set(summary.id, summary);
+        if (!stream.isSubscribed(summary.id)) stream.subscribe(summary.id, 0);
+      }
+      setSummaries(next);
+      setLoadError(null);
+    } catch (error) {
+      if (BatonError.is(error) && error.code === 'unauthorized') unauthorized.current();
+      else setLoadError(error instanceof Error ? error.message : 'Could not load conversations');
+    }
+  }, [session.token, stream]);
+
+  const refresh = useCallback(() => {
+    if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => void load(), 150);
+  }, [load]);
+
+  useEffect(() => {
+    void load();
+    const poll = setInterval(() => void load(), SAFETY_POLL_MS);
+    const stop = stream.listen({
+      desk: () => refresh(),
+      state: (state) => {
+        if (state === 'open') refresh();
+      },
+      typing: (frame) => {
+        if (frame.author !== 'customer') return;
+        setTyping((current) => {
+          const next = new Map(current);
+          if (frame.typing) next.set(frame.conversationId, frame);
+          else next.delete(frame.conversationId);
+          return next;
+        });
+      },
+      event: (event) => {
+        if (event.type === 'message' && event.author === 'customer') {
+          setTyping((current) => {
+            if (!current.has(event.conversationId)) return current;
+            const next = new Map(current);
+            next.delete(event.conversationId);
+            return next;
+          });
+        }
+      },
+    });
+    return () => {
+      clearInterval(poll);
+      stop();
+      if (refreshTimer.current) clearTimeout(refreshTimer.current);
+    };
+  }, [load, refresh, stream]);
+
+  return { stream, log, summaries, typing, refresh, loadError };
+}
