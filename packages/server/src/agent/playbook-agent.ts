@@ -1,0 +1,354 @@
+import type { ActionEvent, EventBody, StoredEvent } from '@baton/core';
+import { type AgentInput, type AgentStep, type AiAgent, factMap, type HandoffRequest } from './ai-agent.ts';
+import { recognizeIntents } from './intent-recognizer.ts';
+import type { Playbook, PlaybookHandoff, PlaybookStep, ToolStep } from './playbook.ts';
+import { builtInPlaybooks } from './playbooks/index.ts';
+import { maskSecrets } from './tools.ts';
+
+interface LogEntry {
+  seq: number;
+  event: EventBody;
+}
+
+type RunStatus = 'done' | 'waiting' | 'handoff';
+
+/** One turn's working memory: the log plus what this turn has added, so later steps see earlier ones. */
+class Turn {
+  readonly log: LogEntry[];
+  readonly replies: string[] = [];
+  readonly pending: EventBody[] = [];
+  handoff: HandoffRequest | undefined;
+  readonly facts: Map<string, string>;
+  #nextSeq: number;
+
+  constructor(input: AgentInput) {
+    this.log = input.events.map((event: StoredEvent) => ({ seq: event.seq, event }));
+    this.facts = factMap(input.facts);
+    this.#nextSeq = (input.events.at(-1)?.seq ?? 0) + 1;
+  }
+
+  add(events: readonly EventBody[]): void {
+    for (const event of events) {
+      this.log.push({ seq: this.#nextSeq++, event });
+      this.pending.push(event);
+      if (event.type === 'fact' && !this.facts.has(event.name)) this.facts.set(event.name, event.value);
+    }
+  }
+
+  actions(tool: string): { seq: number; action: ActionEvent }[] {
+    const found: { seq: number; action: ActionEvent }[] = [];
+    for (const entry of this.log) {
+      if (entry.event.type === 'action' && entry.event.name === tool)
+        found.push({ seq: entry.seq, action: entry.event });
+    }
+    return found;
+  }
+
+  lastSucceeded(tool: string): { seq: number; action: ActionEvent } | undefined {
+    return this.actions(tool)
+      .filter((entry) => entry.action.outcome === 'succeeded')
+      .at(-1);
+  }
+
+  verified(method: string): boolean {
+    return this.log.some(
+      (entry) => entry.event.type === 'identity' && entry.event.method === method && entry.event.result === 'verified',
+    );
+  }
+
+  customerMessagesAfter(seq: number): { seq: number; text: string }[] {
+    const found: { seq: number; text: string }[] = [];
+    for (const entry of this.log) {
+      if (entry.seq > seq && entry.event.type === 'message' && entry.event.author === 'customer') {
+        found.push({ seq: entry.seq, text: entry.event.text });
+      }
+    }
+    return found;
+  }
+
+  /** Resolves a playbook path (see playbook.ts) against what is known now. */
+  value(path: string, error?: { code: string; message: string }): string | number | undefined {
+    const [head, ...rest] = path.split('.');
+    if (head === 'fact') return this.facts.get(rest.join('.'));
+    if (head === 'error') return rest[0] === 'code' ? error?.code : rest[0] === 'message' ? error?.message : undefined;
+    if (head === 'first_name') {
+      const full =
+        this.facts.get('full_name') ??
+        stringOrUndefined(this.lastSucceeded('lookup_member')?.action.result?.full_name) ??
+        stringOrUndefined(this.lastSucceeded('verify_patient')?.action.result?.full_name);
+      return full?.trim().split(/\s+/)[0];
+    }
+    if (head === 'result') {
+      const [tool, ...fields] = rest;
+      let current: unknown = tool ? this.lastSucceeded(tool)?.action.result : undefined;
+      if (current === undefined && tool) current = this.actions(tool).at(-1)?.action.result;
+      for (const field of fields) {
+        current = current && typeof current === 'object' ? (current as Record<string, unknown>)[field] : undefined;
+      }
+      return typeof current === 'string' || typeof current === 'number' ? current : undefined;
+    }
+    return undefined;
+  }
+
+  render(template: string, error?: { code: string; message: string }): string {
+    return template
+      .replace(/\{\{\s*([\w.]+)(?:\|(\w+))?\s*\}\}/g, (_match, path: string, filter?: string) => {
+        const value = this.value(path, error);
+        if (value === undefined) return '';
+        if (filter === 'money') {
+          const amount = typeof value === 'number' ? value : Number.parseFloat(value);
+          return Number.isFinite(amount) ? `$${amount.toFixed(2)}` : String(value);
+        }
+        return String(value);
+      })
+      .replace(/,\s*([.!?])/g, '$1')
+      .replace(/\(\s*\)/g, '')
+      .replace(/\s{2,}/g, ' ')
+      .trim();
+  }
+}
+
+export interface PlaybookAgentOptions {
+  playbooks?: readonly Playbook[];
+}
+
+/**
+ * The default agent: deterministic, offline, driven by playbooks (data). Every turn it replays the
+ * active playbooks against the record, so a step already done is never repeated and a fact already
+ * known is never asked for, even across a handoff and back.
+ */
+export class PlaybookAgent implements AiAgent {
+  readonly name = 'playbook';
+  readonly #playbooks: readonly Playbook[];
+
+  constructor(options: PlaybookAgentOptions = {}) {
+    this.#playbooks = options.playbooks ?? builtInPlaybooks;
+  }
+
+  async *respond(input: AgentInput, signal: AbortSignal): AsyncIterable<AgentStep> {
+    const turn = new Turn(input);
+    const returnedAt = lastSeqOf(turn.log, 'handoff.returned');
+
+    if (input.cause === 'handoff_returned') {
+      yield { type: 'events', events: [aiMessage(welcomeBack(turn, input.events))] };
+      return;
+    }
+
+    const messages = turn.customerMessagesAfter(returnedAt);
+    const latest = messages.at(-1);
+    if (!latest) return;
+
+    const playbooks = this.#playbooks.filter((playbook) => appliesTo(playbook, input.conversation.industry));
+    const tasks = playbooks.filter((playbook) => !playbook.reactive);
+    const active: { playbook: Playbook; startSeq: number }[] = [];
+    for (const message of messages) {
+      for (const match of recognizeIntents(message.text, intentsOf(tasks))) {
+        if (active.some((entry) => entry.playbook.id === match.id)) continue;
+        const playbook = tasks.find((candidate) => candidate.id === match.id);
+        if (playbook) active.push({ playbook, startSeq: message.seq });
+      }
+    }
+
+    let status: RunStatus = 'done';
+    for (const { playbook } of active) {
+      status = await this.#run(playbook, turn, input, signal);
+      yield* drain(turn);
+      if (status !== 'done') break;
+    }
+
+    if (turn.replies.length === 0 && !turn.handoff) {
+      const reactive = playbooks.filter((playbook) => playbook.reactive && playbook.signals.phrases.length > 0);
+      const matched = recognizeIntents(latest.text, intentsOf(reactive))[0];
+      const latestHasTask = recognizeIntents(latest.text, intentsOf(tasks)).length > 0;
+      const answer =
+        (matched && reactive.find((playbook) => playbook.id === matched.id)) ??
+        (latestHasTask ? undefined : playbooks.find((playbook) => playbook.id === 'fallback'));
+      if (answer) {
+        for (const step of answer.steps) if (step.kind === 'say') turn.replies.push(turn.render(step.text));
+      }
+    }
+
+    if (turn.replies.length > 0) yield { type: 'events', events: [aiMessage(turn.replies.join(' '))] };
+    if (turn.handoff) yield { type: 'handoff', request: turn.handoff };
+  }
+
+  async #run(playbook: Playbook, turn: Turn, input: AgentInput, signal: AbortSignal): Promise<RunStatus> {
+    for (const step of playbook.steps) {
+      signal.throwIfAborted();
+      const status = await this.#step(step, playbook, turn, input, signal);
+      if (status !== 'done') return status;
+    }
+    return 'done';
+  }
+
+  async #step(
+    step: PlaybookStep,
+    playbook: Playbook,
+    turn: Turn,
+    input: AgentInput,
+    signal: AbortSignal,
+  ): Promise<RunStatus> {
+    switch (step.kind) {
+      case 'ask': {
+        const missing = step.facts.filter((fact) => !turn.facts.has(fact));
+        const satisfied = step.need === 'any' ? missing.length < step.facts.length : missing.length === 0;
+        if (satisfied) return 'done';
+        const partial = step.need === 'all' && missing.length < step.facts.length && step.prompts;
+        turn.replies.push(
+          partial
+            ? missing.map((fact) => turn.render(step.prompts?.[fact] ?? step.prompt)).join(' ')
+            : turn.render(step.prompt),
+        );
+        return 'waiting';
+      }
+      case 'await': {
+        const done = turn.lastSucceeded(step.after);
+        if (!done) return 'done';
+        return turn.customerMessagesAfter(done.seq).length > 0 ? 'done' : 'waiting';
+      }
+      case 'say':
+        turn.replies.push(turn.render(step.text));
+        return 'done';
+      case 'handoff':
+        turn.replies.push(turn.render(step.say));
+        turn.handoff = handoffOf(step.handoff, playbook);
+        return 'handoff';
+      case 'tool':
+        return this.#tool(step, playbook, turn, input, signal);
+    }
+  }
+
+  async #tool(
+    step: ToolStep,
+    playbook: Playbook,
+    turn: Turn,
+    input: AgentInput,
+    signal: AbortSignal,
+  ): Promise<RunStatus> {
+    if (step.skipIfVerified && turn.verified(step.skipIfVerified)) return 'done';
+    const attempts = turn.actions(step.tool);
+    const last = attempts.at(-1);
+    if (last?.action.outcome === 'succeeded') return 'done';
+
+    const toolInput: Record<string, unknown> = {};
+    for (const [field, path] of Object.entries(step.input)) {
+      const value = turn.value(path);
+      if (value !== undefined && value !== '') toolInput[field] = value;
+    }
+    const definition = input.tools.get(step.tool);
+    const key = inputKey(toolInput, definition?.secretFields);
+
+    if (step.secret) {
+      const sentAt = turn.actions(step.secret.after).at(-1)?.seq ?? 0;
+      const after = Math.max(sentAt, last?.seq ?? 0);
+      const pattern = new RegExp(step.secret.pattern);
+      const withCode = turn
+        .customerMessagesAfter(after)
+        .map((message) => pattern.exec(message.text)?.[0])
+        .filter((code): code is string => code !== undefined)
+        .at(-1);
+      if (!withCode) {
+        // The reply that sent the code already asked for it in this turn.
+        if (!turn.pending.some((event) => event.type === 'action' && event.name === step.secret?.after)) {
+          turn.replies.push(turn.render(step.secret.prompt));
+        }
+        return 'waiting';
+      }
+      toolInput[step.secret.field] = withCode;
+    } else if (last && inputKey(last.action.input ?? {}, definition?.secretFields) === key) {
+      // Same input failed before: repeating the call would only fail again. Wait for something new.
+      const error = last.action.error;
+      const stuck = step.replies.stuck ?? (step.stopOnFailure === false ? undefined : step.replies.failed);
+      if (step.stopOnFailure === false) return 'done';
+      if (stuck && turn.replies.length === 0) {
+        turn.replies.push(turn.render(stuck, error ? { code: error.code, message: error.message } : undefined));
+      }
+      return 'waiting';
+    }
+
+    const result = await input.tools.call(step.tool, toolInput, { conversationId: input.conversation.id, signal });
+    turn.add(result.events);
+    const reply = step.replies[result.outcome];
+    if (reply) turn.replies.push(turn.render(reply, result.error));
+    if (result.outcome === 'succeeded') return 'done';
+    if (step.escalateOn?.includes(result.outcome)) {
+      turn.handoff = handoffOf(
+        step.handoff ?? { trigger: 'repeated_failure', reason: `${playbook.label}: ${step.tool} ${result.outcome}` },
+        playbook,
+      );
+      return 'handoff';
+    }
+    return step.stopOnFailure === false && !step.secret ? 'done' : 'waiting';
+  }
+}
+
+function* drain(turn: Turn): Generator<AgentStep> {
+  if (turn.pending.length === 0) return;
+  const events = turn.pending.splice(0);
+  yield { type: 'events', events };
+}
+
+function handoffOf(handoff: PlaybookHandoff, playbook: Playbook): HandoffRequest {
+  return {
+    trigger: handoff.trigger,
+    reason: handoff.reason || playbook.label,
+    priority: handoff.priority ?? 'normal',
+    skills: [...(handoff.skills ?? [])],
+  };
+}
+
+function aiMessage(text: string): EventBody {
+  return { type: 'message', author: 'ai', text };
+}
+
+function intentsOf(playbooks: readonly Playbook[]) {
+  return playbooks.map((playbook) => ({ id: playbook.id, signals: playbook.signals }));
+}
+
+function appliesTo(playbook: Playbook, industry: string): boolean {
+  if (!playbook.industries || industry === 'other' || industry === '') return true;
+  return playbook.industries.includes(industry);
+}
+
+function lastSeqOf(log: readonly LogEntry[], type: EventBody['type']): number {
+  let seq = 0;
+  for (const entry of log) if (entry.event.type === type) seq = entry.seq;
+  return seq;
+}
+
+function inputKey(input: Record<string, unknown>, secretFields: readonly string[] | undefined): string {
+  const masked = maskSecrets(input, secretFields);
+  return JSON.stringify(
+    Object.keys(masked)
+      .sort()
+      .map((key) => [key, masked[key]]),
+  );
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** After a human hands back (S7): say what they did, ask nothing already known. */
+function welcomeBack(turn: Turn, events: readonly StoredEvent[]): string {
+  let acceptedAt = 0;
+  let agentName: string | undefined;
+  let note: string | undefined;
+  for (const event of events) {
+    if (event.type === 'handoff.accepted') {
+      acceptedAt = event.seq;
+      agentName = event.agentName ?? agentName;
+    }
+    if (event.type === 'handoff.returned') note = event.note ?? note;
+  }
+  const done = events
+    .filter((event) => event.seq > acceptedAt && event.type === 'action' && event.outcome === 'succeeded')
+    .map((event) => (event.type === 'action' ? event.name.replace(/_/g, ' ') : ''));
+  const name = turn.value('first_name');
+  const who = agentName ?? 'My colleague';
+  const parts = [`Thanks for your patience${name ? `, ${name}` : ''}.`];
+  if (note) parts.push(`${who} left this note: ${note.replace(/\.?$/, '.')}`);
+  if (done.length > 0) parts.push(`Done while you were with them: ${[...new Set(done)].join(', ')}.`);
+  parts.push('Is there anything else I can help you with?');
+  return parts.join(' ');
+}
