@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BatonError,
+  type ConversationState,
+  canSpeak,
+  EventBody,
+  type EventBodyInput,
+  type Industry,
+  initialState,
+  type Owner,
+  reduce,
+  type StoredEvent,
+} from '@baton/core';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.ts';
+import type { ConversationRecord, Store } from '../store/store.ts';
+import { randomToken, sha256 } from './auth.ts';
+
+/** Who is writing. Routes derive it from credentials; the AI runtime and the router use `ai` and `system`. */
+export type Actor =
+  | { kind: 'customer' }
+  | { kind: 'agent'; id: string; name?: string }
+  | { kind: 'bot'; id: string }
+  | { kind: 'ai' }
+  | { kind: 'system' };
+
+export type AppendedListener = (
+  conversation: ConversationRecord,
+  events: StoredEvent[],
+  state: ConversationState,
+) => void | Promise<void>;
+
+export interface CreateConversationInput {
+  industry?: Industry | string;
+  customerName?: string | null;
+  channel?: ConversationRecord['channel'];
+  botId?: string | null;
+  /** First customer message, appended in the same call. */
+  text?: string;
+}
+
+export interface ConversationView {
+  conversation: ConversationRecord;
+  state: ConversationState;
+}
+
+export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
+export const DESK_TOPIC = 'desk';
+
+const STAFF_AUTHORS = new Set(['ai', 'agent', 'bot']);
+/** How many times an ownership-checked append retries after another process wrote in between. */
+const MAX_OWNERSHIP_RETRIES = 20;
+
+interface CacheEntry {
+  conversation: ConversationRecord;
+  state: ConversationState;
+}
+
+/**
+ * The application layer every route and runtime goes through: validation, ownership, store first,
+ * then the bus, then in-process listeners.
+ *
+ * Appends to one conversation are serialised inside the process (a promise chain per conversation) so
+ * the state cache stays exact and bus messages leave in sequence order. Across processes, the store's
+ * optimistic check (`expectedLastSeq`) keeps the ownership rule honest.
+ */
+export class ConversationService {
+  readonly #store: Store;
+  readonly #bus: Bus;
+  readonly #logger: Logger;
+  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cacheSize: number;
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #listeners = new Set<AppendedListener>();
+
+  constructor(deps: { store: Store; bus: Bus; logger: Logger; cacheSize?: number }) {
+    this.#store = deps.store;
+    this.#bus = deps.bus;
+    this.#logger = deps.logger;
+    this.#cacheSize = deps.cacheSize ?? 5000;
+  }
+
+  /** Called after every successful append, never awaited by the writer. Returns an unsubscribe function. */
+  onAppended(listener: AppendedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async create(
+    input: CreateConversationInput,
+    actor: Actor = { kind: 'customer' },
+  ): Promise<{ conversation: ConversationRecord; customerToken: string; events: StoredEvent[] }> {
+    const customerToken = randomToken();
+    const botId = input.botId ?? null;
+    const owner: Owner = botId ? { kind: 'bot', id: botId } : { kind: 'ai' };
+    const conversation = await this.#store.createConversation({
+      id: `c_${randomBytes(12).toString('base64url')}`,
+      industry: input.industry ?? 'other',
+      channel: input.channel ?? (botId ? 'api' : 'widget'),
+      botId,
+      customerName: input.customerName ?? null,
+      customerTokenHash: sha256(customerToken),
+      owner,
+    });
+    this.#remember(conversation.id, { conversation, state: initialState(owner) });
+    let events: StoredEvent[] = [];
+    if (input.text !== undefined) {
+      events = await this.append(conversation.id, [{ type: 'message', author: 'customer', text: input.text }], actor);
+    }
+    const current = this.#cache.get(conversation.id)?.conversation ?? conversation;
+    return { conversation: current, customerToken, events };
+  }
+
+  async get(conversationId: string): Promise<ConversationView> {
+    const cached = this.#cache.get(conversationId);
+    if (cached) {
+      this.#touch(conversationId, cached);
+      return cached;
+    }
+    return this.#load(conversationId);
+  }
+
+  list(filter?: { status?: string[]; limit?: number }): Promise<ConversationRecord[]> {
+    return this.#store.listConversations(filter);
+  }
+
+  async readEvents(conversationId: string, after = 0, limit = 1000): Promise<StoredEvent[]> {
+    const events = await this.#store.readEvents(conversationId, after, limit);
+    if (events.length === 0 && !(await this.#exists(conversationId))) {
+      throw new BatonError('not_found', `conversation ${conversationId} not found`);
+    }
+    return events;
+  }
+
+  /**
+   * Validates and appends events as `actor`. Only the owner speaks to the customer: a message from the
+   * AI, a bot or an agent who does not own the conversation is refused (`not_owner`) and nothing is written.
+   */
+  append(conversationId: string, events: readonly EventBodyInput[], actor: Actor): Promise<StoredEvent[]> {
+    const bodies = parseEvents(events);
+    const previous = this.#chains.get(conversationId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#appendNow(conversationId, bodies, actor),
+      () => this.#appendNow(conversationId, bodies, actor),
+    );
+    this.#chains.set(conversationId, run);
+    const cleanup = () => {
+      if (this.#chains.get(conversationId) === run) this.#chains.delete(conversationId);
+    };
+    run.then(cleanup, cleanup);
+    return run;
+  }
+
+  /** Publishes a desk-wide notice (offers, queues, presence) to every console on every process. */
+  async publishDesk(name: string, payload: Record<string, unknown>): Promise<void> {
+    await this.#bus.publish(DESK_TOPIC, { kind: 'desk', name, payload });
+  }
+
+  async #appendNow(conversationId: string, bodies: EventBody[], actor: Actor): Promise<StoredEvent[]> {
+    let entry = await this.get(conversationId);
+    const speaker = speakerOf(bodies, actor);
+    let stored: StoredEvent[] | undefined;
+    for (let attempt = 0; stored === undefined; attempt++) {
+      if (speaker && !canSpeak(entry.state, speaker)) {
+        throw new BatonError('not_owner', notOwnerMessage(entry.state.owner, speaker.kind), {
+          details: { owner: entry.state.owner },
+        });
+      }
+      try {
+        stored = await this.#store.append(
+          conversationId,
+          bodies,
+          speaker ? { expectedLastSeq: entry.state.lastSeq } : undefined,
+        );
+      } catch (error) {
+        // Another process appended since our state was read: refresh and decide again.
+        if (speaker && BatonError.is(error) && error.code === 'conflict' && attempt < MAX_OWNERSHIP_RETRIES) {
+          entry = await this.#refresh(conversationId, entry);
+          continue;
+        }
+        throw error;
+      }
+    }
+    entry = await this.#advance(conversationId, entry, stored);
+    for (const event of stored) {
+      try {
+        await this.#bus.publish(conversationTopic(conversationId), { kind: 'event', event });
+      } catch (error) {
+        // The store has it; clients catch up by sequence number, so a bus failure must not fail the write.
+        this.#logger.error({ err: error, conversationId, seq: event.seq }, 'bus publish failed');
+      }
+    }
+    this.#notify(entry, stored);
+    return stored;
+  }
+
+  #notify(entry: CacheEntry, stored: StoredEvent[]): void {
+    for (const listener of this.#listeners) {
+      // Deferred so a slow or throwing listener never delays the writer or other conversations.
+      setImmediate(() => {
+        try {
+          Promise.resolve(listener(entry.conversation, stored, entry.state)).catch((error: unknown) => {
+            this.#logger.error({ err: error, conversationId: entry.conversation.id }, 'appended listener failed');
+          });
+        } catch (error) {
+          this.#logger.error({ err: error, conversationId: entry.conversation.id }, 'appended listener failed');
+        }
+      });
+    }
+  }
+
+  async #advance(conversationId: string, entry: CacheEntry, stored: StoredEvent[]): Promise<CacheEntry> {
+    const first = stored[0];
+    // A gap means another process wrote in between: read it rather than guess.
+    let state = entry.state;
+    if (first && first.seq !== state.lastSeq + 1) {
+      const missed = await this.#store.readEvents(conversationId, state.lastSeq, first.seq - state.lastSeq - 1);
+      for (const event of missed) state = reduce(state, event);
+    }
+    for (const event of stored) state = reduce(state, event);
+    const last = stored[stored.length - 1];
+    const next: CacheEntry = {
+      state,
+      conversation: {
+        ...entry.conversation,
+        owner: state.owner,
+        status: state.status,
+        lastSeq: state.lastSeq,
+        updatedAt: last?.at ?? entry.conversation.updatedAt,
+      },
+    };
+    this.#remember(conversationId, next);
+    return next;
+  }
+
+  async #refresh(conversationId: string, entry: CacheEntry): Promise<CacheEntry> {
+    let state = entry.state;
+    for (;;) {
+      const events = await this.#store.readEvents(conversationId, state.lastSeq, 1000);
+      for (const event of events) state = reduce(state, event);
+      if (events.length < 1000) break;
+    }
+    const conversation = (await this.#store.getConversation(conversationId)) ?? entry.conversation;
+    const next = { conversation, state };
+    this.#remember(conversationId, next);
+    return next;
+  }
+
+  async #load(conversationId: string): Promise<CacheEntry> {
+    const conversation = await this.#store.getConversation(conversationId);
+    if (!conversation) throw new BatonError('not_found', `conversation ${conversationId} not found`);
+    const base = conversation.botId ? initialState({ kind: 'bot', id: conversation.botId }) : initialState();
+    return this.#refresh(conversationId, { conversation, state: base });
+  }
+
+  async #exists(conversationId: string): Promise<boolean> {
+    return this.#cache.has(conversationId) || (await this.#store.getConversation(conversationId)) !== undefined;
+  }
+
+  #remember(conversationId: string, entry: CacheEntry): void {
+    this.#cache.delete(conversationId);
+    this.#cache.set(conversationId, entry);
+    if (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+  }
+
+  #touch(conversationId: string, entry: CacheEntry): void {
+    this.#cache.delete(conversationId);
+    this.#cache.set(conversationId, entry);
+  }
+}
+
+function parseEvents(events: readonly EventBodyInput[]): EventBody[] {
+  if (events.length === 0) throw new BatonError('invalid_input', 'events: at least one event is required');
+  return events.map((event, index) => {
+    const parsed = EventBody.safeParse(event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = [`events[${index}]`, ...(issue?.path ?? []).map(String)].join('.');
+      throw new BatonError('invalid_input', `${path}: ${issue?.message ?? 'invalid event'}`, {
+        details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
+      });
+    }
+    return parsed.data;
+  });
+}
+
+/** The non-customer voice these events speak with, if any: that voice must own the conversation. */
+function speakerOf(bodies: EventBody[], actor: Actor): { kind: 'ai' | 'bot' | 'agent'; id?: string } | undefined {
+  if (actor.kind !== 'system') {
+    const forged = bodies.find((body) => body.type === 'message' && body.author !== actor.kind);
+    if (forged?.type === 'message') {
+      throw new BatonError('forbidden', `a ${actor.kind} cannot write a message as ${forged.author}`);
+    }
+  }
+  const speaks = bodies.some((body) => body.type === 'message' && STAFF_AUTHORS.has(body.author));
+  if (!speaks) return undefined;
+  switch (actor.kind) {
+    case 'agent':
+      return { kind: 'agent', id: actor.id };
+    case 'bot':
+      return { kind: 'bot', id: actor.id };
+    case 'ai':
+      return { kind: 'ai' };
+    case 'customer':
+      throw new BatonError('forbidden', 'a customer can only write customer messages');
+    case 'system':
+      return undefined;
+  }
+}
+
+function notOwnerMessage(owner: Owner, kind: string): string {
+  switch (owner.kind) {
+    case 'agent':
+      return `${owner.name ?? owner.id} owns this conversation; only the owner speaks to the customer`;
+    case 'queue':
+      return 'the conversation is waiting for an agent; accept it before writing to the customer';
+    case 'none':
+      return 'the conversation is closed';
+    default:
+      return `the ${owner.kind} owns this conversation, not this ${kind}`;
+  }
+}

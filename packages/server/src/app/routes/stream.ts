@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { BatonError, type StoredEvent } from '@baton/core';
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { BusMessage } from '../../bus/bus.ts';
+import type { Principal } from '../auth.ts';
+import { conversationTopic, DESK_TOPIC } from '../conversation-service.ts';
+import { toBatonError } from '../http-errors.ts';
+import type { RouteDeps, RouteModule } from '../route-module.ts';
+import { authorizeRead, isVisibleTo } from './conversations.ts';
+
+const ConversationId = z.string().min(1).max(120);
+
+const ClientFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), conversationId: ConversationId, after: z.number().int().min(0).default(0) }),
+  z.object({ type: z.literal('unsubscribe'), conversationId: ConversationId }),
+  z.object({ type: z.literal('subscribe_desk') }),
+  z.object({ type: z.literal('typing'), conversationId: ConversationId, typing: z.boolean() }),
+  z.object({ type: z.literal('ping') }),
+]);
+
+export type ServerFrame =
+  | { type: 'event'; event: StoredEvent }
+  | { type: 'desk'; name: string; payload: Record<string, unknown> }
+  | { type: 'typing'; conversationId: string; author: string; authorName?: string; typing: boolean }
+  | { type: 'subscribed'; conversationId: string; lastSeq: number }
+  | { type: 'error'; error: { code: string; message: string; conversationId?: string } }
+  | { type: 'pong' };
+
+/** Typing indicators are relayed on the conversation's topic and never stored. */
+const TYPING = 'typing';
+const PAGE = 500;
+const MAX_SUBSCRIPTIONS = 500;
+const HEARTBEAT_MS = 30_000;
+/** A client this far behind is dropped; it resumes from its last seq when it reconnects. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+class Connection {
+  readonly id = randomUUID();
+  readonly subscriptions = new Map<string, ConversationSubscription>();
+  deskUnsubscribe: Promise<() => Promise<void>> | undefined;
+  alive = true;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly principal: Principal,
+    readonly deps: RouteDeps,
+  ) {}
+
+  send(frame: ServerFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.socket.close(1013, 'too far behind: reconnect and resume');
+      return;
+    }
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  fail(error: unknown, conversationId?: string): void {
+    const baton = toBatonError(error);
+    if (baton.code === 'internal') this.deps.logger.error({ err: error, conversationId }, 'stream failure');
+    this.send({
+      type: 'error',
+      error: { code: baton.code, message: baton.message, ...(conversationId ? { conversationId } : {}) },
+    });
+  }
+
+  async close(): Promise<void> {
+    const subscriptions = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    const desk = this.deskUnsubscribe;
+    this.deskUnsubscribe = undefined;
+    if (desk) await (await desk)();
+  }
+}
+
+/**
+ * One conversation on one socket, delivered exactly once and in order. The bus is joined before the
+ * store is read, so nothing written in between is lost; everything goes through one promise chain,
+ * and a live event that skips ahead of the last seq sent makes the gap be read from the store.
+ */
+class ConversationSubscription {
+  #lastSeq: number;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+  #unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    readonly conversationId: string,
+    after: number,
+  ) {
+    this.#lastSeq = after;
+  }
+
+  start(): Promise<void> {
+    const { bus } = this.connection.deps;
+    this.#chain = (async () => {
+      const unsubscribe = await bus.subscribe(conversationTopic(this.conversationId), (message) =>
+        this.#onMessage(message),
+      );
+      if (this.#closed) {
+        await unsubscribe();
+        return;
+      }
+      this.#unsubscribe = unsubscribe;
+      await this.#catchUp();
+      this.connection.send({ type: 'subscribed', conversationId: this.conversationId, lastSeq: this.#lastSeq });
+    })().catch((error: unknown) => this.connection.fail(error, this.conversationId));
+    return this.#chain;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    if (unsubscribe) await unsubscribe();
+  }
+
+  #onMessage(message: BusMessage): void {
+    if (this.#closed) return;
+    if (message.kind === 'event') {
+      this.#chain = this.#chain
+        .then(() => this.#deliver(message.event))
+        .catch((error: unknown) => this.connection.fail(error, this.conversationId));
+      return;
+    }
+    if (message.name === TYPING && message.payload.origin !== this.connection.id) {
+      const { author, authorName, typing } = message.payload;
+      if (typeof author !== 'string' || typeof typing !== 'boolean') return;
+      // Customers see that "the agent" types, and nothing about other staff.
+      if (this.connection.principal.kind === 'customer' && author === 'customer') return;
+      this.connection.send({
+        type: 'typing',
+        conversationId: this.conversationId,
+        author,
+        ...(typeof authorName === 'string' ? { authorName } : {}),
+        typing,
+      });
+    }
+  }
+
+  async #deliver(event: StoredEvent): Promise<void> {
+    if (this.#closed || event.seq <= this.#lastSeq) return;
+    if (event.seq === this.#lastSeq + 1) {
+      this.#send(event);
+      return;
+    }
+    await this.#catchUp();
+  }
+
+  async #catchUp(): Promise<void> {
+    const { store } = this.connection.deps;
+    for (;;) {
+      const events = await store.readEvents(this.conversationId, this.#lastSeq, PAGE);
+      for (const event of events) {
+        if (this.#closed) return;
+        if (event.seq > this.#lastSeq) this.#send(event);
+      }
+      if (events.length < PAGE) return;
+    }
+  }
+
+  #send(event: StoredEvent): void {
+    this.#lastSeq = event.seq;
+    if (isVisibleTo(this.connection.principal, event)) this.connection.send({ type: 'event', event });
+  }
+}
+
+async function handleFrame(connection: Connection, raw: string): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new BatonError('invalid_input', `malformed JSON frame: ${(error as Error).message}`);
+  }
+  const parsed = ClientFrame.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BatonError(
+      'invalid_input',
+      `frame${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
+    );
+  }
+  const frame = parsed.data;
+  const { principal, deps } = connection;
+  switch (frame.type) {
+    case 'ping':
+      connection.send({ type: 'pong' });
+      return;
+    case 'subscribe': {
+      const { conversation } = await deps.service.get(frame.conversationId);
+      await authorizeRead(deps, principal, conversation, 'conversation.subscribed', { after: frame.after });
+      await connection.subscriptions.get(frame.conversationId)?.close();
+      if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+        throw new BatonError('rate_limited', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+      }
+      const subscription = new ConversationSubscription(connection, frame.conversationId, frame.after);
+      connection.subscriptions.set(frame.conversationId, subscription);
+      await subscription.start();
+      return;
+    }
+    case 'unsubscribe': {
+      const subscription = connection.subscriptions.get(frame.conversationId);
+      connection.subscriptions.delete(frame.conversationId);
+      await subscription?.close();
+      return;
+    }
+    case 'subscribe_desk': {
+      if (principal.kind !== 'agent') throw new BatonError('forbidden', 'the desk is for agents');
+      connection.deskUnsubscribe ??= deps.bus.subscribe(DESK_TOPIC, (message) => {
+        if (message.kind === 'desk') connection.send({ type: 'desk', name: message.name, payload: message.payload });
+      });
+      await connection.deskUnsubscribe;
+      return;
+    }
+    case 'typing': {
+      if (principal.kind === 'customer' && principal.conversationId !== frame.conversationId) {
+        throw new BatonError('forbidden', 'this token opens another conversation');
+      }
+      const author = principal.kind === 'agent' ? 'agent' : principal.kind === 'bot' ? 'bot' : 'customer';
+      await deps.bus.publish(conversationTopic(frame.conversationId), {
+        kind: 'desk',
+        name: TYPING,
+        payload: {
+          origin: connection.id,
+          author,
+          ...(principal.kind === 'agent' ? { authorName: principal.agent.name } : {}),
+          typing: frame.typing,
+        },
+      });
+      return;
+    }
+  }
+}
+
+export const streamRoutes: RouteModule = {
+  name: 'stream',
+  register(app, deps) {
+    const connections = new Set<Connection>();
+    const heartbeat = setInterval(() => {
+      for (const connection of connections) {
+        if (!connection.alive) {
+          connection.socket.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.socket.ping();
+      }
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+
+    app.addHook('onClose', async () => {
+      clearInterval(heartbeat);
+      for (const connection of connections) connection.socket.close(1001, 'server shutting down');
+      await Promise.all([...connections].map((connection) => connection.close()));
+    });
+
+    app.get(
+      '/v1/stream',
+      {
+        websocket: true,
+        preHandler: deps.auth.require('agent', 'customer', 'bot'),
+        schema: { tags: ['stream'], summary: 'WebSocket: live events, desk notices, typing (docs/protocol.md)' },
+      },
+      (socket: WebSocket, request: FastifyRequest) => {
+        const principal = request.principal;
+        if (!principal) {
+          socket.close(1008, 'unauthorized');
+          return;
+        }
+        const connection = new Connection(socket, principal, deps);
+        connections.add(connection);
+        socket.on('pong', () => {
+          connection.alive = true;
+        });
+        // Frames of one connection are handled in arrival order, so "unsubscribe, subscribe" stays meaningful.
+        let queue: Promise<void> = Promise.resolve();
+        socket.on('message', (data, isBinary) => {
+          connection.alive = true;
+          const raw = isBinary ? '' : data.toString();
+          queue = queue.then(() => handleFrame(connection, raw)).catch((error: unknown) => connection.fail(error));
+        });
+        socket.on('close', () => {
+          connections.delete(connection);
+          void connection.close().catch((error: unknown) => deps.logger.warn({ err: error }, 'stream close failed'));
+        });
+        socket.on('error', (error) => deps.logger.debug({ err: error }, 'stream socket error'));
+      },
+    );
+  },
+};
