@@ -1,2 +1,27 @@
-const [command] = process.argv.slice(2);
-console.log(`baton: ${command ?? 'no command'}`);
+import { BatonError } from '@baton/core';
+import { benchCommand } from './commands/bench.ts';
+
+type Command = (args: string[]) => Promise<number>;
+
+/** Every `baton` sub-command: one line each, the module does the rest. */
+const commands: Record<string, Command> = {
+  bench: benchCommand,
+};
+
+const [name, ...args] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  console.error(
+    `baton: ${name ? `unknown command "${name}"` : 'no command'}; commands: ${Object.keys(commands).join(', ')}`,
+  );
+  process.exitCode = 2;
+} else {
+  try {
+    process.exitCode = await command(args);
+  } catch (error) {
+    console.error(
+      `baton ${name}: ${BatonError.is(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exitCode = 1;
+  }
+}

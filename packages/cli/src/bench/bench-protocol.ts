@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * What the bench orchestrator and its child processes (servers, load generators) say to each other
+ * over IPC. Children are separate processes, so everything is parsed on arrival like any other input.
+ */
+
+export const BenchAgentSeed = z.object({
+  agents: z.array(z.object({ id: z.string(), email: z.string(), name: z.string() })),
+  password: z.string().min(1),
+  skills: z.array(z.string()).default([]),
+  capacity: z.number().int().positive().default(5),
+});
+export type BenchAgentSeed = z.infer<typeof BenchAgentSeed>;
+
+export const ServerListening = z.object({ type: z.literal('listening'), url: z.string(), pid: z.number() });
+
+export const CustomerScript = z.object({
+  source: z.string(),
+  id: z.string(),
+  topic: z.string(),
+  lines: z.array(z.string().min(1)).min(1),
+});
+export type CustomerScript = z.infer<typeof CustomerScript>;
+
+/** How a handoff is triggered: by the customer's words (the AI must notice) or by the handoff route. */
+export const HandoffMode = z.enum(['message', 'route']);
+export type HandoffMode = z.infer<typeof HandoffMode>;
+
+export const LoadCommand = z.discriminatedUnion('cmd', [
+  z.object({
+    cmd: z.literal('baseline'),
+    url: z.string(),
+    customers: z.number().int().nonnegative(),
+    durationMs: z.number().int().positive(),
+    saturateMs: z.number().int().positive(),
+    concurrency: z.number().int().positive(),
+    thinkScale: z.number().positive(),
+  }),
+  z.object({
+    cmd: z.literal('setup'),
+    urls: z.array(z.string()).min(1),
+    customers: z.number().int().nonnegative(),
+    agents: z.array(z.object({ email: z.string(), password: z.string() })),
+    expectAi: z.boolean(),
+    handoffMode: HandoffMode,
+  }),
+  z.object({
+    cmd: z.literal('run'),
+    durationMs: z.number().int().positive(),
+    /** Handoffs per second this process triggers. */
+    handoffRate: z.number().nonnegative(),
+    thinkScale: z.number().positive(),
+  }),
+  z.object({ cmd: z.literal('saturate'), durationMs: z.number().int().positive(), concurrency: z.number().int() }),
+  z.object({ cmd: z.literal('finish') }),
+]);
+export type LoadCommand = z.infer<typeof LoadCommand>;
+
+export const Counters = z.object({
+  sent: z.number(),
+  aiReplies: z.number(),
+  handoffs: z.number(),
+  offers: z.number(),
+  accepted: z.number(),
+  resolved: z.number(),
+  errors: z.number(),
+});
+export type Counters = z.infer<typeof Counters>;
+
+const Samples = z.array(z.number());
+const ErrorCounts = z.record(z.string(), z.number());
+
+export const BaselineResult = z.object({
+  echoRttMs: Samples,
+  deliveryMs: Samples,
+  realisticMessages: z.number(),
+  saturation: z.object({ messages: z.number(), seconds: z.number() }),
+  errors: ErrorCounts,
+  errorSamples: z.array(z.string()),
+});
+export type BaselineResult = z.infer<typeof BaselineResult>;
+
+export const Timed = z.object({ conversationId: z.string(), at: z.number() });
+
+export const BatonResult = z.object({
+  aiReplyMs: Samples,
+  /** Customer message to its echo on the customer's own socket: what any subscriber sees. */
+  streamMs: Samples,
+  echoRttMs: Samples,
+  triggers: z.array(Timed),
+  offers: z.array(Timed.extend({ agentEmail: z.string(), briefAt: z.number().optional(), briefInOffer: z.boolean() })),
+  accepts: z.array(Timed.extend({ agentEmail: z.string(), status: z.number() })),
+  /** Customer messages sent while an agent owns the conversation: joined with agent receipts by seq. */
+  ownerSends: z.array(Timed.extend({ seq: z.number() })),
+  ownerReceipts: z.array(Timed.extend({ seq: z.number() })),
+  /** Messages the server acknowledged (so persisted), by author, in the realistic phase. */
+  persisted: z.object({ customer: z.number(), ai: z.number(), agent: z.number() }),
+  realisticSeconds: z.number(),
+  saturation: z.object({ messages: z.number(), seconds: z.number() }),
+  setupSeconds: z.number(),
+  errors: ErrorCounts,
+  errorSamples: z.array(z.string()),
+});
+export type BatonResult = z.infer<typeof BatonResult>;
+
+export const LoadReport = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('progress'), counters: Counters }),
+  z.object({ type: z.literal('phase-done'), phase: z.string() }),
+  z.object({ type: z.literal('baseline-result'), result: BaselineResult }),
+  z.object({ type: z.literal('baton-result'), result: BatonResult }),
+  z.object({ type: z.literal('fatal'), message: z.string() }),
+]);
+export type LoadReport = z.infer<typeof LoadReport>;

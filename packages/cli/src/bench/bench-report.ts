@@ -1,0 +1,398 @@
+import type { CoreBenchResult } from './core-bench.ts';
+import { type LatencySummary, round, summarize } from './latency-histogram.ts';
+import { type BenchOptions, type BenchRaw, machine, type RssSample } from './run-bench.ts';
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** The `--json` document. Latencies in milliseconds, from HDR histograms; rates per second. */
+export interface BenchReport {
+  version: 1;
+  started_at: string;
+  wall_seconds: number;
+  machine: ReturnType<typeof machine>;
+  options: BenchOptions;
+  server: { ai_replies: boolean; handoff_trigger: 'customer_message' | 'handoff_route'; notes: string[] };
+  /** Customer message that triggers the handoff → the brief on the offered agent's socket (or fetched). */
+  handoff_latency_ms: LatencySummary;
+  /** Customer message that triggers the handoff → the offer notice on the agent's socket. */
+  handoff_offer_latency_ms: LatencySummary;
+  handoff: {
+    triggered: number;
+    offered: number;
+    accepted: number;
+    /** Triggered but never offered to anyone before the run ended. */
+    lost: number;
+    /** Accepted with success by more than one agent. */
+    assigned_twice: number;
+    brief_in_offer: boolean;
+  };
+  /** Customer message → its delivery on the owning agent's socket. */
+  message_latency_ms: LatencySummary;
+  /** Customer message → its echo on the customer's own socket (every message, whoever owns it). */
+  stream_latency_ms: LatencySummary;
+  ai_reply_ms: LatencySummary;
+  /** WebSocket ping → pong on Baton's stream. */
+  echo_rtt_ms: LatencySummary;
+  /** Saturated: customer messages acknowledged (so persisted) per second with every sender busy. */
+  messages_per_s: number;
+  /** Every message persisted per second (customer, AI, agent) under the realistic load. */
+  realistic_messages_per_s: number;
+  baseline_echo_rtt_ms: LatencySummary;
+  /** Bare `POST /deliver` → the frame on the target socket: the floor for message and handoff latency. */
+  baseline_delivery_ms: LatencySummary;
+  baseline_messages_per_s: number;
+  baseline_realistic_messages_per_s: number;
+  ratios: {
+    handoff_p99_vs_baseline_delivery_p99: number | null;
+    message_p99_vs_baseline_delivery_p99: number | null;
+    stream_p99_vs_baseline_delivery_p99: number | null;
+    echo_rtt_p99_vs_baseline: number | null;
+    messages_per_s_vs_baseline: number | null;
+  };
+  rss_mb: {
+    boot: number;
+    start: number;
+    end: number;
+    peak: number;
+    baseline_peak: number;
+    /** Least-squares slope over the second half of the realistic phase. */
+    slope_mb_per_min: number;
+    grows: boolean;
+  };
+  errors: number;
+  error_kinds: Record<string, number>;
+  error_samples: string[];
+  core: CoreBenchResult | null;
+  targets: TargetCheck[];
+}
+
+function ratio(value: number, base: number): number | null {
+  return base > 0 ? round(value / base, 2) : null;
+}
+
+function slope(samples: readonly RssSample[]): number {
+  if (samples.length < 3) return 0;
+  const n = samples.length;
+  const meanT = samples.reduce((sum, s) => sum + s.t, 0) / n;
+  const meanMb = samples.reduce((sum, s) => sum + s.mb, 0) / n;
+  let numerator = 0;
+  let denominator = 0;
+  for (const sample of samples) {
+    numerator += (sample.t - meanT) * (sample.mb - meanMb);
+    denominator += (sample.t - meanT) ** 2;
+  }
+  return denominator > 0 ? (numerator / denominator) * 60 : 0;
+}
+
+function mergeErrors(raw: BenchRaw): { total: number; kinds: Record<string, number>; samples: string[] } {
+  const kinds: Record<string, number> = {};
+  const samples: string[] = [];
+  for (const result of [...raw.baseline, ...raw.baton]) {
+    for (const [kind, count] of Object.entries(result.errors)) kinds[kind] = (kinds[kind] ?? 0) + count;
+    samples.push(...result.errorSamples);
+  }
+  return { total: Object.values(kinds).reduce((sum, count) => sum + count, 0), kinds, samples: samples.slice(0, 20) };
+}
+
+export function buildReport(raw: BenchRaw): BenchReport {
+  const baton = raw.baton;
+  const triggers = new Map<string, number>();
+  for (const trigger of baton.flatMap((result) => result.triggers)) {
+    if (!triggers.has(trigger.conversationId)) triggers.set(trigger.conversationId, trigger.at);
+  }
+  const offers = new Map<string, { at: number; briefAt: number | undefined; briefInOffer: boolean }>();
+  for (const offer of baton.flatMap((result) => result.offers)) {
+    const known = offers.get(offer.conversationId);
+    if (!known || offer.at < known.at) {
+      offers.set(offer.conversationId, { at: offer.at, briefAt: offer.briefAt, briefInOffer: offer.briefInOffer });
+    }
+  }
+  const handoffMs: number[] = [];
+  const offerMs: number[] = [];
+  let lost = 0;
+  for (const [conversationId, at] of triggers) {
+    const offer = offers.get(conversationId);
+    if (!offer) {
+      lost += 1;
+      continue;
+    }
+    offerMs.push(offer.at - at);
+    if (offer.briefAt !== undefined) handoffMs.push(offer.briefAt - at);
+  }
+  const acceptedBy = new Map<string, number>();
+  for (const accept of baton.flatMap((result) => result.accepts)) {
+    if (accept.status < 300) acceptedBy.set(accept.conversationId, (acceptedBy.get(accept.conversationId) ?? 0) + 1);
+  }
+  const assignedTwice = [...acceptedBy.values()].filter((count) => count > 1).length;
+
+  const receipts = new Map<string, number>();
+  for (const receipt of baton.flatMap((result) => result.ownerReceipts)) {
+    receipts.set(`${receipt.conversationId}#${receipt.seq}`, receipt.at);
+  }
+  const messageMs: number[] = [];
+  let undelivered = 0;
+  for (const sent of baton.flatMap((result) => result.ownerSends)) {
+    const at = receipts.get(`${sent.conversationId}#${sent.seq}`);
+    if (at === undefined) undelivered += 1;
+    else messageMs.push(at - sent.at);
+  }
+
+  const realisticSeconds = Math.max(...baton.map((result) => result.realisticSeconds), 0.001);
+  const persisted = baton.reduce((sum, r) => sum + r.persisted.customer + r.persisted.ai + r.persisted.agent, 0);
+  const saturatedSeconds = Math.max(...baton.map((result) => result.saturation.seconds), 0.001);
+  const messagesPerSecond = baton.reduce((sum, r) => sum + r.saturation.messages, 0) / saturatedSeconds;
+  const baselineSeconds = Math.max(...raw.baseline.map((result) => result.saturation.seconds), 0.001);
+  const baselinePerSecond = raw.baseline.reduce((sum, r) => sum + r.saturation.messages, 0) / baselineSeconds;
+  const baselineRealistic = raw.baseline.reduce((sum, r) => sum + r.realisticMessages, 0) / raw.phases.baselineSeconds;
+
+  const handoff = summarize(handoffMs);
+  const message = summarize(messageMs);
+  const stream = summarize(baton.flatMap((result) => result.streamMs));
+  const aiReply = summarize(baton.flatMap((result) => result.aiReplyMs));
+  const echo = summarize(baton.flatMap((result) => result.echoRttMs));
+  const baselineEcho = summarize(raw.baseline.flatMap((result) => result.echoRttMs));
+  const baselineDelivery = summarize(raw.baseline.flatMap((result) => result.deliveryMs));
+
+  const [runFrom, runTo] = raw.rss.runWindow;
+  const steady = raw.rss.samples.filter((s) => s.t >= runFrom + (runTo - runFrom) / 2 && s.t <= runTo);
+  const rssSlope = slope(steady);
+  const peak = Math.max(raw.rss.end, raw.rss.start, ...raw.rss.samples.map((s) => s.mb));
+  // Growth that matters: a steady climb while the load is flat, not the heap settling at the start.
+  const grows = rssSlope > 10 && raw.rss.end > raw.rss.start * 1.15;
+
+  const errors = mergeErrors(raw);
+  if (lost > 0) errors.kinds.handoff_lost = lost;
+  if (assignedTwice > 0) errors.kinds.handoff_assigned_twice = assignedTwice;
+  if (undelivered > 0) errors.kinds.message_not_delivered_to_owner = undelivered;
+  const errorTotal = errors.total + lost + assignedTwice + undelivered;
+
+  const report: BenchReport = {
+    version: 1,
+    started_at: raw.startedAt,
+    wall_seconds: round(raw.wallSeconds, 1),
+    machine: machine(),
+    options: raw.options,
+    server: {
+      ai_replies: raw.probe.aiReplies,
+      handoff_trigger: raw.probe.handoffMode === 'message' ? 'customer_message' : 'handoff_route',
+      notes: raw.probe.notes,
+    },
+    handoff_latency_ms: handoff,
+    handoff_offer_latency_ms: summarize(offerMs),
+    handoff: {
+      triggered: triggers.size,
+      offered: offers.size,
+      accepted: acceptedBy.size,
+      lost,
+      assigned_twice: assignedTwice,
+      brief_in_offer: baton.some((result) => result.offers.some((offer) => offer.briefInOffer)),
+    },
+    message_latency_ms: message,
+    stream_latency_ms: stream,
+    ai_reply_ms: aiReply,
+    echo_rtt_ms: echo,
+    messages_per_s: round(messagesPerSecond, 1),
+    realistic_messages_per_s: round(persisted / realisticSeconds, 1),
+    baseline_echo_rtt_ms: baselineEcho,
+    baseline_delivery_ms: baselineDelivery,
+    baseline_messages_per_s: round(baselinePerSecond, 1),
+    baseline_realistic_messages_per_s: round(baselineRealistic, 1),
+    ratios: {
+      handoff_p99_vs_baseline_delivery_p99: ratio(handoff.p99, baselineDelivery.p99),
+      message_p99_vs_baseline_delivery_p99: ratio(message.p99, baselineDelivery.p99),
+      stream_p99_vs_baseline_delivery_p99: ratio(stream.p99, baselineDelivery.p99),
+      echo_rtt_p99_vs_baseline: ratio(echo.p99, baselineEcho.p99),
+      messages_per_s_vs_baseline: ratio(messagesPerSecond, baselinePerSecond),
+    },
+    rss_mb: {
+      boot: round(raw.rss.boot, 1),
+      start: round(raw.rss.start, 1),
+      end: round(raw.rss.end, 1),
+      peak: round(peak, 1),
+      baseline_peak: round(Math.max(0, ...raw.baselineRssMb), 1),
+      slope_mb_per_min: round(rssSlope, 1),
+      grows,
+    },
+    errors: errorTotal,
+    error_kinds: errors.kinds,
+    error_samples: errors.samples,
+    core: raw.core ?? null,
+    targets: [],
+  };
+  report.targets = checkTargets(report);
+  return report;
+}
+
+function checkTargets(report: BenchReport): TargetCheck[] {
+  const { options } = report;
+  const postgres = options.store === 'postgres' && options.processes > 1;
+  const limit = postgres ? 20 : 10;
+  const checks: TargetCheck[] = [
+    {
+      name: `handoff latency p99 (${postgres ? 'PostgreSQL + Redis, 2 processes' : 'embedded'})`,
+      target: `<= ${limit} ms`,
+      value: report.handoff_latency_ms.count ? `${report.handoff_latency_ms.p99} ms` : 'not measured',
+      met: report.handoff_latency_ms.count ? report.handoff_latency_ms.p99 <= limit : null,
+    },
+    { name: 'errors', target: '0', value: String(report.errors), met: report.errors === 0 },
+    {
+      name: 'handoffs lost or assigned twice',
+      target: '0',
+      value: `${report.handoff.lost} lost, ${report.handoff.assigned_twice} twice`,
+      met: report.handoff.lost === 0 && report.handoff.assigned_twice === 0,
+    },
+    {
+      name: 'memory flat over the run',
+      target: 'no steady growth',
+      value: `${report.rss_mb.start} → ${report.rss_mb.end} MB (${report.rss_mb.slope_mb_per_min} MB/min)`,
+      met: !report.rss_mb.grows,
+    },
+    {
+      name: 'throughput vs bare baseline',
+      target: '>= 0.25×',
+      value: `${report.ratios.messages_per_s_vs_baseline ?? '-'}×`,
+      met: report.ratios.messages_per_s_vs_baseline === null ? null : report.ratios.messages_per_s_vs_baseline >= 0.25,
+    },
+  ];
+  const brief = report.core?.brief_ms['1000'];
+  const draft = report.core?.guard_draft_ms['1000'];
+  checks.push(
+    {
+      name: 'brief of a 1,000-event conversation (p50)',
+      target: '< 2 ms',
+      value: brief ? `${brief.p50} ms` : 'not measured',
+      met: brief ? brief.p50 < 2 : null,
+    },
+    {
+      name: 'guard on a draft, 1,000 events (p50)',
+      target: '< 1 ms',
+      value: draft ? `${draft.p50} ms` : 'not measured',
+      met: draft ? draft.p50 < 1 : null,
+    },
+  );
+  if (options.conversations < 1000 || options.agents < 50) {
+    for (const check of checks) if (check.name.startsWith('handoff latency')) check.met = null;
+  }
+  return checks;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Text rendering.
+
+function ms(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function latencyRow(label: string, value: LatencySummary, base: LatencySummary | undefined): string[] {
+  if (value.count === 0) return [label, 'not measured', '', '', '', '', base ? `${ms(base.p99)}` : '', ''];
+  return [
+    label,
+    String(value.count),
+    ms(value.p50),
+    ms(value.p99),
+    ms(value.p999),
+    ms(value.max),
+    base?.count ? ms(base.p99) : '',
+    base?.count && base.p99 > 0 ? `${(value.p99 / base.p99).toFixed(1)}×` : '',
+  ];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  '),
+    )
+    .join('\n');
+}
+
+export function renderReport(report: BenchReport): string {
+  const { options } = report;
+  const lines: string[] = [];
+  lines.push(
+    `Baton bench: ${options.conversations} conversations, ${options.agents} agents, ${options.handoffRate} handoffs/s, ` +
+      `${options.durationSeconds} s, ${options.store}, ${options.processes} server process(es), ` +
+      `${options.loadProcesses} load processes`,
+  );
+  lines.push(
+    `machine: ${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}; wall ${report.wall_seconds} s`,
+  );
+  for (const note of report.server.notes) lines.push(`note: ${note}`);
+  lines.push('');
+  lines.push('Latency (ms, HDR histogram)                  baseline = bare HTTP+WebSocket server, same run');
+  lines.push(
+    table([
+      ['', 'count', 'p50', 'p99', 'p99.9', 'max', 'base p99', 'ratio'],
+      latencyRow('handoff: trigger → brief on agent', report.handoff_latency_ms, report.baseline_delivery_ms),
+      latencyRow('handoff: trigger → offer on agent', report.handoff_offer_latency_ms, report.baseline_delivery_ms),
+      latencyRow('message → owning agent socket', report.message_latency_ms, report.baseline_delivery_ms),
+      latencyRow('message → customer stream', report.stream_latency_ms, report.baseline_delivery_ms),
+      latencyRow('AI reply time', report.ai_reply_ms, report.baseline_delivery_ms),
+      latencyRow('WebSocket ping RTT', report.echo_rtt_ms, report.baseline_echo_rtt_ms),
+      latencyRow('baseline: POST → other socket', report.baseline_delivery_ms, undefined),
+      latencyRow('baseline: WebSocket echo RTT', report.baseline_echo_rtt_ms, undefined),
+    ]),
+  );
+  lines.push('');
+  lines.push(
+    table([
+      ['Throughput (messages/s)', 'Baton', 'baseline', 'ratio'],
+      [
+        'saturated, every message persisted',
+        String(report.messages_per_s),
+        String(report.baseline_messages_per_s),
+        `${report.ratios.messages_per_s_vs_baseline ?? '-'}×`,
+      ],
+      [
+        'realistic load (all authors)',
+        String(report.realistic_messages_per_s),
+        String(report.baseline_realistic_messages_per_s),
+        '',
+      ],
+    ]),
+  );
+  lines.push('');
+  const h = report.handoff;
+  lines.push(
+    `Handoffs: ${h.triggered} triggered (${report.server.handoff_trigger.replace('_', ' ')}), ${h.offered} offered, ` +
+      `${h.accepted} accepted, ${h.lost} lost, ${h.assigned_twice} assigned twice; brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
+  );
+  const r = report.rss_mb;
+  lines.push(
+    `Server RSS: ${r.boot} MB at boot, ${r.start} MB at start of load, ${r.end} MB at end, peak ${r.peak} MB ` +
+      `(baseline server peak ${r.baseline_peak} MB); ${r.slope_mb_per_min} MB/min in the second half: ${r.grows ? 'GROWS' : 'flat'}`,
+  );
+  lines.push(`Errors: ${report.errors}${report.errors ? ` ${JSON.stringify(report.error_kinds)}` : ''}`);
+  for (const sample of report.error_samples.slice(0, 5)) lines.push(`  ${sample}`);
+  if (report.core) {
+    lines.push('');
+    const core = report.core;
+    const sizes = Object.keys(core.brief_ms);
+    lines.push(
+      table([
+        ['Core alone (ms, p50 / p99)', ...sizes.map((size) => `${size} events`)],
+        ['buildBrief', ...sizes.map((size) => pair(core.brief_ms[size]))],
+        ['prepareGuard', ...sizes.map((size) => pair(core.guard_prepare_ms[size]))],
+        ['guard(draft)', ...sizes.map((size) => pair(core.guard_draft_ms[size]))],
+      ]),
+    );
+  }
+  lines.push('');
+  lines.push('Targets (issue 6)');
+  for (const check of report.targets) {
+    const mark = check.met === null ? ' -- ' : check.met ? ' ok ' : 'MISS';
+    lines.push(`  [${mark}] ${check.name}: ${check.value} (target ${check.target})`);
+  }
+  return lines.join('\n');
+}
+
+function pair(value: LatencySummary | undefined): string {
+  return value ? `${value.p50.toFixed(3)} / ${value.p99.toFixed(3)}` : '-';
+}

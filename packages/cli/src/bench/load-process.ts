@@ -1,0 +1,780 @@
+/**
+ * Child process: one load generator. It plays simulated customers (one WebSocket each, like the
+ * widget) and simulated agents (one WebSocket each, like the console) against the bare baseline and
+ * then against Baton, only through their public HTTP and WebSocket APIs, and reports raw samples with
+ * absolute timestamps so the orchestrator can join what a customer sent here with what an agent
+ * received in another load process.
+ */
+import { WebSocket } from 'ws';
+import { z } from 'zod';
+import {
+  type BaselineResult,
+  type BatonResult,
+  type Counters,
+  type HandoffMode,
+  LoadCommand,
+  type LoadReport,
+} from './bench-protocol.ts';
+import { loadCustomerScripts, loadHandoffRequests } from './customer-scripts.ts';
+import { HttpClient } from './http-client.ts';
+
+/** Wall-clock milliseconds with microsecond resolution, comparable between processes on one machine. */
+const now = () => performance.timeOrigin + performance.now();
+
+const AI_REPLY_TIMEOUT_MS = 10_000;
+const HANDOFF_TIMEOUT_MS = 20_000;
+const AGENT_REPLY_TIMEOUT_MS = 10_000;
+/** Customer messages exchanged with the agent before the agent resolves. */
+const MESSAGES_WITH_AGENT = 2;
+
+const scripts = loadCustomerScripts();
+const handoffLines = loadHandoffRequests();
+const http = new HttpClient();
+
+function send(report: LoadReport): void {
+  process.send?.(report);
+}
+
+class ErrorLog {
+  readonly counts: Record<string, number> = {};
+  readonly samples: string[] = [];
+  total = 0;
+
+  add(kind: string, detail: string): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    this.total += 1;
+    if (this.samples.length < 20) this.samples.push(`${kind}: ${detail.slice(0, 300)}`);
+  }
+}
+
+let errors = new ErrorLog();
+const counters: Counters = { sent: 0, aiReplies: 0, handoffs: 0, offers: 0, accepted: 0, resolved: 0, errors: 0 };
+
+function websocketUrl(httpUrl: string, path: string): string {
+  return `${httpUrl.replace(/^http/, 'ws')}${path}`;
+}
+
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Reading the reply, then typing the next line at chat speed (about 5 characters a second). */
+function thinkTimeMs(text: string, scale: number): number {
+  const seconds = Math.min(20, Math.max(3, 2 + text.length / 5));
+  return seconds * 1000 * scale * (0.7 + Math.random() * 0.6);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorCode(body: unknown): string {
+  const parsed = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).safeParse(body);
+  return parsed.success ? `${parsed.data.error.code}: ${parsed.data.error.message}` : JSON.stringify(body);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Baseline: the same customers, the same pauses, the same client, against the bare server.
+
+async function runBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }>): Promise<BaselineResult> {
+  errors = new ErrorLog();
+  const echoRttMs: number[] = [];
+  const deliveryMs: number[] = [];
+  const ids = Array.from({ length: command.customers }, (_, index) => `${process.pid}-${index}`);
+  const pending = new Map<string, number>();
+  const sockets = new Map<string, WebSocket>();
+  await inBatches(ids, 50, async (id) => {
+    const socket = await openSocket(websocketUrl(command.url, `/ws?id=${id}`));
+    socket.on('message', (data) => {
+      const at = now();
+      const frame = JSON.parse(data.toString()) as { type?: string; t?: number };
+      if (frame.type === 'echo' && typeof frame.t === 'number') echoRttMs.push(at - frame.t);
+      if (frame.type === 'event') {
+        const sentAt = pending.get(id);
+        if (sentAt !== undefined) deliveryMs.push(at - sentAt);
+        pending.delete(id);
+      }
+    });
+    sockets.set(id, socket);
+  });
+
+  let realisticMessages = 0;
+  const end = now() + command.durationMs;
+  await Promise.all(
+    ids.map(async (id, index) => {
+      const script = scripts[index % scripts.length]!;
+      let line = Math.floor(Math.random() * script.lines.length);
+      await sleep(Math.random() * thinkTimeMs(script.lines[line]!, command.thinkScale));
+      while (now() < end) {
+        const text = script.lines[line % script.lines.length]!;
+        line += 1;
+        sockets.get(id)?.send(JSON.stringify({ type: 'echo', t: now() }));
+        pending.set(id, now());
+        try {
+          const response = await http.send('POST', `${command.url}/deliver`, { to: id, text });
+          if (response.status === 200) realisticMessages += 1;
+          else errors.add(`http_${response.status}_deliver`, errorCode(response.body));
+        } catch (error) {
+          errors.add('request_failed', describe(error));
+        }
+        await sleep(thinkTimeMs(text, command.thinkScale));
+      }
+    }),
+  );
+
+  const saturation = await saturate(command.saturateMs, command.concurrency, ids, async (id, text) => {
+    const response = await http.send('POST', `${command.url}/deliver`, { to: id, text });
+    return response.status === 200 ? undefined : `http_${response.status}_deliver`;
+  });
+  for (const socket of sockets.values()) socket.terminate();
+  return { echoRttMs, deliveryMs, realisticMessages, saturation, errors: errors.counts, errorSamples: errors.samples };
+}
+
+/** Closed loop: `concurrency` senders, each posting the next message as soon as the last was acknowledged. */
+async function saturate<T>(
+  durationMs: number,
+  concurrency: number,
+  targets: readonly T[],
+  post: (target: T, text: string) => Promise<string | undefined>,
+): Promise<{ messages: number; seconds: number }> {
+  if (targets.length === 0 || concurrency <= 0) return { messages: 0, seconds: 0 };
+  let messages = 0;
+  let cursor = 0;
+  const started = now();
+  const end = started + durationMs;
+  const worker = async () => {
+    while (now() < end) {
+      const index = cursor++;
+      const target = targets[index % targets.length]!;
+      const script = scripts[index % scripts.length]!;
+      const text = script.lines[index % script.lines.length]!;
+      try {
+        const failure = await post(target, text);
+        if (failure) errors.add(failure, 'during saturation');
+        else messages += 1;
+      } catch (error) {
+        errors.add('request_failed', describe(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { messages, seconds: (now() - started) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Baton.
+
+const EventFrame = z.object({
+  type: z.literal('event'),
+  event: z.looseObject({
+    conversationId: z.string(),
+    seq: z.number(),
+    type: z.string(),
+    author: z.string().optional(),
+    text: z.string().optional(),
+  }),
+});
+const DeskFrame = z.object({
+  type: z.literal('desk'),
+  name: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+const ErrorFrame = z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) });
+const ServerFrame = z.union([EventFrame, DeskFrame, ErrorFrame, z.object({ type: z.string() })]);
+
+const CreatedConversation = z.object({
+  conversation: z.object({ id: z.string() }),
+  customerToken: z.string(),
+});
+const AppendedEvent = z.object({ event: z.object({ seq: z.number() }) });
+const LoginAnswer = z.object({ token: z.string(), agent: z.object({ id: z.string() }) });
+const OfferPayload = z.looseObject({
+  conversationId: z.string(),
+  agentId: z.string().optional(),
+  brief: z.unknown().optional(),
+});
+
+type Phase = 'ai' | 'handoff' | 'agent' | 'leaving';
+
+interface Customer {
+  index: number;
+  url: string;
+  conversationId: string;
+  token: string;
+  socket: WebSocket | undefined;
+  phase: Phase;
+  wantsHandoff: boolean;
+  script: (typeof scripts)[number];
+  line: number;
+  aiMessages: number;
+  agentMessages: number;
+  handoffRequested: boolean;
+  resolved: boolean;
+  /** The one customer message in flight, for the echo on the customer's own socket. */
+  lastSent: { text: string; at: number } | undefined;
+  aiPendingSince: number | undefined;
+  pingSentAt: number | undefined;
+  wake: Set<() => void>;
+}
+
+interface BenchAgent {
+  email: string;
+  id: string;
+  token: string;
+  url: string;
+  socket: WebSocket;
+  owned: Map<string, { customerMessages: number }>;
+}
+
+interface BatonState {
+  urls: string[];
+  customers: Customer[];
+  agents: BenchAgent[];
+  expectAi: boolean;
+  handoffMode: HandoffMode;
+  running: boolean;
+  result: BatonResult;
+}
+
+let baton: BatonState | undefined;
+
+function emptyResult(): BatonResult {
+  return {
+    aiReplyMs: [],
+    streamMs: [],
+    echoRttMs: [],
+    triggers: [],
+    offers: [],
+    accepts: [],
+    ownerSends: [],
+    ownerReceipts: [],
+    persisted: { customer: 0, ai: 0, agent: 0 },
+    realisticSeconds: 0,
+    saturation: { messages: 0, seconds: 0 },
+    setupSeconds: 0,
+    errors: {},
+    errorSamples: [],
+  };
+}
+
+function notify(customer: Customer): void {
+  for (const wake of customer.wake) wake();
+}
+
+/** Resolves true once `done()` holds, false after `timeoutMs` or when the run stops. */
+function waitUntil(customer: Customer, done: () => boolean, timeoutMs: number): Promise<boolean> {
+  if (done()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const finish = (value: boolean) => {
+      clearTimeout(timer);
+      customer.wake.delete(check);
+      resolve(value);
+    };
+    const check = () => {
+      if (done()) finish(true);
+      else if (!baton?.running) finish(false);
+    };
+    const timer = setTimeout(() => finish(done()), timeoutMs);
+    customer.wake.add(check);
+  });
+}
+
+async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<void> {
+  errors = new ErrorLog();
+  const started = now();
+  const state: BatonState = {
+    urls: command.urls,
+    customers: [],
+    agents: [],
+    expectAi: command.expectAi,
+    handoffMode: command.handoffMode,
+    running: false,
+    result: emptyResult(),
+  };
+  baton = state;
+  await inBatches(
+    command.agents.map((agent, index) => ({ ...agent, url: command.urls[index % command.urls.length]! })),
+    10,
+    async (credentials) => {
+      const login = await http.send('POST', `${credentials.url}/v1/auth/login`, {
+        email: credentials.email,
+        password: credentials.password,
+      });
+      const parsed = LoginAnswer.safeParse(login.body);
+      if (!parsed.success) throw new Error(`login ${credentials.email}: ${login.status} ${errorCode(login.body)}`);
+      const socket = await openSocket(
+        websocketUrl(credentials.url, `/v1/stream?token=${encodeURIComponent(parsed.data.token)}`),
+      );
+      const agent: BenchAgent = {
+        email: credentials.email,
+        id: parsed.data.agent.id,
+        token: parsed.data.token,
+        url: credentials.url,
+        socket,
+        owned: new Map(),
+      };
+      socket.on('message', (data) => onAgentFrame(agent, data.toString()));
+      socket.on('close', () => {
+        if (state.running) errors.add('ws_closed', `agent ${agent.email}`);
+      });
+      socket.send(JSON.stringify({ type: 'subscribe_desk' }));
+      state.agents.push(agent);
+    },
+  );
+  const indexes = Array.from({ length: command.customers }, (_, index) => index);
+  await inBatches(indexes, 25, async (index) => {
+    const script = scripts[(index + process.pid) % scripts.length]!;
+    const customer: Customer = {
+      index,
+      url: command.urls[index % command.urls.length]!,
+      conversationId: '',
+      token: '',
+      socket: undefined,
+      phase: 'ai',
+      wantsHandoff: false,
+      script,
+      line: 0,
+      aiMessages: 0,
+      agentMessages: 0,
+      handoffRequested: false,
+      resolved: false,
+      lastSent: undefined,
+      aiPendingSince: undefined,
+      pingSentAt: undefined,
+      wake: new Set(),
+    };
+    await startConversation(customer);
+    state.customers.push(customer);
+  });
+  state.result.setupSeconds = (now() - started) / 1000;
+}
+
+async function startConversation(customer: Customer): Promise<void> {
+  const state = baton!;
+  const created = await http.send('POST', `${customer.url}/v1/conversations`, {
+    industry: customer.script.source.startsWith('star') ? 'finance' : 'ecommerce',
+    customerName: `Bench customer ${process.pid}-${customer.index}`,
+  });
+  const parsed = CreatedConversation.safeParse(created.body);
+  if (!parsed.success) throw new Error(`create conversation: ${created.status} ${errorCode(created.body)}`);
+  customer.conversationId = parsed.data.conversation.id;
+  customer.token = parsed.data.customerToken;
+  customer.phase = 'ai';
+  customer.aiMessages = 0;
+  customer.agentMessages = 0;
+  customer.handoffRequested = false;
+  customer.resolved = false;
+  customer.lastSent = undefined;
+  customer.aiPendingSince = undefined;
+  const socket = await openSocket(
+    websocketUrl(
+      customer.url,
+      `/v1/stream?customerToken=${encodeURIComponent(customer.token)}&conversationId=${customer.conversationId}`,
+    ),
+  );
+  const conversationId = customer.conversationId;
+  socket.on('message', (data) => onCustomerFrame(customer, conversationId, data.toString()));
+  socket.on('close', () => {
+    if (state.running && customer.socket === socket) errors.add('ws_closed', `customer ${conversationId}`);
+  });
+  socket.send(JSON.stringify({ type: 'subscribe', conversationId, after: 0 }));
+  customer.socket = socket;
+}
+
+function onCustomerFrame(customer: Customer, conversationId: string, text: string): void {
+  const at = now();
+  const state = baton!;
+  const frame = ServerFrame.safeParse(JSON.parse(text));
+  if (!frame.success) {
+    errors.add('bad_frame', text);
+    return;
+  }
+  const data = frame.data;
+  if ('error' in data) {
+    errors.add(`ws_${data.error.code}`, data.error.message);
+    return;
+  }
+  if (data.type === 'pong' && customer.pingSentAt !== undefined) {
+    state.result.echoRttMs.push(at - customer.pingSentAt);
+    customer.pingSentAt = undefined;
+    return;
+  }
+  if (!('event' in data) || data.event.conversationId !== conversationId) return;
+  const event = data.event;
+  if (event.type === 'message') {
+    if (event.author === 'customer' && customer.lastSent && event.text === customer.lastSent.text.trim()) {
+      state.result.streamMs.push(at - customer.lastSent.at);
+      customer.lastSent = undefined;
+    } else if (event.author === 'ai') {
+      customer.aiMessages += 1;
+      state.result.persisted.ai += 1;
+      counters.aiReplies += 1;
+      if (customer.aiPendingSince !== undefined) {
+        state.result.aiReplyMs.push(at - customer.aiPendingSince);
+        customer.aiPendingSince = undefined;
+      }
+    } else if (event.author === 'agent') {
+      customer.agentMessages += 1;
+    }
+  } else if (event.type === 'handoff.requested') {
+    customer.handoffRequested = true;
+  } else if (event.type === 'handoff.resolved') {
+    customer.resolved = true;
+  }
+  notify(customer);
+}
+
+/** Posts a customer message; returns its seq, or undefined after recording the error. */
+async function postCustomerMessage(customer: Customer, text: string): Promise<number | undefined> {
+  const state = baton!;
+  customer.lastSent = { text, at: now() };
+  try {
+    const response = await http.send(
+      'POST',
+      `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
+      { text },
+      { 'x-customer-token': customer.token },
+    );
+    const parsed = AppendedEvent.safeParse(response.body);
+    if (response.status >= 300 || !parsed.success) {
+      errors.add(`http_${response.status}_customer_message`, errorCode(response.body));
+      return undefined;
+    }
+    state.result.persisted.customer += 1;
+    counters.sent += 1;
+    return parsed.data.event.seq;
+  } catch (error) {
+    errors.add('request_failed', describe(error));
+    return undefined;
+  }
+}
+
+function nextLine(customer: Customer): string {
+  const text = customer.script.lines[customer.line % customer.script.lines.length]!;
+  customer.line += 1;
+  return text;
+}
+
+async function customerLoop(customer: Customer, thinkScale: number): Promise<void> {
+  const state = baton!;
+  const firstPause = Math.random() * thinkTimeMs(customer.script.lines[0]!, thinkScale);
+  await waitUntil(customer, () => customer.wantsHandoff, firstPause);
+  while (state.running) {
+    if (customer.wantsHandoff) {
+      await handoffConversation(customer, thinkScale);
+      continue;
+    }
+    const text = nextLine(customer);
+    const sentAt = now();
+    const aiBefore = customer.aiMessages;
+    if (state.expectAi) customer.aiPendingSince = sentAt;
+    const seq = await postCustomerMessage(customer, text);
+    if (seq !== undefined && state.expectAi) {
+      const answered = await waitUntil(
+        customer,
+        () => customer.aiMessages > aiBefore || customer.handoffRequested,
+        AI_REPLY_TIMEOUT_MS,
+      );
+      if (!answered && state.running) errors.add('ai_reply_timeout', customer.conversationId);
+      if (customer.handoffRequested) {
+        // The AI escalated on its own (frustration, policy): a handoff triggered by this message.
+        state.result.triggers.push({ conversationId: customer.conversationId, at: sentAt });
+        counters.handoffs += 1;
+        await withAgent(customer, thinkScale);
+        continue;
+      }
+    }
+    await waitUntil(customer, () => customer.wantsHandoff, thinkTimeMs(text, thinkScale));
+  }
+}
+
+async function handoffConversation(customer: Customer, thinkScale: number): Promise<void> {
+  const state = baton!;
+  customer.wantsHandoff = false;
+  customer.phase = 'handoff';
+  counters.handoffs += 1;
+  const text = handoffLines[Math.floor(Math.random() * handoffLines.length)]!;
+  const sentAt = now();
+  state.result.triggers.push({ conversationId: customer.conversationId, at: sentAt });
+  if (state.handoffMode === 'message') {
+    await postCustomerMessage(customer, text);
+  } else {
+    const response = await http
+      .send(
+        'POST',
+        `${customer.url}/v1/conversations/${customer.conversationId}/handoff`,
+        { reason: text },
+        { 'x-customer-token': customer.token },
+      )
+      .catch((error: unknown) => ({ status: 0, body: describe(error) }));
+    if (response.status >= 300 || response.status === 0) {
+      errors.add(`http_${response.status}_handoff`, errorCode(response.body));
+    }
+  }
+  await withAgent(customer, thinkScale);
+}
+
+/** After a handoff: wait for the agent, exchange a few messages, wait for resolution, start afresh. */
+async function withAgent(customer: Customer, thinkScale: number): Promise<void> {
+  const state = baton!;
+  customer.phase = 'handoff';
+  customer.aiPendingSince = undefined;
+  const greeted = await waitUntil(customer, () => customer.agentMessages > 0, HANDOFF_TIMEOUT_MS);
+  if (!greeted) {
+    if (state.running) errors.add('handoff_not_answered', customer.conversationId);
+  } else {
+    customer.phase = 'agent';
+    for (let exchanged = 0; exchanged < MESSAGES_WITH_AGENT && state.running; exchanged++) {
+      const text = nextLine(customer);
+      await sleep(Math.min(thinkTimeMs(text, thinkScale), 3000 * thinkScale));
+      const before = customer.agentMessages;
+      const sentAt = now();
+      const seq = await postCustomerMessage(customer, text);
+      if (seq === undefined) break;
+      state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
+      const replied = await waitUntil(customer, () => customer.agentMessages > before, AGENT_REPLY_TIMEOUT_MS);
+      if (!replied && state.running) errors.add('agent_reply_timeout', customer.conversationId);
+    }
+    const resolved = await waitUntil(customer, () => customer.resolved, AGENT_REPLY_TIMEOUT_MS);
+    if (!resolved && state.running) errors.add('resolve_timeout', customer.conversationId);
+  }
+  if (!state.running) return;
+  customer.phase = 'leaving';
+  const previous = customer.socket;
+  customer.socket = undefined;
+  previous?.close();
+  try {
+    await startConversation(customer);
+  } catch (error) {
+    errors.add('restart_failed', describe(error));
+    await sleep(1000);
+  }
+}
+
+function onAgentFrame(agent: BenchAgent, text: string): void {
+  const at = now();
+  const state = baton!;
+  const frame = ServerFrame.safeParse(JSON.parse(text));
+  if (!frame.success) {
+    errors.add('bad_frame', text);
+    return;
+  }
+  const data = frame.data;
+  if ('error' in data) {
+    errors.add(`ws_${data.error.code}`, data.error.message);
+    return;
+  }
+  if ('name' in data && data.name === 'offer') {
+    const offer = OfferPayload.safeParse(data.payload);
+    if (!offer.success || (offer.data.agentId !== undefined && offer.data.agentId !== agent.id)) return;
+    void takeOffer(agent, offer.data.conversationId, at, offer.data.brief !== undefined);
+    return;
+  }
+  if (!('event' in data)) return;
+  const event = data.event;
+  const owned = agent.owned.get(event.conversationId);
+  if (!owned || event.type !== 'message' || event.author !== 'customer') return;
+  state.result.ownerReceipts.push({ conversationId: event.conversationId, seq: event.seq, at });
+  owned.customerMessages += 1;
+  void answer(agent, event.conversationId, owned.customerMessages >= MESSAGES_WITH_AGENT);
+}
+
+function agentHeaders(agent: BenchAgent): Record<string, string> {
+  return { authorization: `Bearer ${agent.token}` };
+}
+
+async function takeOffer(agent: BenchAgent, conversationId: string, at: number, briefInOffer: boolean) {
+  const state = baton!;
+  counters.offers += 1;
+  const offer: BatonResult['offers'][number] = { conversationId, at, agentEmail: agent.email, briefInOffer };
+  state.result.offers.push(offer);
+  try {
+    if (!briefInOffer) {
+      // The console fetches the brief when the offer carries none: the brief is on screen only then.
+      const brief = await http.send(
+        'GET',
+        `${agent.url}/v1/conversations/${conversationId}/brief`,
+        undefined,
+        agentHeaders(agent),
+      );
+      if (brief.status === 200) offer.briefAt = now();
+      else errors.add(`http_${brief.status}_brief`, errorCode(brief.body));
+    } else {
+      offer.briefAt = at;
+    }
+    const accepted = await http.send(
+      'POST',
+      `${agent.url}/v1/conversations/${conversationId}/accept`,
+      {},
+      agentHeaders(agent),
+    );
+    state.result.accepts.push({ conversationId, at: now(), agentEmail: agent.email, status: accepted.status });
+    if (accepted.status >= 300) {
+      errors.add(`http_${accepted.status}_accept`, errorCode(accepted.body));
+      return;
+    }
+    counters.accepted += 1;
+    const seq = AppendedEvent.safeParse(accepted.body).data?.event.seq ?? 0;
+    agent.owned.set(conversationId, { customerMessages: 0 });
+    agent.socket.send(JSON.stringify({ type: 'subscribe', conversationId, after: seq }));
+    await agentMessage(agent, conversationId, 'Hi, I have read the conversation so far and I can take it from here.');
+  } catch (error) {
+    errors.add('request_failed', describe(error));
+  }
+}
+
+async function agentMessage(agent: BenchAgent, conversationId: string, text: string): Promise<boolean> {
+  const response = await http.send(
+    'POST',
+    `${agent.url}/v1/conversations/${conversationId}/messages`,
+    { text },
+    agentHeaders(agent),
+  );
+  if (response.status >= 300) {
+    errors.add(`http_${response.status}_agent_message`, errorCode(response.body));
+    return false;
+  }
+  baton!.result.persisted.agent += 1;
+  return true;
+}
+
+async function answer(agent: BenchAgent, conversationId: string, andResolve: boolean): Promise<void> {
+  try {
+    await sleep(300 + Math.random() * 300);
+    await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
+    if (!andResolve) return;
+    agent.owned.delete(conversationId);
+    agent.socket.send(JSON.stringify({ type: 'unsubscribe', conversationId }));
+    const resolved = await http.send(
+      'POST',
+      `${agent.url}/v1/conversations/${conversationId}/resolve`,
+      { summary: 'Handled by the bench agent.' },
+      agentHeaders(agent),
+    );
+    if (resolved.status >= 300) errors.add(`http_${resolved.status}_resolve`, errorCode(resolved.body));
+    else counters.resolved += 1;
+  } catch (error) {
+    errors.add('request_failed', describe(error));
+  }
+}
+
+async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void> {
+  const state = baton;
+  if (!state) throw new Error('run before setup');
+  state.running = true;
+  const started = now();
+  const loops = state.customers.map((customer) => customerLoop(customer, command.thinkScale));
+  // Echo pings over the customers' own sockets sample Baton's WebSocket round trip beside the baseline's.
+  const pinger = setInterval(() => {
+    const customer = state.customers[Math.floor(Math.random() * state.customers.length)];
+    if (!customer?.socket || customer.pingSentAt !== undefined) return;
+    customer.pingSentAt = now();
+    customer.socket.send(JSON.stringify({ type: 'ping' }));
+  }, 20);
+  const scheduler =
+    command.handoffRate > 0
+      ? setInterval(() => {
+          const idle = state.customers.filter((customer) => customer.phase === 'ai' && !customer.wantsHandoff);
+          const chosen = idle[Math.floor(Math.random() * idle.length)];
+          if (!chosen) return;
+          chosen.wantsHandoff = true;
+          notify(chosen);
+        }, 1000 / command.handoffRate)
+      : undefined;
+  await sleep(command.durationMs);
+  clearInterval(scheduler);
+  clearInterval(pinger);
+  state.running = false;
+  state.result.realisticSeconds = (now() - started) / 1000;
+  for (const customer of state.customers) notify(customer);
+  await Promise.race([Promise.all(loops), sleep(5000)]);
+}
+
+async function saturateBaton(command: Extract<LoadCommand, { cmd: 'saturate' }>): Promise<void> {
+  const state = baton;
+  if (!state) throw new Error('saturate before setup');
+  const available = state.customers.filter((customer) => customer.phase === 'ai' && customer.conversationId !== '');
+  state.result.saturation = await saturate(
+    command.durationMs,
+    command.concurrency,
+    available,
+    async (customer, text) => {
+      const response = await http.send(
+        'POST',
+        `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
+        { text },
+        { 'x-customer-token': customer.token },
+      );
+      return response.status < 300 ? undefined : `http_${response.status}_customer_message`;
+    },
+  );
+}
+
+function finishBaton(): BatonResult {
+  const state = baton;
+  if (!state) return emptyResult();
+  state.running = false;
+  for (const customer of state.customers) customer.socket?.terminate();
+  for (const agent of state.agents) agent.socket.terminate();
+  return { ...state.result, errors: errors.counts, errorSamples: errors.samples };
+}
+
+const progress = setInterval(() => {
+  counters.errors = errors.total;
+  send({ type: 'progress', counters });
+}, 500);
+
+process.on('message', (message: unknown) => {
+  const parsed = LoadCommand.safeParse(message);
+  if (!parsed.success) return send({ type: 'fatal', message: `bad command: ${parsed.error.message}` });
+  const command = parsed.data;
+  const task = async () => {
+    switch (command.cmd) {
+      case 'baseline':
+        send({ type: 'baseline-result', result: await runBaseline(command) });
+        return;
+      case 'setup':
+        await setup(command);
+        send({ type: 'phase-done', phase: 'setup' });
+        return;
+      case 'run':
+        await run(command);
+        send({ type: 'phase-done', phase: 'run' });
+        return;
+      case 'saturate':
+        await saturateBaton(command);
+        send({ type: 'phase-done', phase: 'saturate' });
+        return;
+      case 'finish':
+        send({ type: 'baton-result', result: finishBaton() });
+        clearInterval(progress);
+        http.close();
+        process.disconnect?.();
+        return;
+    }
+  };
+  task().catch((error: unknown) => send({ type: 'fatal', message: describe(error) }));
+});
+
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

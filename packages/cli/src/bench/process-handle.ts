@@ -1,0 +1,80 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Forks one of the bench's TypeScript entry points (through tsx, like the `baton` command itself) as a
+ * separate process with an IPC channel. The tail of its output is kept so a crash can be explained.
+ */
+export function forkTypeScript(entry: string, env: Record<string, string | undefined> = {}): ChildProcess {
+  const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  const keep = (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  Object.defineProperty(child, 'recentStderr', { get: () => stderr });
+  return child;
+}
+
+export function recentStderr(child: ChildProcess): string {
+  const value: unknown = Reflect.get(child, 'recentStderr');
+  return typeof value === 'string' ? value : '';
+}
+
+/** Waits for the first IPC message `accept` recognises; fails if the child exits or `timeoutMs` passes. */
+export function nextMessage<T>(
+  child: ChildProcess,
+  accept: (message: unknown) => T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (message: unknown) => {
+      const value = accept(message);
+      if (value === undefined) return;
+      cleanup();
+      resolve(value);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`${what}: process exited (${code}) ${recentStderr(child).trim().slice(-1500)}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what}: no answer after ${timeoutMs} ms ${recentStderr(child).trim().slice(-1500)}`));
+    }, timeoutMs);
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Resident set size in MB from /proc (Linux); undefined elsewhere or once the process is gone. */
+export function residentMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,401 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type BaselineResult,
+  type BatonResult,
+  type Counters,
+  type HandoffMode,
+  type LoadCommand,
+  LoadReport,
+  ServerListening,
+} from './bench-protocol.ts';
+import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
+import { loadHandoffRequests } from './customer-scripts.ts';
+import { probeServer } from './probe-server.ts';
+import { forkTypeScript, nextMessage, recentStderr, residentMb, stopProcess } from './process-handle.ts';
+
+export interface BenchOptions {
+  conversations: number;
+  agents: number;
+  /** Handoffs per second across the desk. */
+  handoffRate: number;
+  /** Seconds of realistic load on Baton; the baseline and saturation phases scale from it. */
+  durationSeconds: number;
+  store: 'sqlite' | 'postgres';
+  processes: number;
+  loadProcesses: number;
+  /** Concurrent senders per load process in the saturation phases. */
+  concurrency: number;
+  /** Multiplies every simulated pause; below 1 compresses a conversation's pace. */
+  thinkScale: number;
+  databaseUrl: string;
+  redisUrl: string;
+  core: boolean;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  conversations: 1000,
+  agents: 50,
+  handoffRate: 3,
+  durationSeconds: 30,
+  store: 'sqlite',
+  processes: 1,
+  loadProcesses: 2,
+  concurrency: 32,
+  thinkScale: 1,
+  databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
+  redisUrl: 'redis://127.0.0.1:6379',
+  core: true,
+};
+
+export type Progress = (phase: string, detail: { fraction?: number; counters?: Counters; note?: string }) => void;
+
+export interface RssSample {
+  /** Seconds since the Baton server(s) listened. */
+  t: number;
+  mb: number;
+}
+
+/** Everything measured, raw enough for the report to compute each figure. */
+export interface BenchRaw {
+  options: BenchOptions;
+  startedAt: string;
+  baseline: BaselineResult[];
+  baton: BatonResult[];
+  baselineRssMb: number[];
+  rss: { boot: number; start: number; end: number; samples: RssSample[]; runWindow: [number, number] };
+  probe: { aiReplies: boolean; handoffMode: HandoffMode; notes: string[] };
+  core: CoreBenchResult | undefined;
+  phases: { baselineSeconds: number; saturateSeconds: number };
+  wallSeconds: number;
+}
+
+interface LoadProcess {
+  child: ChildProcess;
+  counters: Counters | undefined;
+}
+
+const SETUP_TIMEOUT_MS = 180_000;
+
+/** Splits `total` into `parts` near-equal integers. */
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, index) => Math.floor((total + index) / parts));
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+async function startLoadProcesses(count: number): Promise<LoadProcess[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const child = forkTypeScript('./load-process.ts');
+      const load: LoadProcess = { child, counters: undefined };
+      child.on('message', (message: unknown) => {
+        const report = LoadReport.safeParse(message);
+        if (report.success && report.data.type === 'progress') load.counters = report.data.counters;
+      });
+      await nextMessage(
+        child,
+        (m) => (LoadReport.safeParse(m).data?.type === 'ready' ? true : undefined),
+        30_000,
+        'load process',
+      );
+      return load;
+    }),
+  );
+}
+
+/** Sends a command to every load process and waits for each one's answer. */
+function command<T>(
+  loads: LoadProcess[],
+  build: (index: number) => LoadCommand,
+  accept: (report: LoadReport) => T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T[]> {
+  return Promise.all(
+    loads.map((load, index) => {
+      const answer = nextMessage(
+        load.child,
+        (message) => {
+          const report = LoadReport.safeParse(message);
+          if (!report.success) return undefined;
+          if (report.data.type === 'fatal') return new Error(`${what}: ${report.data.message}`);
+          return accept(report.data);
+        },
+        timeoutMs,
+        what,
+      );
+      load.child.send(build(index));
+      return answer.then((value) => {
+        if (value instanceof Error) throw value;
+        return value;
+      });
+    }),
+  );
+}
+
+function sumCounters(loads: LoadProcess[]): Counters {
+  const total: Counters = { sent: 0, aiReplies: 0, handoffs: 0, offers: 0, accepted: 0, resolved: 0, errors: 0 };
+  for (const load of loads) {
+    if (!load.counters) continue;
+    for (const key of Object.keys(total) as (keyof Counters)[]) total[key] += load.counters[key];
+  }
+  return total;
+}
+
+/** Reports progress every half second while `task` runs. */
+async function withProgress<T>(
+  progress: Progress,
+  phase: string,
+  seconds: number,
+  loads: LoadProcess[],
+  task: Promise<T>,
+): Promise<T> {
+  const started = Date.now();
+  const tick = () =>
+    progress(phase, {
+      fraction: seconds > 0 ? Math.min(1, (Date.now() - started) / 1000 / seconds) : undefined,
+      counters: sumCounters(loads),
+    });
+  tick();
+  const timer = setInterval(tick, 500);
+  try {
+    return await task;
+  } finally {
+    clearInterval(timer);
+    tick();
+  }
+}
+
+async function startServer(
+  entry: string,
+  env: Record<string, string>,
+  what: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = forkTypeScript(entry, env);
+  const listening = await nextMessage(child, (m) => ServerListening.safeParse(m).data, 120_000, what);
+  return { child, url: listening.url };
+}
+
+export async function runBench(options: BenchOptions, progress: Progress): Promise<BenchRaw> {
+  const wallStarted = Date.now();
+  const startedAt = new Date().toISOString();
+  const baselineSeconds = clamp(options.durationSeconds / 4, 2, 10);
+  const saturateSeconds = clamp(options.durationSeconds / 6, 2, 6);
+  const children: ChildProcess[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const rssTimers: NodeJS.Timeout[] = [];
+  try {
+    progress('starting processes', {
+      note: `${options.loadProcesses} load, 1 baseline, ${options.processes} Baton (${options.store})`,
+    });
+    const agents = Array.from({ length: options.agents }, (_, index) => ({
+      id: `agent_bench_${index + 1}`,
+      email: `bench-agent-${index + 1}@bench.baton.local`,
+      name: `Bench Agent ${index + 1}`,
+    }));
+    const password = randomBytes(12).toString('base64url');
+    const env: Record<string, string> = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      BATON_DATA_DIR: dataDir,
+      ...(options.store === 'postgres' ? { DATABASE_URL: options.databaseUrl, BATON_DATABASE_SCHEMA: schema } : {}),
+      ...(options.processes > 1 ? { REDIS_URL: options.redisUrl } : {}),
+    };
+    const startBaton = async () => {
+      const started: { child: ChildProcess; url: string }[] = [];
+      for (let index = 0; index < options.processes; index++) {
+        // The first process seeds the agents; the others find them in the shared database.
+        const seed = index === 0 ? { agents, password, skills: [], capacity: 5 } : { agents: [], password };
+        const server = await startServer(
+          './baton-server-process.ts',
+          { ...env, BATON_BENCH_SEED: JSON.stringify(seed) },
+          `Baton server ${index + 1}`,
+        );
+        children.push(server.child);
+        started.push(server);
+      }
+      return started;
+    };
+    // Booting in parallel saves a minute of tsx start-up; everything is idle again before measuring.
+    const [loads, bare, servers] = await Promise.all([
+      startLoadProcesses(options.loadProcesses).then((started) => {
+        children.push(...started.map((load) => load.child));
+        return started;
+      }),
+      startServer('./baseline-server-process.ts', {}, 'baseline server').then((started) => {
+        children.push(started.child);
+        return started;
+      }),
+      startBaton(),
+    ]);
+    const customersPer = split(options.conversations, loads.length);
+    const batonStarted = Date.now();
+    const serverRss = () => {
+      let total = 0;
+      for (const server of servers) total += residentMb(server.child.pid) ?? 0;
+      return total;
+    };
+    const boot = serverRss();
+
+    let core: CoreBenchResult | undefined;
+    if (options.core) {
+      // Before any load: the servers and load processes are idle, so the core has a core to itself.
+      progress('core micro-bench', { note: 'brief and guard, 10/100/1000 events' });
+      core = runCoreBench();
+    }
+
+    const baselineRssMb: number[] = [];
+    rssTimers.push(
+      setInterval(() => {
+        const mb = residentMb(bare.child.pid);
+        if (mb !== undefined) baselineRssMb.push(mb);
+      }, 1000),
+    );
+    const baseline = await withProgress(
+      progress,
+      'baseline (bare HTTP + WebSocket)',
+      baselineSeconds + saturateSeconds,
+      loads,
+      command(
+        loads,
+        (index) => ({
+          cmd: 'baseline',
+          url: bare.url,
+          customers: customersPer[index] ?? 0,
+          durationMs: Math.round(baselineSeconds * 1000),
+          saturateMs: Math.round(saturateSeconds * 1000),
+          concurrency: options.concurrency,
+          thinkScale: options.thinkScale,
+        }),
+        (report) => (report.type === 'baseline-result' ? report.result : undefined),
+        (baselineSeconds + saturateSeconds) * 1000 + SETUP_TIMEOUT_MS,
+        'baseline',
+      ),
+    );
+    const lastBaselineRss = residentMb(bare.child.pid);
+    if (lastBaselineRss !== undefined) baselineRssMb.push(lastBaselineRss);
+    clearInterval(rssTimers.pop());
+    await stopProcess(bare.child);
+
+    const rssSamples: RssSample[] = [];
+    rssTimers.push(
+      setInterval(() => rssSamples.push({ t: (Date.now() - batonStarted) / 1000, mb: serverRss() }), 1000),
+    );
+
+    progress('probing Baton', { note: 'does the AI answer, does a request for a person hand off?' });
+    const probe = await probeServer(servers[0]!.url, loadHandoffRequests()[0]!);
+
+    await withProgress(
+      progress,
+      `opening ${options.conversations} conversations, ${options.agents} agents`,
+      0,
+      loads,
+      command(
+        loads,
+        (index) => ({
+          cmd: 'setup',
+          urls: servers.map((server) => server.url),
+          customers: customersPer[index] ?? 0,
+          agents: agents
+            .filter((_, agentIndex) => agentIndex % loads.length === index)
+            .map((agent) => ({ email: agent.email, password })),
+          expectAi: probe.aiReplies,
+          handoffMode: probe.handoffMode,
+        }),
+        (report) => (report.type === 'phase-done' ? true : undefined),
+        SETUP_TIMEOUT_MS,
+        'setup',
+      ),
+    );
+    const start = serverRss();
+    const runFrom = (Date.now() - batonStarted) / 1000;
+    await withProgress(
+      progress,
+      'Baton: realistic load',
+      options.durationSeconds,
+      loads,
+      command(
+        loads,
+        () => ({
+          cmd: 'run',
+          durationMs: Math.round(options.durationSeconds * 1000),
+          handoffRate: options.handoffRate / loads.length,
+          thinkScale: options.thinkScale,
+        }),
+        (report) => (report.type === 'phase-done' ? true : undefined),
+        options.durationSeconds * 1000 + 60_000,
+        'run',
+      ),
+    );
+    const runTo = (Date.now() - batonStarted) / 1000;
+    await withProgress(
+      progress,
+      'Baton: saturation',
+      saturateSeconds,
+      loads,
+      command(
+        loads,
+        () => ({ cmd: 'saturate', durationMs: Math.round(saturateSeconds * 1000), concurrency: options.concurrency }),
+        (report) => (report.type === 'phase-done' ? true : undefined),
+        saturateSeconds * 1000 + 60_000,
+        'saturate',
+      ),
+    );
+    const end = serverRss();
+    const baton = await command(
+      loads,
+      () => ({ cmd: 'finish' }),
+      (report) => (report.type === 'baton-result' ? report.result : undefined),
+      60_000,
+      'finish',
+    );
+    for (const server of servers) {
+      if (server.child.exitCode !== null) {
+        throw new Error(`Baton server exited during the run: ${recentStderr(server.child).slice(-1500)}`);
+      }
+    }
+    return {
+      options,
+      startedAt,
+      baseline,
+      baton,
+      baselineRssMb,
+      rss: { boot, start, end, samples: rssSamples, runWindow: [runFrom, runTo] },
+      probe,
+      core,
+      phases: { baselineSeconds, saturateSeconds },
+      wallSeconds: (Date.now() - wallStarted) / 1000,
+    };
+  } finally {
+    for (const timer of rssTimers) clearInterval(timer);
+    await Promise.all(children.map((child) => stopProcess(child)));
+    rmSync(dataDir, { recursive: true, force: true });
+    if (options.store === 'postgres') await dropSchema(options.databaseUrl, schema);
+  }
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } catch {
+    // Cleaning up a scratch schema must not hide the bench's own result.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function machine(): { cpus: number; cpu_model: string; node: string } {
+  const list = cpus();
+  return { cpus: list.length, cpu_model: list[0]?.model ?? 'unknown', node: process.version };
+}

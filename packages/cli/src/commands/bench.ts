@@ -1,0 +1,148 @@
+import { parseArgs } from 'node:util';
+import { BatonError } from '@baton/core';
+import { z } from 'zod';
+import { buildReport, renderReport } from '../bench/bench-report.ts';
+import { type BenchOptions, DEFAULT_OPTIONS, type Progress, runBench } from '../bench/run-bench.ts';
+
+export const BENCH_USAGE = `Usage: baton bench [options]
+
+Starts a Baton server in its own process (embedded SQLite in a temp dir by default), drives it through
+its public HTTP and WebSocket API from separate load processes, measures a bare HTTP + WebSocket
+baseline in the same run, and prints every figure beside its baseline.
+
+Options:
+  --conversations N   live customer conversations (default ${DEFAULT_OPTIONS.conversations})
+  --agents N          agents connected over WebSocket, accepting offers (default ${DEFAULT_OPTIONS.agents})
+  --handoff-rate R    handoffs per second: customers asking for a person (default ${DEFAULT_OPTIONS.handoffRate})
+  --duration S        seconds of realistic load on Baton (default ${DEFAULT_OPTIONS.durationSeconds})
+  --store KIND        sqlite | postgres (default sqlite; postgres uses DATABASE_URL or ${DEFAULT_OPTIONS.databaseUrl})
+  --processes N       Baton server processes; more than 1 shares the work over Redis (REDIS_URL)
+  --load-processes N  load generator processes (default ${DEFAULT_OPTIONS.loadProcesses})
+  --concurrency N     senders per load process in the saturation phases (default ${DEFAULT_OPTIONS.concurrency})
+  --think-scale X     multiplies the simulated customers' pauses (default 1)
+  --no-core           skip the in-process micro-bench of the core
+  --json              print the JSON report on stdout (progress stays on stderr)
+`;
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ message: `--${name} must be a number` })
+    .int(`--${name} must be whole`)
+    .positive(`--${name} must be positive`);
+
+const Flags = z.object({
+  conversations: positiveInt('conversations').default(DEFAULT_OPTIONS.conversations),
+  agents: positiveInt('agents').default(DEFAULT_OPTIONS.agents),
+  'handoff-rate': z.coerce
+    .number()
+    .nonnegative('--handoff-rate must be 0 or more')
+    .default(DEFAULT_OPTIONS.handoffRate),
+  duration: z.coerce.number().positive('--duration must be positive').default(DEFAULT_OPTIONS.durationSeconds),
+  store: z.enum(['sqlite', 'postgres'], { message: '--store must be sqlite or postgres' }).default('sqlite'),
+  processes: positiveInt('processes').default(DEFAULT_OPTIONS.processes),
+  'load-processes': positiveInt('load-processes').default(DEFAULT_OPTIONS.loadProcesses),
+  concurrency: positiveInt('concurrency').default(DEFAULT_OPTIONS.concurrency),
+  'think-scale': z.coerce.number().positive().default(DEFAULT_OPTIONS.thinkScale),
+  'no-core': z.boolean().default(false),
+  json: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+export function parseBenchArgs(
+  args: string[],
+  env: Record<string, string | undefined> = process.env,
+): { options: BenchOptions; json: boolean; help: boolean } {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      conversations: { type: 'string' },
+      agents: { type: 'string' },
+      'handoff-rate': { type: 'string' },
+      duration: { type: 'string' },
+      store: { type: 'string' },
+      processes: { type: 'string' },
+      'load-processes': { type: 'string' },
+      concurrency: { type: 'string' },
+      'think-scale': { type: 'string' },
+      'no-core': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const parsed = Flags.safeParse(values);
+  if (!parsed.success) {
+    throw new BatonError('invalid_input', parsed.error.issues.map((issue) => issue.message).join('; '));
+  }
+  const flags = parsed.data;
+  return {
+    json: flags.json,
+    help: flags.help,
+    options: {
+      conversations: flags.conversations,
+      agents: flags.agents,
+      handoffRate: flags['handoff-rate'],
+      durationSeconds: flags.duration,
+      store: flags.store,
+      processes: flags.processes,
+      loadProcesses: flags['load-processes'],
+      concurrency: flags.concurrency,
+      thinkScale: flags['think-scale'],
+      databaseUrl: env.DATABASE_URL || DEFAULT_OPTIONS.databaseUrl,
+      redisUrl: env.REDIS_URL || DEFAULT_OPTIONS.redisUrl,
+      core: !flags['no-core'],
+    },
+  };
+}
+
+/** One status line on stderr: rewritten in place on a terminal, a line every few seconds otherwise. */
+function stderrProgress(): Progress & { done(): void } {
+  const tty = process.stderr.isTTY === true;
+  let lastPhase = '';
+  let lastLineAt = 0;
+  const started = Date.now();
+  const report: Progress = (phase, detail) => {
+    const elapsed = ((Date.now() - started) / 1000).toFixed(0).padStart(3);
+    const bar =
+      detail.fraction === undefined
+        ? ''
+        : ` [${'#'.repeat(Math.round(detail.fraction * 20)).padEnd(20, '.')}] ${Math.round(detail.fraction * 100)}%`;
+    const c = detail.counters;
+    const counters = c
+      ? `  sent ${c.sent}  ai ${c.aiReplies}  handoffs ${c.handoffs}  offers ${c.offers}  accepted ${c.accepted}  resolved ${c.resolved}  errors ${c.errors}`
+      : '';
+    const line = `${elapsed}s ${phase}${bar}${counters}${detail.note ? `  (${detail.note})` : ''}`;
+    if (tty) {
+      // A finished phase keeps its last line; the current one is rewritten in place.
+      if (phase !== lastPhase && lastPhase !== '') process.stderr.write('\n');
+      process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 160) - 1)}`);
+    } else if (phase !== lastPhase || Date.now() - lastLineAt > 5000) {
+      process.stderr.write(`${line}\n`);
+      lastLineAt = Date.now();
+    }
+    lastPhase = phase;
+  };
+  return Object.assign(report, {
+    done() {
+      if (tty) process.stderr.write('\r\x1b[2K');
+    },
+  });
+}
+
+export async function benchCommand(args: string[]): Promise<number> {
+  const { options, json, help } = parseBenchArgs(args);
+  if (help) {
+    process.stdout.write(BENCH_USAGE);
+    return 0;
+  }
+  const progress = stderrProgress();
+  let raw: Awaited<ReturnType<typeof runBench>>;
+  try {
+    raw = await runBench(options, progress);
+  } finally {
+    progress.done();
+  }
+  const report = buildReport(raw);
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
+  return report.errors === 0 ? 0 : 1;
+}

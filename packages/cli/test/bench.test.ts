@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const run = promisify(execFile);
+const baton = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
+
+const Latency = z.object({
+  count: z.number().int().nonnegative(),
+  p50: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  p999: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+});
+const Report = z.object({
+  handoff_latency_ms: Latency,
+  message_latency_ms: Latency,
+  stream_latency_ms: Latency,
+  messages_per_s: z.number().positive(),
+  baseline_echo_rtt_ms: Latency,
+  baseline_messages_per_s: z.number().positive(),
+  rss_mb: z.object({ start: z.number().positive(), end: z.number().positive(), grows: z.boolean() }),
+  errors: z.number().int(),
+  error_kinds: z.record(z.string(), z.number()),
+  handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
+  core: z.object({ brief_ms: z.record(z.string(), Latency), guard_draft_ms: z.record(z.string(), Latency) }),
+  targets: z.array(z.object({ name: z.string(), met: z.boolean().nullable() })),
+});
+
+describe('baton bench', () => {
+  // A smoke run: tiny load, a few seconds. It checks the instrument works, never how fast anything is.
+  it('runs against a real server and a bare baseline and reports well-formed JSON with 0 errors', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        baton,
+        'bench',
+        '--json',
+        '--conversations=12',
+        '--agents=3',
+        '--handoff-rate=0',
+        '--duration=4',
+        '--load-processes=1',
+        '--concurrency=4',
+        '--think-scale=0.2',
+      ],
+      { timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      // A non-zero exit (errors > 0) still prints the report: show it rather than a bare exit code.
+      if (error.stdout) return { stdout: error.stdout };
+      throw error;
+    });
+    const report = Report.parse(JSON.parse(stdout));
+    expect(report.error_kinds).toEqual({});
+    expect(report.errors).toBe(0);
+    expect(report.stream_latency_ms.count).toBeGreaterThan(0);
+    expect(report.baseline_echo_rtt_ms.count).toBeGreaterThan(0);
+    expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
+  }, 180_000);
+});
