@@ -1,4 +1,5 @@
 import { coreMigration } from './001-core.ts';
+import { deskMigration } from './002-desk.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -9,6 +10,7 @@ export type { BatonMigration } from './migration.ts';
  */
 export const migrations: Record<string, BatonMigration> = {
   '001-core': coreMigration,
+  '002-desk': deskMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {

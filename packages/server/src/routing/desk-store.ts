@@ -1,0 +1,436 @@
+import { randomBytes } from 'node:crypto';
+import type { Priority } from '@baton/core';
+import type { Kysely } from 'kysely';
+import type { Database, DatabaseHandle } from '../store/database.ts';
+
+export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
+export type DeskOfferState = 'open' | 'accepted' | 'declined' | 'expired' | 'cancelled';
+
+export interface DeskHandoffsTable {
+  conversation_id: string;
+  state: string;
+  queue: string;
+  priority: string;
+  skills: string;
+  language: string | null;
+  target_agent_id: string | null;
+  excluded_agent_ids: string;
+  waiting_since: string;
+  episode: number;
+  agent_id: string | null;
+  assigned_at: string | null;
+  position: number | null;
+  estimate_seconds: number | null;
+  updated_at: string;
+}
+
+export interface DeskOffersTable {
+  id: string;
+  conversation_id: string;
+  episode: number;
+  agent_id: string;
+  queue: string;
+  state: string;
+  waiting_since: string;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+}
+
+export interface DeskLeaseTable {
+  id: number;
+  holder: string | null;
+  until: string;
+}
+
+export type DeskTables = {
+  desk_handoffs: DeskHandoffsTable;
+  desk_offers: DeskOffersTable;
+  desk_lease: DeskLeaseTable;
+};
+
+export interface DeskHandoff {
+  conversationId: string;
+  state: DeskHandoffState;
+  queue: string;
+  priority: Priority;
+  skills: string[];
+  language?: string;
+  targetAgentId?: string;
+  excludedAgentIds: string[];
+  waitingSince: string;
+  episode: number;
+  agentId?: string;
+  assignedAt?: string;
+  position?: number;
+  estimateSeconds?: number;
+  updatedAt: string;
+}
+
+export interface DeskOffer {
+  id: string;
+  conversationId: string;
+  episode: number;
+  agentId: string;
+  queue: string;
+  state: DeskOfferState;
+  waitingSince: string;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt?: string;
+}
+
+function stringList(value: string): string[] {
+  const parsed: unknown = JSON.parse(value);
+  return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function toHandoff(row: DeskHandoffsTable): DeskHandoff {
+  return {
+    conversationId: row.conversation_id,
+    state: row.state as DeskHandoffState,
+    queue: row.queue,
+    priority: row.priority as Priority,
+    skills: stringList(row.skills),
+    excludedAgentIds: stringList(row.excluded_agent_ids),
+    waitingSince: row.waiting_since,
+    episode: Number(row.episode),
+    updatedAt: row.updated_at,
+    ...(row.language ? { language: row.language } : {}),
+    ...(row.target_agent_id ? { targetAgentId: row.target_agent_id } : {}),
+    ...(row.agent_id ? { agentId: row.agent_id } : {}),
+    ...(row.assigned_at ? { assignedAt: row.assigned_at } : {}),
+    ...(row.position !== null ? { position: Number(row.position) } : {}),
+    ...(row.estimate_seconds !== null ? { estimateSeconds: Number(row.estimate_seconds) } : {}),
+  };
+}
+
+function toOffer(row: DeskOffersTable): DeskOffer {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    episode: Number(row.episode),
+    agentId: row.agent_id,
+    queue: row.queue,
+    state: row.state as DeskOfferState,
+    waitingSince: row.waiting_since,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    ...(row.decided_at ? { decidedAt: row.decided_at } : {}),
+  };
+}
+
+const EPOCH = '1970-01-01T00:00:00.000Z';
+
+/**
+ * The desk's rows. Every method that decides something (claim an offer, move a handoff on) is one
+ * conditional UPDATE whose row count says whether this caller won, so two processes never both win.
+ */
+export class DeskStore {
+  readonly #db: Kysely<Database & DeskTables>;
+
+  constructor(handle: Pick<DatabaseHandle, 'db'>) {
+    this.#db = handle.db.withTables<DeskTables>();
+  }
+
+  async getHandoff(conversationId: string): Promise<DeskHandoff | undefined> {
+    const row = await this.#db
+      .selectFrom('desk_handoffs')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirst();
+    return row ? toHandoff(row) : undefined;
+  }
+
+  async listHandoffs(states: readonly DeskHandoffState[]): Promise<DeskHandoff[]> {
+    const rows = await this.#db.selectFrom('desk_handoffs').selectAll().where('state', 'in', states).execute();
+    return rows.map(toHandoff);
+  }
+
+  /** Starts (or restarts, for a newer episode) a wait. Older or equal episodes are ignored. */
+  async upsertWaiting(handoff: {
+    conversationId: string;
+    queue: string;
+    priority: Priority;
+    skills: readonly string[];
+    language?: string;
+    targetAgentId?: string;
+    excludedAgentIds: readonly string[];
+    waitingSince: string;
+    episode: number;
+    now: string;
+  }): Promise<boolean> {
+    const values = {
+      state: 'waiting',
+      queue: handoff.queue,
+      priority: handoff.priority,
+      skills: JSON.stringify(handoff.skills),
+      language: handoff.language ?? null,
+      target_agent_id: handoff.targetAgentId ?? null,
+      excluded_agent_ids: JSON.stringify(handoff.excludedAgentIds),
+      waiting_since: handoff.waitingSince,
+      episode: handoff.episode,
+      agent_id: null,
+      assigned_at: null,
+      position: null,
+      estimate_seconds: null,
+      updated_at: handoff.now,
+    };
+    const result = await this.#db
+      .insertInto('desk_handoffs')
+      .values({ conversation_id: handoff.conversationId, ...values })
+      .onConflict((conflict) =>
+        conflict.column('conversation_id').doUpdateSet(values).where('desk_handoffs.episode', '<', handoff.episode),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  /** Raises the priority of a wait still in progress (a second request while waiting). */
+  async raisePriority(conversationId: string, priority: Priority, now: string): Promise<void> {
+    await this.#db
+      .updateTable('desk_handoffs')
+      .set({ priority, updated_at: now })
+      .where('conversation_id', '=', conversationId)
+      .where('state', 'in', ['waiting', 'offered'])
+      .execute();
+  }
+
+  /** Moves a handoff from one state to another only if it is still in `from`; true when this caller did. */
+  async transition(
+    conversationId: string,
+    from: readonly DeskHandoffState[],
+    to: DeskHandoffState,
+    now: string,
+    options: { agentId?: string | null; requireAgentId?: string; episode?: number } = {},
+  ): Promise<boolean> {
+    let query = this.#db
+      .updateTable('desk_handoffs')
+      .set({
+        state: to,
+        updated_at: now,
+        ...(options.agentId !== undefined ? { agent_id: options.agentId } : {}),
+        ...(to === 'assigned' ? { assigned_at: now } : {}),
+      })
+      .where('conversation_id', '=', conversationId)
+      .where('state', 'in', from);
+    if (options.requireAgentId !== undefined) query = query.where('agent_id', '=', options.requireAgentId);
+    if (options.episode !== undefined) query = query.where('episode', '=', options.episode);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Back to waiting after a decline or an expiry; that agent is never offered this episode again. */
+  async requeue(handoff: DeskHandoff, excludeAgentId: string, now: string): Promise<boolean> {
+    const excluded = [...new Set([...handoff.excludedAgentIds, excludeAgentId])];
+    const result = await this.#db
+      .updateTable('desk_handoffs')
+      .set({
+        state: 'waiting',
+        excluded_agent_ids: JSON.stringify(excluded),
+        // A transfer to a named agent who says no falls back to the queue.
+        target_agent_id: handoff.targetAgentId === excludeAgentId ? null : (handoff.targetAgentId ?? null),
+        updated_at: now,
+      })
+      .where('conversation_id', '=', handoff.conversationId)
+      .where('episode', '=', handoff.episode)
+      .where('state', '=', 'offered')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async setPublishedPosition(conversationId: string, position: number, estimate: number | undefined): Promise<void> {
+    await this.#db
+      .updateTable('desk_handoffs')
+      .set({ position, estimate_seconds: estimate ?? null })
+      .where('conversation_id', '=', conversationId)
+      .execute();
+  }
+
+  /**
+   * Opens an offer and marks the handoff offered, together or not at all. False when the handoff was
+   * no longer waiting or already had an open offer (the unique index says no).
+   */
+  async openOffer(input: {
+    handoff: DeskHandoff;
+    agentId: string;
+    now: string;
+    expiresAt: string;
+  }): Promise<DeskOffer | undefined> {
+    const offer: DeskOffersTable = {
+      id: `o_${randomBytes(9).toString('base64url')}`,
+      conversation_id: input.handoff.conversationId,
+      episode: input.handoff.episode,
+      agent_id: input.agentId,
+      queue: input.handoff.queue,
+      state: 'open',
+      waiting_since: input.handoff.waitingSince,
+      created_at: input.now,
+      expires_at: input.expiresAt,
+      decided_at: null,
+    };
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        const moved = await trx
+          .updateTable('desk_handoffs')
+          .set({ state: 'offered', updated_at: input.now })
+          .where('conversation_id', '=', offer.conversation_id)
+          .where('episode', '=', offer.episode)
+          .where('state', '=', 'waiting')
+          .executeTakeFirst();
+        if (Number(moved.numUpdatedRows) === 0) throw new OfferNotOpened();
+        await trx.insertInto('desk_offers').values(offer).execute();
+        return toOffer(offer);
+      });
+    } catch (error) {
+      if (error instanceof OfferNotOpened || isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The one place an accept is decided: the offer must be open, made to this agent and not past its
+   * expiry at this instant. Exactly one caller sees true, whatever the number of processes.
+   */
+  async claimOffer(conversationId: string, agentId: string, now: string): Promise<DeskOffer | undefined> {
+    const open = await this.#db
+      .selectFrom('desk_offers')
+      .selectAll()
+      .where('conversation_id', '=', conversationId)
+      .where('agent_id', '=', agentId)
+      .where('state', '=', 'open')
+      .executeTakeFirst();
+    if (!open) return undefined;
+    const result = await this.#db
+      .updateTable('desk_offers')
+      .set({ state: 'accepted', decided_at: now })
+      .where('id', '=', open.id)
+      .where('state', '=', 'open')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return toOffer({ ...open, state: 'accepted', decided_at: now });
+  }
+
+  /** Closes an open offer as declined or expired (or cancelled); expiry only once its time has passed. */
+  async closeOffer(
+    offerId: string,
+    to: Exclude<DeskOfferState, 'open' | 'accepted'>,
+    now: string,
+    options: { agentId?: string } = {},
+  ): Promise<boolean> {
+    let query = this.#db
+      .updateTable('desk_offers')
+      .set({ state: to, decided_at: now })
+      .where('id', '=', offerId)
+      .where('state', '=', 'open');
+    if (to === 'expired') query = query.where('expires_at', '<=', now);
+    if (options.agentId !== undefined) query = query.where('agent_id', '=', options.agentId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async openOffers(
+    filter: { agentId?: string; conversationId?: string; expiredBy?: string } = {},
+  ): Promise<DeskOffer[]> {
+    let query = this.#db.selectFrom('desk_offers').selectAll().where('state', '=', 'open');
+    if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
+    if (filter.conversationId !== undefined) query = query.where('conversation_id', '=', filter.conversationId);
+    if (filter.expiredBy !== undefined) query = query.where('expires_at', '<=', filter.expiredBy);
+    const rows = await query.orderBy('created_at').execute();
+    return rows.map(toOffer);
+  }
+
+  async offersSince(since: string): Promise<DeskOffer[]> {
+    const rows = await this.#db
+      .selectFrom('desk_offers')
+      .selectAll()
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
+      .execute();
+    return rows.map(toOffer);
+  }
+
+  /** Waits that started since `since` (the latest episode of each conversation). */
+  async handoffsSince(since: string): Promise<DeskHandoff[]> {
+    const rows = await this.#db.selectFrom('desk_handoffs').selectAll().where('waiting_since', '>=', since).execute();
+    return rows.map(toHandoff);
+  }
+
+  /** Conversations owned and offers open, per agent, and when each was last offered anything. */
+  async loads(): Promise<Map<string, { owned: number; offered: number; lastOfferedAt?: string }>> {
+    const owned = await this.#db
+      .selectFrom('desk_handoffs')
+      .select(['agent_id', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('state', 'in', ['assigned', 'transferring'])
+      .groupBy('agent_id')
+      .execute();
+    const offered = await this.#db
+      .selectFrom('desk_offers')
+      .select([
+        'agent_id',
+        (eb) => eb.fn.sum<number | string>(eb.case().when('state', '=', 'open').then(1).else(0).end()).as('open'),
+        (eb) => eb.fn.max('created_at').as('last'),
+      ])
+      .groupBy('agent_id')
+      .execute();
+    const loads = new Map<string, { owned: number; offered: number; lastOfferedAt?: string }>();
+    for (const row of owned) {
+      if (row.agent_id) loads.set(row.agent_id, { owned: Number(row.count), offered: 0 });
+    }
+    for (const row of offered) {
+      const entry = loads.get(row.agent_id) ?? { owned: 0, offered: 0 };
+      entry.offered = Number(row.open ?? 0);
+      if (row.last) entry.lastOfferedAt = String(row.last);
+      loads.set(row.agent_id, entry);
+    }
+    return loads;
+  }
+
+  /** Recently finished assignments, to measure how long an agent keeps a conversation. */
+  async handleTimes(since: string): Promise<{ queue: string; seconds: number }[]> {
+    const rows = await this.#db
+      .selectFrom('desk_handoffs')
+      .select(['queue', 'assigned_at', 'updated_at'])
+      .where('state', '=', 'closed')
+      .where('assigned_at', 'is not', null)
+      .where('updated_at', '>=', since)
+      .execute();
+    return rows.flatMap((row) =>
+      row.assigned_at
+        ? [{ queue: row.queue, seconds: (Date.parse(row.updated_at) - Date.parse(row.assigned_at)) / 1000 }]
+        : [],
+    );
+  }
+
+  /**
+   * A lease on the routing loop, held by one caller across all processes. Time-bounded so a crashed
+   * holder cannot stall the desk; every holder finishes well inside it.
+   */
+  async tryLease(holder: string, now: Date, leaseMs: number): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('desk_lease')
+      .set({ holder, until: new Date(now.getTime() + leaseMs).toISOString() })
+      .where('id', '=', 1)
+      .where((eb) => eb.or([eb('holder', 'is', null), eb('until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async releaseLease(holder: string): Promise<void> {
+    await this.#db
+      .updateTable('desk_lease')
+      .set({ holder: null, until: EPOCH })
+      .where('id', '=', 1)
+      .where('holder', '=', holder)
+      .execute();
+  }
+}
+
+class OfferNotOpened extends Error {}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

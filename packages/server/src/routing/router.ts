@@ -1,0 +1,756 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BatonError,
+  type ConversationState,
+  estimateWaitSeconds,
+  isEligible,
+  isOpen,
+  orderQueue,
+  PRIORITY_RANK,
+  type Presence,
+  planOffers,
+  type QueueConfig,
+  type RoutingAgent,
+  resolveQueue,
+  type StoredEvent,
+  type WaitingHandoff,
+} from '@baton/core';
+import type { Logger } from 'pino';
+import type { ConversationService } from '../app/conversation-service.ts';
+import type { ConversationRecord, Store } from '../store/store.ts';
+import type { DeskConfig } from './desk-config.ts';
+import type { DeskHandoff, DeskOffer, DeskStore } from './desk-store.ts';
+
+/** The agent acting through a desk route. */
+export interface DeskAgent {
+  id: string;
+  name: string;
+}
+
+export interface QueueView {
+  id: string;
+  name: string;
+  skills: string[];
+  open: boolean;
+  waiting: number;
+  offered: number;
+  callbacks: number;
+  agentsOnline: number;
+  oldestWaitSeconds: number;
+  /** For a customer joining now; absent when nobody who could answer is online. */
+  estimatedWaitSeconds?: number;
+  entries: {
+    conversationId: string;
+    priority: string;
+    state: string;
+    position?: number;
+    waitingSince: string;
+    estimatedWaitSeconds?: number;
+    offeredTo?: string;
+  }[];
+}
+
+export interface AgentLoadView {
+  id: string;
+  name: string;
+  role: string;
+  presence: Presence;
+  skills: string[];
+  languages: string[];
+  capacity: number;
+  load: number;
+  openOffers: number;
+  conversations: string[];
+}
+
+export interface InboxView {
+  offers: { conversationId: string; queue: string; priority: string; waitingSince: string; expiresAt: string }[];
+  owned: { conversationId: string; queue: string; assignedAt?: string }[];
+  callbacks: { conversationId: string; queue: string; priority: string; waitingSince: string }[];
+}
+
+const LEASE_MS = 20_000;
+const LEASE_WAIT_MS = 15_000;
+/** A handle time measured from fewer finished conversations than this is too noisy to promise. */
+const MIN_HANDLE_SAMPLES = 5;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Routes waiting customers to agents. Reacts to handoff events appended in this process and to agents
+ * becoming free; a periodic tick on every process catches expiries and whatever another process
+ * changed. Every decision is taken in the database (DeskStore's conditional updates); the lease only
+ * keeps the event log of one handoff in order (queued, offered, declined/expired) across processes.
+ */
+export class Router {
+  readonly #desk: DeskStore;
+  readonly #store: Store;
+  readonly #service: ConversationService;
+  readonly #logger: Logger;
+  readonly #config: DeskConfig;
+  readonly #queues: Map<string, QueueConfig>;
+  readonly #clock: () => Date;
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #handling: Promise<void> = Promise.resolve();
+  #localLock: Promise<void> = Promise.resolve();
+  #dispatching: Promise<void> | undefined;
+  #dispatchAgain = false;
+  #stopped = false;
+
+  constructor(deps: {
+    desk: DeskStore;
+    store: Store;
+    service: ConversationService;
+    logger: Logger;
+    config: DeskConfig;
+    clock?: () => Date;
+  }) {
+    this.#desk = deps.desk;
+    this.#store = deps.store;
+    this.#service = deps.service;
+    this.#logger = deps.logger.child({ module: 'router' });
+    this.#config = deps.config;
+    this.#queues = new Map(deps.config.queues.map((queue) => [queue.id, queue]));
+    this.#clock = deps.clock ?? (() => new Date());
+  }
+
+  get queues(): readonly QueueConfig[] {
+    return this.#config.queues;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#unsubscribe = this.#service.onAppended((conversation, events, state) => {
+      // One at a time, in append order, so a request and its quick resolve never cross.
+      this.#handling = this.#handling
+        .then(() => this.#onAppended(conversation, events, state))
+        .catch((error: unknown) => this.#logger.error({ err: error }, 'routing a handoff event failed'));
+      return this.#handling;
+    });
+    this.#timer = setInterval(() => this.kick(), this.#config.tickMs);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#unsubscribe?.();
+    await this.#handling;
+    await this.#dispatching?.catch(() => undefined);
+  }
+
+  /** Runs the routing loop soon; calls made while it runs fold into one more pass. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#dispatching) {
+      this.#dispatchAgain = true;
+      return;
+    }
+    this.#dispatching = (async () => {
+      do {
+        this.#dispatchAgain = false;
+        try {
+          await this.#withLease(() => this.#dispatch());
+        } catch (error) {
+          this.#logger.error({ err: error }, 'routing pass failed');
+        }
+      } while (this.#dispatchAgain && !this.#stopped);
+    })().finally(() => {
+      this.#dispatching = undefined;
+    });
+  }
+
+  /** Resolves once any pass in flight (and those it folded in) has finished. */
+  async settle(): Promise<void> {
+    await this.#handling;
+    while (this.#dispatching) await this.#dispatching;
+  }
+
+  // ── Ownership flow, called by the desk routes ────────────────────────────────────────────────
+
+  async accept(conversationId: string, agent: DeskAgent): Promise<StoredEvent> {
+    const now = this.#now();
+    const offer = await this.#desk.claimOffer(conversationId, agent.id, now);
+    let claimed = offer !== undefined;
+    if (offer) {
+      await this.#desk.transition(conversationId, ['offered'], 'assigned', now, {
+        agentId: agent.id,
+        episode: offer.episode,
+      });
+    } else {
+      // A callback is taken by whoever picks it up first.
+      claimed = await this.#desk.transition(conversationId, ['callback'], 'assigned', now, { agentId: agent.id });
+    }
+    if (!claimed) {
+      const handoff = await this.#desk.getHandoff(conversationId);
+      if (!handoff) throw new BatonError('not_found', `no handoff is waiting on conversation ${conversationId}`);
+      throw new BatonError('conflict', conflictMessage(handoff, agent.id), {
+        details: { state: handoff.state, ...(handoff.agentId ? { agentId: handoff.agentId } : {}) },
+      });
+    }
+    const [event] = await this.#service.append(
+      conversationId,
+      [{ type: 'handoff.accepted', agentId: agent.id, agentName: agent.name }],
+      { kind: 'agent', id: agent.id, name: agent.name },
+    );
+    await this.#notice('offer', { conversationId, agentId: agent.id, state: 'accepted' });
+    await this.#queueNotice();
+    return event!;
+  }
+
+  async decline(conversationId: string, agent: DeskAgent, reason?: string): Promise<StoredEvent> {
+    return this.#withLease(async () => {
+      const now = this.#now();
+      const [offer] = await this.#desk.openOffers({ conversationId, agentId: agent.id });
+      const closed = offer ? await this.#desk.closeOffer(offer.id, 'declined', now, { agentId: agent.id }) : false;
+      if (!offer || !closed) {
+        throw new BatonError('conflict', `there is no open offer for you on conversation ${conversationId}`);
+      }
+      const event = await this.#requeueAfter(offer, now, {
+        type: 'handoff.declined',
+        agentId: agent.id,
+        ...(reason ? { reason } : {}),
+      });
+      await this.#notice('offer', { conversationId, agentId: agent.id, state: 'declined' });
+      await this.#dispatch();
+      return event;
+    });
+  }
+
+  async transfer(
+    conversationId: string,
+    agent: DeskAgent,
+    input: { queue?: string; agentId?: string; note?: string },
+  ): Promise<StoredEvent> {
+    if (input.queue && !this.#queues.has(input.queue)) {
+      throw new BatonError('invalid_input', `queue: unknown queue ${input.queue}`, {
+        details: { queues: [...this.#queues.keys()] },
+      });
+    }
+    if (input.agentId) {
+      if (input.agentId === agent.id) throw new BatonError('invalid_input', 'agentId: cannot transfer to yourself');
+      if (!(await this.#store.getAgent(input.agentId))) {
+        throw new BatonError('invalid_input', `agentId: unknown agent ${input.agentId}`);
+      }
+    }
+    const queue = input.queue ? this.#queues.get(input.queue) : undefined;
+    return this.#leaveOwnership(conversationId, agent, 'transferring', {
+      type: 'handoff.transferred',
+      fromAgentId: agent.id,
+      skills: queue?.skills ?? [],
+      ...(input.queue ? { queue: input.queue } : {}),
+      ...(input.agentId ? { toAgentId: input.agentId } : {}),
+      ...(input.note ? { note: input.note } : {}),
+    });
+  }
+
+  async returnToAi(conversationId: string, agent: DeskAgent, note?: string): Promise<StoredEvent> {
+    return this.#leaveOwnership(conversationId, agent, 'closed', {
+      type: 'handoff.returned',
+      fromAgentId: agent.id,
+      ...(note ? { note } : {}),
+    });
+  }
+
+  async resolve(conversationId: string, agent: DeskAgent, summary?: string): Promise<StoredEvent> {
+    return this.#leaveOwnership(conversationId, agent, 'closed', {
+      type: 'handoff.resolved',
+      byAgentId: agent.id,
+      ...(summary ? { summary } : {}),
+    });
+  }
+
+  async setPresence(agent: DeskAgent, presence: Presence): Promise<void> {
+    await this.#store.setAgentPresence(agent.id, presence);
+    await this.#notice('presence', { agentId: agent.id, name: agent.name, presence });
+    if (presence !== 'online') {
+      // Someone stepping away must not sit on a customer: their open offers lapse at once.
+      await this.#withLease(async () => {
+        const now = this.#now();
+        for (const offer of await this.#desk.openOffers({ agentId: agent.id })) {
+          if (await this.#desk.closeOffer(offer.id, 'cancelled', now, { agentId: agent.id })) {
+            await this.#requeueAfter(offer, now, { type: 'handoff.expired', agentId: agent.id });
+            await this.#notice('offer', { conversationId: offer.conversationId, agentId: agent.id, state: 'expired' });
+          }
+        }
+      });
+    }
+    this.kick();
+  }
+
+  // ── Views for the console and the supervisor ────────────────────────────────────────────────
+
+  async inbox(agentId: string): Promise<InboxView> {
+    const offers = await this.#desk.openOffers({ agentId });
+    const handoffs = await this.#desk.listHandoffs(['assigned', 'callback', 'waiting', 'offered']);
+    const byId = new Map(handoffs.map((handoff) => [handoff.conversationId, handoff]));
+    return {
+      offers: offers.map((offer) => ({
+        conversationId: offer.conversationId,
+        queue: offer.queue,
+        priority: byId.get(offer.conversationId)?.priority ?? 'normal',
+        waitingSince: offer.waitingSince,
+        expiresAt: offer.expiresAt,
+      })),
+      owned: handoffs
+        .filter((handoff) => handoff.state === 'assigned' && handoff.agentId === agentId)
+        .map((handoff) => ({
+          conversationId: handoff.conversationId,
+          queue: handoff.queue,
+          ...(handoff.assignedAt ? { assignedAt: handoff.assignedAt } : {}),
+        })),
+      callbacks: orderQueue(
+        handoffs.filter((handoff) => handoff.state === 'callback').map((handoff) => waitingOf(handoff)),
+      ).map((handoff) => ({
+        conversationId: handoff.conversationId,
+        queue: handoff.queue,
+        priority: handoff.priority,
+        waitingSince: handoff.waitingSince,
+      })),
+    };
+  }
+
+  async queueViews(): Promise<QueueView[]> {
+    const now = this.#clock();
+    const handoffs = await this.#desk.listHandoffs(['waiting', 'offered', 'callback']);
+    const agents = await this.#routingAgents();
+    const offers = await this.#desk.openOffers();
+    const offeredTo = new Map(offers.map((offer) => [offer.conversationId, offer.agentId]));
+    const handleSeconds = await this.#handleSeconds();
+    return this.#config.queues.map((queue) => {
+      const mine = handoffs.filter((handoff) => handoff.queue === queue.id);
+      const live = orderQueue(mine.filter((handoff) => handoff.state !== 'callback').map(waitingOf));
+      const eligible = agents.filter((agent) => isEligible(agent, { ...blankHandoff(queue.id) }, queue));
+      const waiting = mine.filter((handoff) => handoff.state === 'waiting');
+      const average = handleSeconds.get(queue.id) ?? queue.averageHandleSeconds;
+      const estimate = estimateWaitSeconds({
+        position: waiting.length + 1,
+        eligibleAgents: eligible,
+        averageHandleSeconds: average,
+      });
+      const oldest = live.reduce((min, handoff) => Math.min(min, Date.parse(handoff.waitingSince)), now.getTime());
+      let position = 0;
+      return {
+        id: queue.id,
+        name: queue.name ?? queue.id,
+        skills: queue.skills,
+        open: isOpen(queue.hours, now),
+        waiting: waiting.length,
+        offered: mine.filter((handoff) => handoff.state === 'offered').length,
+        callbacks: mine.filter((handoff) => handoff.state === 'callback').length,
+        agentsOnline: eligible.filter((agent) => agent.presence === 'online').length,
+        oldestWaitSeconds: Math.max(0, Math.round((now.getTime() - oldest) / 1000)),
+        ...(estimate !== undefined ? { estimatedWaitSeconds: estimate } : {}),
+        entries: live.map((entry) => {
+          const row = mine.find((handoff) => handoff.conversationId === entry.conversationId);
+          const isWaiting = row?.state === 'waiting';
+          if (isWaiting) position += 1;
+          return {
+            conversationId: entry.conversationId,
+            priority: entry.priority,
+            state: row?.state ?? 'waiting',
+            waitingSince: entry.waitingSince,
+            ...(isWaiting ? { position } : {}),
+            ...(isWaiting && row?.estimateSeconds !== undefined ? { estimatedWaitSeconds: row.estimateSeconds } : {}),
+            ...(offeredTo.has(entry.conversationId) ? { offeredTo: offeredTo.get(entry.conversationId) } : {}),
+          };
+        }),
+      };
+    });
+  }
+
+  async agentViews(): Promise<AgentLoadView[]> {
+    const agents = await this.#store.listAgents();
+    const loads = await this.#desk.loads();
+    const owned = await this.#desk.listHandoffs(['assigned']);
+    return agents.map((agent) => {
+      const load = loads.get(agent.id);
+      return {
+        id: agent.id,
+        name: agent.name,
+        role: agent.role,
+        presence: agent.presence,
+        skills: agent.skills,
+        languages: agent.languages,
+        capacity: agent.capacity,
+        load: load?.owned ?? 0,
+        openOffers: load?.offered ?? 0,
+        conversations: owned.filter((handoff) => handoff.agentId === agent.id).map((handoff) => handoff.conversationId),
+      };
+    });
+  }
+
+  // ── Reacting to the log ─────────────────────────────────────────────────────────────────────
+
+  async #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): Promise<void> {
+    let changed = false;
+    for (const event of events) {
+      const now = this.#now();
+      switch (event.type) {
+        case 'handoff.requested': {
+          const existing = await this.#desk.getHandoff(conversation.id);
+          if (existing && (existing.state === 'waiting' || existing.state === 'offered')) {
+            // Asked again while waiting (frustration rising): keep the place, raise the priority.
+            if (PRIORITY_RANK[event.priority] < PRIORITY_RANK[existing.priority]) {
+              await this.#desk.raisePriority(conversation.id, event.priority, now);
+              changed = true;
+            }
+            break;
+          }
+          if (existing && existing.state === 'assigned') break;
+          const queue = resolveQueue({ skills: event.skills, ...(event.queue ? { queue: event.queue } : {}) }, [
+            ...this.#config.queues,
+          ]);
+          changed =
+            (await this.#desk.upsertWaiting({
+              conversationId: conversation.id,
+              queue: queue?.id ?? 'general',
+              priority: event.priority,
+              skills: event.skills,
+              ...(event.language ? { language: event.language } : {}),
+              excludedAgentIds: [],
+              waitingSince: event.at,
+              episode: event.seq,
+              now,
+            })) || changed;
+          break;
+        }
+        case 'handoff.transferred': {
+          const previous = await this.#desk.getHandoff(conversation.id);
+          const queue = event.queue
+            ? this.#queues.get(event.queue)
+            : event.toAgentId && previous
+              ? this.#queues.get(previous.queue)
+              : resolveQueue({ skills: event.skills }, [...this.#config.queues]);
+          changed =
+            (await this.#desk.upsertWaiting({
+              conversationId: conversation.id,
+              queue: queue?.id ?? previous?.queue ?? 'general',
+              priority: previous?.priority ?? state.handoff?.priority ?? 'normal',
+              skills: event.skills,
+              ...(previous?.language ? { language: previous.language } : {}),
+              ...(event.toAgentId ? { targetAgentId: event.toAgentId } : {}),
+              excludedAgentIds: event.fromAgentId ? [event.fromAgentId] : [],
+              waitingSince: event.at,
+              episode: event.seq,
+              now,
+            })) || changed;
+          break;
+        }
+        case 'handoff.returned':
+        case 'handoff.resolved':
+          changed =
+            (await this.#desk.transition(
+              conversation.id,
+              ['waiting', 'offered', 'assigned', 'transferring', 'callback'],
+              'closed',
+              now,
+            )) || changed;
+          await this.#cancelOpenOffers(conversation.id, now);
+          break;
+        case 'handoff.callback':
+          changed = (await this.#desk.transition(conversation.id, ['waiting', 'offered'], 'callback', now)) || changed;
+          await this.#cancelOpenOffers(conversation.id, now);
+          break;
+        default:
+          break;
+      }
+    }
+    if (changed) this.kick();
+  }
+
+  async #cancelOpenOffers(conversationId: string, now: string): Promise<void> {
+    for (const offer of await this.#desk.openOffers({ conversationId })) {
+      if (await this.#desk.closeOffer(offer.id, 'cancelled', now)) {
+        await this.#notice('offer', { conversationId, agentId: offer.agentId, state: 'cancelled' });
+      }
+    }
+  }
+
+  /** Leaves ownership for a transfer, a return or a resolve: only the owning agent, only once. */
+  async #leaveOwnership(
+    conversationId: string,
+    agent: DeskAgent,
+    to: 'transferring' | 'closed',
+    event:
+      | {
+          type: 'handoff.transferred';
+          fromAgentId: string;
+          skills: string[];
+          queue?: string;
+          toAgentId?: string;
+          note?: string;
+        }
+      | { type: 'handoff.returned'; fromAgentId: string; note?: string }
+      | { type: 'handoff.resolved'; byAgentId: string; summary?: string },
+  ): Promise<StoredEvent> {
+    const { state } = await this.#service.get(conversationId);
+    if (state.owner.kind !== 'agent' || state.owner.id !== agent.id) {
+      throw new BatonError('not_owner', 'only the agent who owns this conversation can do that', {
+        details: { owner: state.owner },
+      });
+    }
+    const now = this.#now();
+    const handoff = await this.#desk.getHandoff(conversationId);
+    if (handoff) {
+      const claimed = await this.#desk.transition(conversationId, ['assigned'], to, now, { requireAgentId: agent.id });
+      if (!claimed) throw new BatonError('conflict', 'the conversation changed hands meanwhile; reload it');
+    }
+    try {
+      const [stored] = await this.#service.append(conversationId, [event], {
+        kind: 'agent',
+        id: agent.id,
+        name: agent.name,
+      });
+      await this.#queueNotice();
+      return stored!;
+    } catch (error) {
+      if (handoff) await this.#desk.transition(conversationId, [to], 'assigned', now, { agentId: agent.id });
+      throw error;
+    }
+  }
+
+  // ── The routing pass ────────────────────────────────────────────────────────────────────────
+
+  async #dispatch(): Promise<void> {
+    const nowDate = this.#clock();
+    const now = nowDate.toISOString();
+    let changed = false;
+
+    for (const offer of await this.#desk.openOffers({ expiredBy: now })) {
+      if (await this.#desk.closeOffer(offer.id, 'expired', now)) {
+        await this.#requeueAfter(offer, now, { type: 'handoff.expired', agentId: offer.agentId });
+        await this.#notice('offer', { conversationId: offer.conversationId, agentId: offer.agentId, state: 'expired' });
+        changed = true;
+      }
+    }
+
+    let waiting = await this.#desk.listHandoffs(['waiting']);
+    const stillWaiting: DeskHandoff[] = [];
+    for (const handoff of waiting) {
+      const queue = this.#queues.get(handoff.queue);
+      const closed = queue !== undefined && !isOpen(queue.hours, nowDate);
+      const tooLong =
+        this.#config.callbackAfterMs > 0 &&
+        nowDate.getTime() - Date.parse(handoff.waitingSince) >= this.#config.callbackAfterMs;
+      if (!closed && !tooLong) {
+        stillWaiting.push(handoff);
+        continue;
+      }
+      if (await this.#desk.transition(handoff.conversationId, ['waiting'], 'callback', now)) {
+        await this.#append(handoff.conversationId, {
+          type: 'handoff.callback',
+          reason: closed ? 'outside opening hours' : 'no agent free',
+        });
+        changed = true;
+      }
+    }
+    waiting = stillWaiting;
+
+    const agents = await this.#routingAgents();
+    const names = new Map(agents.map((agent) => [agent.id, agent.name]));
+    const plan = planOffers(waiting.map(waitingOf), agents, this.#config.queues, nowDate);
+    const offeredNow = new Set(plan.map((assignment) => assignment.conversationId));
+    const handleSeconds = await this.#handleSeconds();
+
+    // Tell every waiting customer their place, before the offers so a new one always gets a queued event.
+    for (const queue of this.#config.queues) {
+      const inQueue = orderQueue(waiting.filter((handoff) => handoff.queue === queue.id).map(waitingOf));
+      const eligible = agents.filter((agent) => isEligible(agent, blankHandoff(queue.id), queue));
+      const offeredHere = inQueue.filter((entry) => offeredNow.has(entry.conversationId)).length;
+      let position = 0;
+      for (const entry of inQueue) {
+        const row = waiting.find((handoff) => handoff.conversationId === entry.conversationId);
+        if (!row) continue;
+        const offered = offeredNow.has(entry.conversationId);
+        if (!offered) position += 1;
+        const place = offered ? 1 : position;
+        const estimate = offered
+          ? 0
+          : estimateWaitSeconds({
+              // This pass's offers take free slots the loads above do not show yet.
+              position: place + offeredHere,
+              eligibleAgents: eligible,
+              averageHandleSeconds: handleSeconds.get(queue.id) ?? queue.averageHandleSeconds,
+            });
+        const unchanged = row.position === place && row.estimateSeconds === estimate;
+        if (unchanged || (offered && row.position !== undefined)) continue;
+        await this.#desk.setPublishedPosition(entry.conversationId, place, estimate);
+        await this.#append(entry.conversationId, {
+          type: 'handoff.queued',
+          queue: queue.id,
+          position: place,
+          ...(estimate !== undefined ? { estimatedWaitSeconds: estimate } : {}),
+        });
+        changed = true;
+      }
+    }
+
+    for (const assignment of plan) {
+      const handoff = waiting.find((row) => row.conversationId === assignment.conversationId);
+      if (!handoff) continue;
+      const expiresAt = new Date(nowDate.getTime() + this.#config.offerTtlMs).toISOString();
+      const offer = await this.#desk.openOffer({ handoff, agentId: assignment.agentId, now, expiresAt });
+      if (!offer) continue;
+      const agentName = names.get(assignment.agentId);
+      await this.#append(assignment.conversationId, {
+        type: 'handoff.offered',
+        agentId: assignment.agentId,
+        ...(agentName ? { agentName } : {}),
+        expiresAt,
+      });
+      await this.#notice('offer', {
+        conversationId: assignment.conversationId,
+        agentId: assignment.agentId,
+        state: 'open',
+        queue: handoff.queue,
+        priority: handoff.priority,
+        expiresAt,
+      });
+      changed = true;
+    }
+
+    if (changed) await this.#queueNotice();
+  }
+
+  /** After a decline or expiry: back to waiting, with that agent left out, and the event in the log. */
+  async #requeueAfter(
+    offer: DeskOffer,
+    now: string,
+    event:
+      | { type: 'handoff.declined'; agentId: string; reason?: string }
+      | { type: 'handoff.expired'; agentId: string },
+  ): Promise<StoredEvent> {
+    const handoff = await this.#desk.getHandoff(offer.conversationId);
+    if (handoff && handoff.episode === offer.episode) await this.#desk.requeue(handoff, offer.agentId, now);
+    return this.#append(offer.conversationId, event, event.type === 'handoff.declined' ? offer.agentId : undefined);
+  }
+
+  async #append(
+    conversationId: string,
+    event: Parameters<ConversationService['append']>[1][number],
+    agentId?: string,
+  ): Promise<StoredEvent> {
+    const [stored] = await this.#service.append(
+      conversationId,
+      [event],
+      agentId ? { kind: 'agent', id: agentId } : { kind: 'system' },
+    );
+    return stored!;
+  }
+
+  async #routingAgents(): Promise<(RoutingAgent & { name: string })[]> {
+    const agents = await this.#store.listAgents();
+    const loads = await this.#desk.loads();
+    return agents.map((agent) => {
+      const load = loads.get(agent.id);
+      return {
+        id: agent.id,
+        name: agent.name,
+        skills: agent.skills,
+        languages: agent.languages,
+        capacity: agent.capacity,
+        presence: agent.presence,
+        load: (load?.owned ?? 0) + (load?.offered ?? 0),
+        ...(load?.lastOfferedAt ? { lastOfferedAt: load.lastOfferedAt } : {}),
+      };
+    });
+  }
+
+  /** Mean handle time per queue over the last day, once enough conversations have finished. */
+  async #handleSeconds(): Promise<Map<string, number>> {
+    const since = new Date(this.#clock().getTime() - 24 * 3600_000).toISOString();
+    const samples = await this.#desk.handleTimes(since);
+    const byQueue = new Map<string, number[]>();
+    for (const sample of samples) byQueue.set(sample.queue, [...(byQueue.get(sample.queue) ?? []), sample.seconds]);
+    const result = new Map<string, number>();
+    for (const [queue, values] of byQueue) {
+      if (values.length >= MIN_HANDLE_SAMPLES) {
+        result.set(queue, Math.max(1, values.reduce((sum, value) => sum + value, 0) / values.length));
+      }
+    }
+    return result;
+  }
+
+  async #queueNotice(): Promise<void> {
+    const handoffs = await this.#desk.listHandoffs(['waiting', 'offered', 'callback']);
+    const queues = this.#config.queues.map((queue) => ({
+      id: queue.id,
+      waiting: handoffs.filter((handoff) => handoff.queue === queue.id && handoff.state === 'waiting').length,
+      offered: handoffs.filter((handoff) => handoff.queue === queue.id && handoff.state === 'offered').length,
+      callbacks: handoffs.filter((handoff) => handoff.queue === queue.id && handoff.state === 'callback').length,
+    }));
+    await this.#notice('queue', { queues });
+  }
+
+  async #notice(name: string, payload: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#service.publishDesk(name, payload);
+    } catch (error) {
+      this.#logger.warn({ err: error, name }, 'desk notice not published');
+    }
+  }
+
+  /**
+   * Runs `work` while holding the desk lease: first the in-process lock (so one process does not
+   * poll against itself), then the database lease shared by all processes.
+   */
+  async #withLease<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.#localLock;
+    let release!: () => void;
+    this.#localLock = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    try {
+      const deadline = Date.now() + LEASE_WAIT_MS;
+      while (!(await this.#desk.tryLease(holder, this.#clock(), LEASE_MS))) {
+        if (Date.now() > deadline) {
+          throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
+        }
+        await sleep(5 + Math.random() * 20);
+      }
+      try {
+        return await work();
+      } finally {
+        await this.#desk.releaseLease(holder);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  #now(): string {
+    return this.#clock().toISOString();
+  }
+}
+
+function waitingOf(handoff: DeskHandoff): WaitingHandoff {
+  return {
+    conversationId: handoff.conversationId,
+    queue: handoff.queue,
+    priority: handoff.priority,
+    skills: handoff.skills,
+    waitingSince: handoff.waitingSince,
+    excludedAgentIds: handoff.excludedAgentIds,
+    ...(handoff.language ? { language: handoff.language } : {}),
+    ...(handoff.targetAgentId ? { targetAgentId: handoff.targetAgentId } : {}),
+  };
+}
+
+function blankHandoff(queue: string): WaitingHandoff {
+  return { conversationId: '', queue, priority: 'normal', skills: [], waitingSince: new Date(0).toISOString() };
+}
+
+function conflictMessage(handoff: DeskHandoff, agentId: string): string {
+  if (handoff.state === 'assigned') {
+    return handoff.agentId === agentId
+      ? 'you already own this conversation'
+      : 'another agent has already accepted this conversation';
+  }
+  if (handoff.state === 'closed') return 'this handoff is over';
+  return 'this conversation is not offered to you (the offer may have expired)';
+}

@@ -1,0 +1,461 @@
+import type { StoredEvent } from '@baton/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatonServer } from '../src/app/server.ts';
+import {
+  addAgent,
+  type BackendName,
+  call,
+  events,
+  eventually,
+  startConversation,
+  startServer,
+  type TestAgent,
+  type TestDatabase,
+  testDatabase,
+  waitForEvent,
+} from './support/desk-harness.ts';
+
+type ConversationView = { conversation: { status: string; owner: { kind: string; id?: string } } };
+
+const QUEUES = [
+  { id: 'general', name: 'General' },
+  { id: 'billing', name: 'Billing', skills: ['billing'] },
+];
+
+/** Every handoff offered or accepted in a log, in order: what a person reading the record would see. */
+function flow(log: StoredEvent[]): string[] {
+  return log
+    .filter((event) => event.type.startsWith('handoff.') && event.type !== 'handoff.queued')
+    .map((event) => ('agentId' in event && event.agentId ? `${event.type}:${event.agentId}` : event.type));
+}
+
+for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
+  describe(`desk on ${backend}`, () => {
+    let database: TestDatabase;
+    let server: BatonServer;
+    let url: string;
+    let sam: TestAgent;
+    let alex: TestAgent;
+    let billie: TestAgent;
+
+    beforeAll(async () => {
+      database = testDatabase(backend);
+      // Offers outlive any test step here; expiry has its own server below.
+      server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50, queues: QUEUES }, ['ai-agent']);
+      url = server.url;
+      sam = await addAgent(server, { id: 'a_sam', name: 'Sam', capacity: 1 });
+      alex = await addAgent(server, { id: 'a_alex', name: 'Alex', capacity: 1 });
+      billie = await addAgent(server, { id: 'a_billie', name: 'Billie', skills: ['billing'], capacity: 2 });
+    });
+
+    afterAll(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+
+    async function presence(agent: TestAgent, value: 'online' | 'away' | 'offline') {
+      const reply = await call(url, 'POST', '/v1/desk/presence', { token: agent.token, body: { presence: value } });
+      expect(reply.status).toBe(200);
+    }
+
+    async function requestHandoff(text: string, body: Record<string, unknown> = {}) {
+      const customer = await startConversation(url, text);
+      const reply = await call(url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+        customerToken: customer.customerToken,
+        body,
+      });
+      expect(reply.status).toBe(201);
+      return customer;
+    }
+
+    it('offers to one free agent, who accepts and owns it; every other accept gets 409', async () => {
+      await presence(sam, 'online');
+      const { conversationId, customerToken } = await requestHandoff('I want a person');
+      const offered = await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
+      expect(offered.agentId).toBe(sam.id);
+      expect(offered.agentName).toBe('Sam');
+      expect(offered.expiresAt).toBeDefined();
+
+      const inbox = await call<{ offers: { conversationId: string }[] }>(url, 'GET', '/v1/desk/inbox', {
+        token: sam.token,
+      });
+      expect(inbox.body.offers.map((offer) => offer.conversationId)).toContain(conversationId);
+
+      const stranger = await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: alex.token });
+      expect(stranger.status).toBe(409);
+      expect(stranger.body).toMatchObject({ error: { code: 'conflict' } });
+
+      const accepted = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/accept`, {
+        token: sam.token,
+      });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body.event).toMatchObject({ type: 'handoff.accepted', agentId: sam.id, agentName: 'Sam' });
+
+      const again = await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: sam.token });
+      expect(again.status).toBe(409);
+
+      const view = await call<ConversationView>(url, 'GET', `/v1/conversations/${conversationId}`, {
+        token: sam.token,
+      });
+      expect(view.body.conversation.owner).toMatchObject({ kind: 'agent', id: sam.id });
+      const reply = await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: sam.token,
+        body: { text: 'Hi, Sam here. I can see everything so far.' },
+      });
+      expect(reply.status).toBe(201);
+      const notOwner = await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: alex.token,
+        body: { text: 'Hello?' },
+      });
+      expect(notOwner.status).toBe(409);
+
+      // The customer saw that a person was coming and who joined.
+      const customerLog = await call<{ events: StoredEvent[] }>(
+        url,
+        'GET',
+        `/v1/conversations/${conversationId}/events`,
+        {
+          customerToken,
+        },
+      );
+      const types = customerLog.body.events.map((event) => event.type);
+      expect(types).toContain('handoff.queued');
+      expect(types).toContain('handoff.accepted');
+
+      const agents = await call<{ agents: { id: string; load: number }[] }>(url, 'GET', '/v1/desk/agents', {
+        token: alex.token,
+      });
+      expect(agents.body.agents.find((agent) => agent.id === sam.id)?.load).toBe(1);
+
+      const resolved = await call(url, 'POST', `/v1/conversations/${conversationId}/resolve`, {
+        token: sam.token,
+        body: { summary: 'Explained the two-step settings.' },
+      });
+      expect(resolved.status).toBe(200);
+      const after = await call<ConversationView>(url, 'GET', `/v1/conversations/${conversationId}`, {
+        token: sam.token,
+      });
+      expect(after.body.conversation.status).toBe('resolved');
+      const loads = await call<{ agents: { id: string; load: number }[] }>(url, 'GET', '/v1/desk/agents', {
+        token: alex.token,
+      });
+      expect(loads.body.agents.find((agent) => agent.id === sam.id)?.load).toBe(0);
+      await presence(sam, 'offline');
+    });
+
+    it('moves a declined offer to the next agent and never back to the one who declined', async () => {
+      await presence(sam, 'online');
+      await presence(alex, 'online');
+      const { conversationId } = await requestHandoff('person please');
+      const first = await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
+      const firstAgent = first.agentId === sam.id ? sam : alex;
+      const secondAgent = firstAgent === sam ? alex : sam;
+      const declined = await call(url, 'POST', `/v1/conversations/${conversationId}/decline`, {
+        token: firstAgent.token,
+        body: { reason: 'on a call' },
+      });
+      expect(declined.status).toBe(200);
+      const second = await waitForEvent(url, conversationId, sam.token, 'handoff.offered', 2);
+      expect(second.agentId).toBe(secondAgent.id);
+
+      const lateDecline = await call(url, 'POST', `/v1/conversations/${conversationId}/decline`, {
+        token: firstAgent.token,
+      });
+      expect(lateDecline.status).toBe(409);
+      await call(url, 'POST', `/v1/conversations/${conversationId}/decline`, { token: secondAgent.token });
+      await waitForEvent(url, conversationId, sam.token, 'handoff.declined', 2);
+
+      const queues = await call<{ queues: { id: string; entries: { conversationId: string; state: string }[] }[] }>(
+        url,
+        'GET',
+        '/v1/desk/queues',
+        { token: sam.token },
+      );
+      const entry = queues.body.queues
+        .find((queue) => queue.id === 'general')
+        ?.entries.find((item) => item.conversationId === conversationId);
+      expect(entry?.state).toBe('waiting');
+      expect(flow(await events(url, conversationId, sam.token))).toEqual([
+        'handoff.requested',
+        `handoff.offered:${firstAgent.id}`,
+        `handoff.declined:${firstAgent.id}`,
+        `handoff.offered:${secondAgent.id}`,
+        `handoff.declined:${secondAgent.id}`,
+      ]);
+      await presence(sam, 'offline');
+      await presence(alex, 'offline');
+    });
+
+    it('transfers with a note to a queue: the next agent gets the whole record, the first is not offered it again', async () => {
+      await presence(sam, 'online');
+      const { conversationId } = await requestHandoff('my card was charged twice');
+      await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
+      expect((await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: sam.token })).status).toBe(
+        200,
+      );
+      await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: sam.token,
+        body: { text: 'I see two charges of $42.10; moving you to billing.' },
+      });
+      const stranger = await call(url, 'POST', `/v1/conversations/${conversationId}/transfer`, {
+        token: alex.token,
+        body: { queue: 'billing' },
+      });
+      expect(stranger.status).toBe(409);
+      const unknown = await call(url, 'POST', `/v1/conversations/${conversationId}/transfer`, {
+        token: sam.token,
+        body: { queue: 'nowhere' },
+      });
+      expect(unknown.status).toBe(400);
+
+      await presence(billie, 'online');
+      const transferred = await call<{ event: StoredEvent }>(
+        url,
+        'POST',
+        `/v1/conversations/${conversationId}/transfer`,
+        {
+          token: sam.token,
+          body: { queue: 'billing', note: 'Duplicate charge confirmed on the statement; needs a refund.' },
+        },
+      );
+      expect(transferred.status).toBe(200);
+      const offer = await waitForEvent(url, conversationId, billie.token, 'handoff.offered', 2);
+      expect(offer.agentId).toBe(billie.id);
+      expect(
+        (await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: billie.token })).status,
+      ).toBe(200);
+      const log = await events(url, conversationId, billie.token);
+      expect(log.find((event) => event.type === 'handoff.transferred')).toMatchObject({
+        fromAgentId: sam.id,
+        queue: 'billing',
+        note: 'Duplicate charge confirmed on the statement; needs a refund.',
+      });
+      expect(log.some((event) => event.type === 'message' && event.text.includes('$42.10'))).toBe(true);
+      const view = await call<{ state: { agents: string[]; owner: { id?: string } } }>(
+        url,
+        'GET',
+        `/v1/conversations/${conversationId}`,
+        { token: billie.token },
+      );
+      expect(view.body.state.agents).toEqual([sam.id, billie.id]);
+      expect(view.body.state.owner.id).toBe(billie.id);
+      const samWrites = await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: sam.token,
+        body: { text: 'still here' },
+      });
+      expect(samWrites.status).toBe(409);
+
+      // Back to the AI, with what the human did.
+      const returned = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/return`, {
+        token: billie.token,
+        body: { note: 'Refunded $42.10; AI can confirm and close.' },
+      });
+      expect(returned.status).toBe(200);
+      expect(returned.body.event).toMatchObject({ type: 'handoff.returned', fromAgentId: billie.id });
+      const back = await call<ConversationView>(url, 'GET', `/v1/conversations/${conversationId}`, {
+        token: billie.token,
+      });
+      expect(back.body.conversation.owner.kind).toBe('ai');
+      const billieAgain = await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: billie.token,
+        body: { text: 'one more thing' },
+      });
+      expect(billieAgain.status).toBe(409);
+      await presence(sam, 'offline');
+      await presence(billie, 'offline');
+    });
+
+    it('transfers to a named agent, falling back to the queue if they say no', async () => {
+      await presence(sam, 'online');
+      await presence(alex, 'online');
+      const { conversationId } = await requestHandoff('help me');
+      const offered = await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
+      const owner = offered.agentId === sam.id ? sam : alex;
+      const other = owner === sam ? alex : sam;
+      await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: owner.token });
+      await presence(billie, 'online');
+      const reply = await call(url, 'POST', `/v1/conversations/${conversationId}/transfer`, {
+        token: owner.token,
+        body: { agentId: billie.id, note: 'You know this customer.' },
+      });
+      expect(reply.status).toBe(200);
+      const toBillie = await waitForEvent(url, conversationId, sam.token, 'handoff.offered', 2);
+      expect(toBillie.agentId).toBe(billie.id);
+      await call(url, 'POST', `/v1/conversations/${conversationId}/decline`, { token: billie.token });
+      const fallback = await waitForEvent(url, conversationId, sam.token, 'handoff.offered', 3);
+      // The agent who transferred it away is not offered it again.
+      expect(fallback.agentId).toBe(other.id);
+      await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: other.token });
+      await call(url, 'POST', `/v1/conversations/${conversationId}/resolve`, { token: other.token });
+      await call(url, 'POST', `/v1/conversations/${conversationId}/resolve`, { token: owner.token }).then((r) =>
+        expect(r.status).toBe(409),
+      );
+      for (const agent of [sam, alex, billie]) await presence(agent, 'offline');
+    });
+
+    it('tells waiting customers their place, serves urgent first, and estimates once someone can answer', async () => {
+      const normal = await requestHandoff('waiting one', { priority: 'normal' });
+      const second = await requestHandoff('waiting two', { priority: 'normal' });
+      const queuedFirst = await waitForEvent(url, normal.conversationId, sam.token, 'handoff.queued');
+      const queuedSecond = await waitForEvent(url, second.conversationId, sam.token, 'handoff.queued');
+      expect(queuedSecond.position).toBeGreaterThan(queuedFirst.position ?? 0);
+      // Nobody online who could answer: no number is better than a made-up one.
+      expect(queuedSecond.estimatedWaitSeconds).toBeUndefined();
+
+      const urgent = await requestHandoff('this is urgent', { priority: 'urgent' });
+      const urgentQueued = await waitForEvent(url, urgent.conversationId, sam.token, 'handoff.queued');
+      expect(urgentQueued.position).toBe(1);
+      const bumped = await eventually(async () => {
+        const log = await events(url, normal.conversationId, sam.token);
+        const queued = log.filter((event) => event.type === 'handoff.queued');
+        const last = queued.at(-1);
+        return last?.type === 'handoff.queued' && last.position === (queuedFirst.position ?? 0) + 1 ? last : undefined;
+      }, 'the first customer to move down one place');
+      expect(bumped.queue).toBe('general');
+
+      // Sam comes online with one slot: the urgent one is offered first, the others get an estimate.
+      await presence(sam, 'online');
+      const offered = await waitForEvent(url, urgent.conversationId, sam.token, 'handoff.offered');
+      expect(offered.agentId).toBe(sam.id);
+      await eventually(async () => {
+        const log = await events(url, second.conversationId, sam.token);
+        const last = log.filter((event) => event.type === 'handoff.queued').at(-1);
+        return last?.type === 'handoff.queued' && last.estimatedWaitSeconds !== undefined;
+      }, 'a wait estimate once an agent is online');
+      const queues = await call<{ queues: { id: string; waiting: number; entries: { position?: number }[] }[] }>(
+        url,
+        'GET',
+        '/v1/desk/queues',
+        { token: sam.token },
+      );
+      expect(queues.body.queues.find((queue) => queue.id === 'general')?.waiting).toBeGreaterThanOrEqual(2);
+
+      // Sam steps away: the open offer lapses at once and goes back to the queue.
+      await presence(sam, 'away');
+      await waitForEvent(url, urgent.conversationId, sam.token, 'handoff.expired');
+      const inbox = await call<{ offers: unknown[] }>(url, 'GET', '/v1/desk/inbox', { token: sam.token });
+      expect(inbox.body.offers).toEqual([]);
+    });
+  });
+
+  describe(`desk timers on ${backend}`, () => {
+    let database: TestDatabase;
+    let server: BatonServer;
+    let url: string;
+    let first: TestAgent;
+    let second: TestAgent;
+    let supervisor: TestAgent;
+    const closedDay =
+      (['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const)[(new Date().getUTCDay() + 3) % 7] ?? 'sun';
+
+    beforeAll(async () => {
+      database = testDatabase(backend);
+      server = await startServer(
+        database.env,
+        {
+          offerTtlMs: 300,
+          callbackAfterMs: 2_000,
+          tickMs: 50,
+          queues: [
+            { id: 'general' },
+            // Open only on a day that is neither today nor yesterday: closed whenever the test runs.
+            {
+              id: 'night',
+              skills: ['night'],
+              hours: { windows: [{ days: [closedDay], open: '09:00', close: '10:00' }] },
+            },
+          ],
+        },
+        ['ai-agent'],
+      );
+      url = server.url;
+      first = await addAgent(server, { id: 'a_first', name: 'First', capacity: 1 });
+      second = await addAgent(server, { id: 'a_second', name: 'Second', capacity: 1 });
+      supervisor = await addAgent(server, { id: 'a_super', name: 'Sup', role: 'supervisor', capacity: 1 });
+    });
+
+    afterAll(async () => {
+      await server?.close();
+      await database?.drop();
+    });
+
+    it('lets an unanswered offer expire and moves on to the next agent', async () => {
+      await call(url, 'POST', '/v1/desk/presence', { token: first.token, body: { presence: 'online' } });
+      const customer = await startConversation(url, 'anyone there?');
+      await call(url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+        customerToken: customer.customerToken,
+        body: {},
+      });
+      const offer = await waitForEvent(url, customer.conversationId, first.token, 'handoff.offered');
+      expect(offer.agentId).toBe(first.id);
+      const expired = await waitForEvent(url, customer.conversationId, first.token, 'handoff.expired');
+      expect(expired.agentId).toBe(first.id);
+      const late = await call(url, 'POST', `/v1/conversations/${customer.conversationId}/accept`, {
+        token: first.token,
+      });
+      expect(late.status).toBe(409);
+
+      await call(url, 'POST', '/v1/desk/presence', { token: second.token, body: { presence: 'online' } });
+      const next = await waitForEvent(url, customer.conversationId, first.token, 'handoff.offered', 2);
+      expect(next.agentId).toBe(second.id);
+      const accepted = await call(url, 'POST', `/v1/conversations/${customer.conversationId}/accept`, {
+        token: second.token,
+      });
+      expect(accepted.status).toBe(200);
+      await call(url, 'POST', `/v1/conversations/${customer.conversationId}/resolve`, { token: second.token });
+      await call(url, 'POST', '/v1/desk/presence', { token: first.token, body: { presence: 'offline' } });
+      await call(url, 'POST', '/v1/desk/presence', { token: second.token, body: { presence: 'offline' } });
+    });
+
+    it('turns a wait into a callback outside opening hours or when nobody answers for too long; anyone can take it', async () => {
+      const night = await startConversation(url, 'it is late');
+      await call(url, 'POST', `/v1/conversations/${night.conversationId}/handoff`, {
+        customerToken: night.customerToken,
+        body: { skills: ['night'] },
+      });
+      const closed = await waitForEvent(url, night.conversationId, first.token, 'handoff.callback');
+      expect(closed.reason).toBe('outside opening hours');
+
+      const nobody = await startConversation(url, 'hello?');
+      await call(url, 'POST', `/v1/conversations/${nobody.conversationId}/handoff`, {
+        customerToken: nobody.customerToken,
+        body: {},
+      });
+      const queued = await waitForEvent(url, nobody.conversationId, first.token, 'handoff.queued');
+      expect(queued.position).toBe(1);
+      const callback = await waitForEvent(url, nobody.conversationId, first.token, 'handoff.callback');
+      expect(callback.reason).toBe('no agent free');
+      const view = await call<ConversationView>(url, 'GET', `/v1/conversations/${nobody.conversationId}`, {
+        customerToken: nobody.customerToken,
+      });
+      expect(view.body.conversation.status).toBe('callback');
+
+      const inbox = await call<{ callbacks: { conversationId: string }[] }>(url, 'GET', '/v1/desk/inbox', {
+        token: second.token,
+      });
+      expect(inbox.body.callbacks.map((entry) => entry.conversationId)).toEqual(
+        expect.arrayContaining([night.conversationId, nobody.conversationId]),
+      );
+      const [take, race] = await Promise.all([
+        call(url, 'POST', `/v1/conversations/${nobody.conversationId}/accept`, { token: first.token }),
+        call(url, 'POST', `/v1/conversations/${nobody.conversationId}/accept`, { token: second.token }),
+      ]);
+      expect([take.status, race.status].sort()).toEqual([200, 409]);
+      const log = await events(url, nobody.conversationId, first.token);
+      expect(log.filter((event) => event.type === 'handoff.accepted')).toHaveLength(1);
+
+      const metrics = await call<{ totals: { offers: number; expired: number }; buckets: unknown[] }>(
+        url,
+        'GET',
+        '/v1/desk/metrics?hours=1&bucketMinutes=10',
+        { token: supervisor.token },
+      );
+      expect(metrics.status).toBe(200);
+      expect(metrics.body.buckets).toHaveLength(6);
+      expect(metrics.body.totals.offers).toBeGreaterThanOrEqual(2);
+      expect(metrics.body.totals.expired).toBeGreaterThanOrEqual(1);
+      const forbidden = await call(url, 'GET', '/v1/desk/metrics', { token: first.token });
+      expect(forbidden.status).toBe(403);
+    });
+  });
+}
