@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BatonError, type EventBody, type StoredEvent } from '@baton/core';
+import { BatonError, type EventBody, initialState, reduceAll, type StoredEvent } from '@baton/core';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +176,39 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     });
     await store.append(conversation.id, [{ type: 'handoff.resolved', byAgentId: 'agent_1' }]);
     expect(await store.getConversation(conversation.id)).toMatchObject({ status: 'resolved', owner: { kind: 'none' } });
+  });
+
+  it('keeps the stored owner and status equal to reducing the whole log', async () => {
+    const conversation = await newConversation();
+    const steps: EventBody[] = [
+      { type: 'handoff.requested', trigger: 'policy', priority: 'high', skills: ['clinical'] },
+      { type: 'handoff.queued', queue: 'nurses' },
+      { type: 'handoff.offered', agentId: 'agent_1' },
+      { type: 'handoff.declined', agentId: 'agent_1' },
+      { type: 'handoff.offered', agentId: 'agent_2' },
+      { type: 'handoff.expired', agentId: 'agent_2' },
+      { type: 'handoff.offered', agentId: 'agent_3' },
+      { type: 'handoff.accepted', agentId: 'agent_3' },
+      message('on it', 'agent'),
+      { type: 'handoff.transferred', fromAgentId: 'agent_3', queue: 'billing', skills: ['billing'] },
+      { type: 'handoff.accepted', agentId: 'agent_4' },
+      { type: 'handoff.returned', fromAgentId: 'agent_4' },
+      message('back with the AI', 'ai'),
+      { type: 'handoff.callback', reason: 'after hours' },
+      { type: 'handoff.requested', trigger: 'manual', priority: 'normal', skills: [] },
+      { type: 'handoff.resolved' },
+    ];
+    // Batches of 1, 2, 3… so state carries across appends as well as within one.
+    for (let start = 0, size = 1; start < steps.length; start += size, size += 1) {
+      await store.append(conversation.id, steps.slice(start, start + size));
+      const log = await store.readEvents(conversation.id);
+      const expected = reduceAll(log, initialState({ kind: 'ai' }));
+      expect(await store.getConversation(conversation.id)).toMatchObject({
+        owner: expected.owner,
+        status: expected.status,
+        lastSeq: expected.lastSeq,
+      });
+    }
   });
 
   it('gives 50 concurrent writers to one conversation gapless, unique seqs', async () => {

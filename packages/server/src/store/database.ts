@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Dialect, Generated } from 'kysely';
 import { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { createPostgresDialect } from './postgres-dialect.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
 
@@ -97,11 +98,9 @@ export interface DialectCapabilities {
   /** SQLite needs `autoincrement` on the column to never reuse ids; PostgreSQL's serial never does. */
   serialNeedsAutoIncrement: boolean;
   /**
-   * Statement that opens a write transaction. SQLite's `begin immediate` takes the write lock up
-   * front, so two processes never deadlock upgrading a read lock; PostgreSQL locks rows as it goes.
+   * SQLite has a single connection: inside a transaction, a query through the outer `db` instead of
+   * the transaction waits for ever. Code that could do that checks this flag.
    */
-  beginWrite: string;
-  /** SQLite has a single connection: a nested query outside the transaction would wait forever. */
   singleConnection: boolean;
 }
 
@@ -124,6 +123,7 @@ export interface DatabaseConfig {
   schema?: string;
   /** PostgreSQL pool size; default 10. */
   poolSize?: number;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export interface DatabaseHandle {
@@ -147,6 +147,7 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
       url: config.url,
       ...(config.schema ? { schema: config.schema } : {}),
       poolSize: config.poolSize ?? 10,
+      ...(config.logger ? { logger: config.logger } : {}),
     });
   } else {
     const file = config.file ?? DEFAULT_SQLITE_FILE;

@@ -1,11 +1,13 @@
 import { PostgresDialect } from 'kysely';
 import pg from 'pg';
+import pino, { type Logger } from 'pino';
 import { type DialectFactory, errorCode } from './database.ts';
 
 export interface PostgresDialectOptions {
   url: string;
   schema?: string;
   poolSize: number;
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -30,18 +32,22 @@ export function createPostgresDialect(options: PostgresDialectOptions): DialectF
             await client.end();
           }
         }
-        return new pg.Pool({
+        const pool = new pg.Pool({
           connectionString: options.url,
           max: options.poolSize,
           ...(schema ? { options: `-c search_path="${schema}"` } : {}),
         });
+        // An idle client that loses its server emits 'error' on the pool; unhandled, that would
+        // crash the process. The pool drops the client and the next query opens a new one.
+        const logger = options.logger ?? pino({ name: 'store' });
+        pool.on('error', (error) => logger.warn({ err: error }, 'store: idle PostgreSQL connection failed'));
+        return pool;
       },
     }),
     capabilities: {
       jsonType: 'jsonb',
       serialType: 'serial',
       serialNeedsAutoIncrement: false,
-      beginWrite: 'begin',
       singleConnection: false,
     },
     classifyError(error) {

@@ -8,7 +8,7 @@ import {
   reduce,
   type StoredEvent,
 } from '@baton/core';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   type AgentsTable,
@@ -336,25 +336,12 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Runs `work` in one write transaction on one connection. Not `db.transaction()`: SQLite needs
-   * `begin immediate` (see DialectCapabilities.beginWrite). Holding the connection also holds
-   * Kysely's SQLite mutex, so no other async caller in this process can interleave statements.
+   * One transaction on one connection; on SQLite it begins immediate (see sqlite-dialect.ts), and
+   * holding the single connection holds Kysely's mutex, so no other async caller in this process can
+   * interleave statements with ours.
    */
-  private async writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    return this.translateErrors(() =>
-      this.db.connection().execute(async (connection) => {
-        await sql.raw(this.handle.capabilities.beginWrite).execute(connection);
-        let result: T;
-        try {
-          result = await work(connection);
-        } catch (error) {
-          await sql.raw('rollback').execute(connection);
-          throw error;
-        }
-        await sql.raw('commit').execute(connection);
-        return result;
-      }),
-    );
+  private writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.translateErrors(() => this.db.transaction().execute(work));
   }
 
   private async translateErrors<T>(

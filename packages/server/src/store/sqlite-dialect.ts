@@ -1,5 +1,12 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely';
 import { type DialectFactory, errorCode } from './database.ts';
 
 export interface SqliteDialectOptions {
@@ -39,10 +46,34 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/**
+ * Every transaction starts with `begin immediate`: it takes the write lock up front (waiting up to
+ * busy_timeout), so two processes never both hold a read snapshot and then fail to upgrade it with
+ * an immediate SQLITE_BUSY. Applies to `db.transaction()` everywhere, including Kysely's migrator.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
   return {
     name: 'sqlite',
-    dialect: new SqliteDialect({
+    dialect: new ImmediateSqliteDialect({
       database: () => {
         const database = new BetterSqlite3(options.file);
         // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
@@ -58,7 +89,6 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
       jsonType: 'text',
       serialType: 'integer',
       serialNeedsAutoIncrement: true,
-      beginWrite: 'begin immediate',
       singleConnection: true,
     },
     classifyError(error) {
