@@ -62,7 +62,7 @@ const SECRET_MENTIONS: ReadonlyArray<readonly [SecretKind, RegExp]> = [
   ],
   [
     'security_answer',
-    /\bmaiden name|\bpet'?s?'? name|\bname of (?:your|my) (?:first |childhood )?(?:pet|dog|cat)|\bsecurity (?:question|answer)|\bsecret (?:question|answer)|\bfirst (?:school|car|teacher)\b|\bcity (?:were you|you were) born\b|\bfavou?rite (?:teacher|color|colour|food|book|movie)\b/i,
+    /\bmaiden name|\b(?:pet|dog|cat)'?s?'? name|\bname of (?:your|my|the) (?:first |childhood |old )?(?:pet|dog|cat)|\bname\b[^.?!]{0,20}\b(?:pet|dog|cat)s?\b|\bsecurity (?:question|answer)|\bsecret (?:question|answer)|\bfirst (?:school|car|teacher)\b|\bcity (?:were you|you were) born\b|\bfavou?rite (?:teacher|color|colour|food|book|movie)\b/i,
   ],
   ['card_number', /\b(?:full |whole |entire |16[- ]digit |long )?card number\b(?![^.?!]*\blast)/i],
   [
@@ -115,7 +115,9 @@ export function factsAskedFor(text: string): string[] {
   const facts = mentions(FACT_MENTIONS, text, true).filter((name) => {
     // "mother's maiden name" or "your pet's name" is a security question, not a name.
     if (name === 'full_name' && secrets.includes('security_answer')) {
-      return /\b(?:full|first and last|legal) name\b/i.test(text.replace(/maiden name|pet'?s?'? name/gi, ''));
+      return /\b(?:full|first and last|legal) name\b/i.test(
+        text.replace(/maiden name|(?:pet|dog|cat)'?s?'? name/gi, ''),
+      );
     }
     if (name === 'card_last4' && secrets.includes('ssn')) return false;
     if (name === 'username' || name === 'full_name') return true;

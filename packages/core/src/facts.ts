@@ -57,14 +57,16 @@ function push(out: Candidate[], name: string, value: string, start: number, conf
 
 const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const SPOKEN_EMAIL =
-  /\b([a-z0-9][a-z0-9._-]*(?:\s+dot\s+[a-z0-9_-]+)*)\s*(?:\s(?:at)\s|\(at\)|\[at\]|\s@\s)\s*([a-z0-9-]+(?:\s*(?:\.|\s+dot\s+|\(dot\)|\[dot\])\s*[a-z0-9-]+)+)\b/gi;
+  /\b([a-z0-9][a-z0-9._-]*(?:\s+dot\s+[a-z0-9_-]+)*)\s*(?:\s(?:at)\s|\(at\)|\[at\]|\s@\s)\s*([a-z0-9-]+(?:(?:\.|\s+dot\s+|\s*\(dot\)\s*|\s*\[dot\]\s*)[a-z0-9-]+)+)\b/gi;
 
 function emails(text: string, out: Candidate[]): void {
   for (const m of text.matchAll(EMAIL)) push(out, 'email', m[0].replace(/\.$/, ''), m.index ?? 0, 0.99);
   for (const m of text.matchAll(SPOKEN_EMAIL)) {
     const local = (m[1] ?? '').replace(/\s+dot\s+/gi, '.');
     const domain = (m[2] ?? '').replace(/\s*(?:\s+dot\s+|\(dot\)|\[dot\])\s*/gi, '.').replace(/\s*\.\s*/g, '.');
-    if (!/\.[a-z]{2,}$/i.test(domain) || /^(?:me|us|you|him|her|them|it|home|work|least|all)$/i.test(local)) continue;
+    if (!/\.[a-z]{2,}$/i.test(domain) || !/[a-z]/i.test(local) || local.length < 2) continue;
+    if (/^(?:me|us|you|him|her|them|it|home|work|least|all|look|arrive|arrived|be|is|was|here|there)$/i.test(local))
+      continue;
     const tld = domain.split('.').pop() ?? '';
     if (!/^(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|nl|pl|ca|au|us|info|biz|me|mail|ai|app|dev)$/i.test(tld))
       continue;
@@ -137,7 +139,7 @@ function cuedIds(text: string, out: Candidate[], name: string, cue: string, conf
   }
 }
 
-const ACCOUNT_CUE = String.raw`\b(?:acc(?:oun|cou|ou|on)?n?t|acct|acc|a\/c)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|nr)\b\.?)?`;
+const ACCOUNT_CUE = String.raw`\b(?:ac{1,2}ou?n?t|ac{1,2}nt|acct|acc|a\/c)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|nr)\b\.?)?`;
 const ORDER_CUE = String.raw`\b(?:order|ordr|oder|purchase)\b(?:\s*(?:number|num|no\.?|#|id|ID|nr|ref(?:erence)?|code)\b\.?)?`;
 const REFERENCE_CUE = String.raw`\b(?:ref(?:erence)?|confirmation|booking|reservation|case|ticket)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|code)\b\.?)?`;
 const MEMBER_CUE = String.raw`\b(?:(?:member(?:ship)?|patient|insurance|subscriber|policy|medicare|medicaid|health ?plan)\s*(?:number|num|no\.?|#|id|ID|card number)\b\.?|mrn\b|medical record number\b)`;
@@ -267,7 +269,7 @@ function amounts(text: string, out: Candidate[]): void {
 // ---------------------------------------------------------------- names
 
 const NAME_CUE =
-  /(?:\b(?:my (?:full |legal |first and last )?name(?:'s| is| was|:)|(?<!(?:maiden|pet'?s?|dog'?s?|cat'?s?|user|file|company|street|business|store|brand|product|account)\s)name(?:'s| is|:)|the name (?:is|on the account is)|name on (?:the|my) account is|call me|you can call me)\s+)/gi;
+  /(?:(?:\bmy (?:full |legal |first and last )?name(?:'s| is| was|:)|(?:^|[.,!?;]\s*|\b(?:yes|yeah|ok|okay|sure)\s+)(?:(?:full |legal )?name(?:'s| is|:))|\bthe name (?:is|on the account is)|\bname on (?:the|my) account is|\byou can call me)\s+)/gi;
 const INTRO_CUE = /(?:^|[\s,.!])(?:this is|i am|i'm|i’m|im|it'?s|its|here is|here's)\s+/gi;
 const NAME_PARTICLES = new Set([
   'van',
@@ -325,6 +327,9 @@ function nameAt(text: string, from: number, requireCapital: boolean): { value: s
   return { value, start: from };
 }
 
+/** "I'm surprised", "it's called": words shaped like adjectives or verbs are not a one-word name. */
+const NOT_A_FIRST_NAME = /^(?:\p{Ll}[\p{L}]{3,}(?:ed|ing|ful|ous|ive|less|ly|able)|\p{Ll}+n't)$/u;
+
 function names(text: string, out: Candidate[], nameAsked: boolean): void {
   for (const m of text.matchAll(NAME_CUE)) {
     const found = nameAt(text, (m.index ?? 0) + m[0].length, false);
@@ -334,8 +339,11 @@ function names(text: string, out: Candidate[], nameAsked: boolean): void {
     const cue = m[0].trim().toLowerCase();
     if ((cue.startsWith('it') || cue.startsWith('here')) && !nameAsked) continue;
     const found = nameAt(text, (m.index ?? 0) + m[0].length, !nameAsked);
-    // "I'm Dana" with nothing more is a first name; still the name the customer gave.
-    if (found) push(out, 'full_name', found.value, found.start, nameAsked ? 0.9 : 0.8);
+    if (!found) continue;
+    const single = !found.value.includes(' ');
+    // "I'm Dana" with nothing more is a first name; still the name the customer gave, if it is written as one.
+    if (single && (!/^\p{Lu}/u.test(found.value) || NOT_A_FIRST_NAME.test(found.value.toLowerCase()))) continue;
+    push(out, 'full_name', found.value, found.start, nameAsked ? 0.9 : 0.8);
   }
   const here = /(?:^|[.!]\s+)((?:\p{Lu}[\p{L}'’-]+\s+){1,3})here\b/gu;
   for (const m of text.matchAll(here)) {
@@ -396,7 +404,7 @@ function fit(name: string, value: string): number {
     case 'account_id':
     case 'order_id':
     case 'member_id': {
-      if (!/^#?[A-Za-z0-9][A-Za-z0-9 -]{2,30}$/.test(value) || alnum.length < 4) return 0;
+      if (!/^#?(?:[A-Za-z0-9][A-Za-z0-9-]{2,30}|\d{2,}(?:[ -]\d{2,}){1,5})$/.test(value) || alnum.length < 4) return 0;
       if (/^[\d -]+$/.test(value)) return digits.length >= 4 ? 1 : 0;
       if (!/\d/.test(alnum)) return /^[A-Z]{5,}$/.test(alnum) ? 0.5 : 0;
       return /[a-z]/.test(value) ? 0.6 : 1.2;
@@ -407,21 +415,22 @@ function fit(name: string, value: string): number {
 }
 
 const CORRECTION =
-  /\b(?:sorry|actually|i mean|i meant|correction|typo|wrong|mistake|oops|scratch that|my bad|not \S+,? (?:it'?s|but)|should be|should have said|instead)\b/i;
+  /\b(?:sorry|actually|i mean|i meant|correction|typo|oops|scratch that|my bad|not \S+,? (?:it'?s|but)|should have said|(?:the |a )?wrong (?:one|number|email|address|zip|name|order|account|digits?)|(?:i )?made a (?:mistake|typo)|mistyped|misspelled)\b/i;
 
 function segments(text: string, taken: Array<{ start: number; end: number }>): Array<{ text: string; start: number }> {
   const out: Array<{ text: string; start: number }> = [];
+  // What was already recognised (a cued value, a secret) splits the text like a comma would.
+  let masked = text;
+  for (const t of taken) masked = masked.slice(0, t.start) + '\n'.repeat(t.end - t.start) + masked.slice(t.end);
   const re = /[^,;\n]+/g;
-  for (const m of text.matchAll(re)) {
+  for (const m of masked.matchAll(re)) {
     // "Jane Doe and my account is…" and "Jane. Account 123" split too.
-    const parts = m[0].split(/(\s+(?:and|&|also|plus)\s+|\.\s+|\s+-\s+)/i);
+    const parts = m[0].split(/(\s+(?:and|&|also|plus|but|because|so|though)\s+|\.\s+|\s+-\s+)/i);
     let offset = m.index ?? 0;
     for (const part of parts) {
       const start = offset;
       offset += part.length;
-      if (!part.trim() || /^\s+(?:and|&|also|plus)\s+$|^\.\s+$|^\s+-\s+$/i.test(part)) continue;
-      const span = { start, end: start + part.length };
-      if (taken.some((t) => overlaps(t, span))) continue;
+      if (!part.trim() || /^\s+(?:and|&|also|plus|but|because|so|though)\s+$|^\.\s+$|^\s+-\s+$/i.test(part)) continue;
       out.push({ text: part, start });
     }
   }
@@ -435,20 +444,34 @@ function bareAnswers(
   secrets: SecretSpan[],
   out: Candidate[],
   confidence: number,
+  firstNameEnough: boolean,
 ): void {
   if (asked.length === 0) return;
   const filled = new Set(found.map((c) => c.name));
   const taken = [...found, ...secrets];
   for (const segment of segments(text, taken)) {
-    const { value, offset } = bareValue(segment.text);
-    if (!value) continue;
+    const bare = bareValue(segment.text);
+    if (!bare.value) continue;
+    let { value, offset } = bare;
     let best: { name: string; score: number } | undefined;
     for (const name of asked) {
       if (filled.has(name)) continue;
+      // A single word after "your full name?" is far more often "Wait" or "Goodbye" than a name.
+      if (name === 'full_name' && !firstNameEnough && !/\S\s+\S/.test(value)) continue;
       const score = fit(name, value);
       if (score > 0 && (!best || score > best.score)) best = { name, score };
     }
-    if (!best) continue;
+    if (!best) {
+      // "153531981 at PNC", "John Smith pin …": the answer first, then words that are no value.
+      const lead = leadingValue(
+        value,
+        asked.filter((name) => !filled.has(name)),
+        firstNameEnough,
+      );
+      if (!lead) continue;
+      best = { name: lead.name, score: 1 };
+      value = lead.value;
+    }
     let finalValue = value;
     if (best.name === 'street_address') {
       const street = new RegExp(STREET.source, 'iu').exec(value);
@@ -459,6 +482,31 @@ function bareAnswers(
     out.push({ name: best.name, value: finalValue, start, end: start + finalValue.length, confidence });
     filled.add(best.name);
   }
+}
+
+const LEADING_TOKEN = /^#?[A-Za-z0-9][A-Za-z0-9-]*(?:[ -]\d{2,})*/;
+
+function leadingValue(
+  value: string,
+  asked: readonly string[],
+  firstNameEnough: boolean,
+): { name: string; value: string } | undefined {
+  const rest = (v: string) => value.slice(v.length);
+  for (const name of asked) {
+    if (name === 'full_name') {
+      const found = nameAt(value, 0, false);
+      if (found && (firstNameEnough || found.value.includes(' ')) && !/^\s*[\p{Ll}]+\s*$/u.test(rest(found.value))) {
+        return { name, value: found.value };
+      }
+      continue;
+    }
+    if (!['account_id', 'order_id', 'member_id', 'phone', 'zip_code', 'card_last4', 'username'].includes(name))
+      continue;
+    const token = (name === 'phone' ? /^\+?[\d\s().-]*\d/ : LEADING_TOKEN).exec(value)?.[0];
+    if (!token || /\d/.test(rest(token))) continue;
+    if (fit(name, token) >= 1) return { name, value: token };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------- message extraction
@@ -495,7 +543,8 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
   birthDates(text, raw);
   cardLast4(text, raw);
   amounts(text, raw);
-  names(text, raw, asked.includes('full_name'));
+  const pendingAsked = asked.filter((name) => !(context?.alreadyGiven ?? []).includes(name));
+  names(text, raw, pendingAsked.includes('full_name'));
   const clean = raw.filter((c) => !secrets.some((s) => overlaps(s, c)));
   const found = pickNonOverlapping(clean);
 
@@ -503,7 +552,8 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
   if (asked.includes('date_of_birth') && !found.some((c) => c.name === 'date_of_birth')) {
     for (const m of text.matchAll(DATE_ANY)) {
       const span = { start: m.index ?? 0, end: (m.index ?? 0) + m[0].length };
-      const iso = parseDate(m[0]);
+      // An impossible date ("31/06/1996") is still what the customer said; show it as written.
+      const iso = parseDate(m[0]) ?? (/^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$/.test(m[0]) ? m[0] : undefined);
       if (!iso || secrets.some((s) => overlaps(s, span))) continue;
       const kept = found.filter((c) => !overlaps(c, span));
       found.length = 0;
@@ -513,10 +563,11 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
   }
 
   const extra: Candidate[] = [];
+  // Once everything asked for was given, later messages are not answers to that question any more.
   const pending = asked.filter((name) => !(context?.alreadyGiven ?? []).includes(name));
-  bareAnswers(text, pending.length > 0 ? pending : asked, found, secrets, extra, 0.85);
+  bareAnswers(text, pending, found, secrets, extra, 0.85, /\bfirst name\b/i.test(question));
   if (CORRECTION.test(text) && context?.recent && context.recent.length > 0) {
-    bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75);
+    bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75, false);
   }
   const all = [...found, ...extra].filter((c) => !secrets.some((s) => overlaps(s, c)));
   // A value the customer had to type as a secret answer never doubles as a fact.
@@ -528,8 +579,10 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
     const value = c.name === 'date_of_birth' || c.name === 'amount' ? c.value : normaliseFactValue(c.name, c.value);
     if (!value) continue;
     const existing = perName.get(c.name);
+    // "I'm Jane, Jane Doe": the fuller name wins.
+    const fuller = existing?.name === 'full_name' && value.toLowerCase().includes(existing.value.toLowerCase());
     // "60614, sorry, 60615": within one message a correction keeps the later value.
-    if (existing && !(hasCorrection && CORRECTION.test(text.slice(existing.end, c.start)))) continue;
+    if (existing && !fuller && !(hasCorrection && CORRECTION.test(text.slice(existing.end, c.start)))) continue;
     perName.set(c.name, { name: c.name, value, start: c.start, end: c.end, confidence: c.confidence });
   }
   return { values: [...perName.values()].sort((a, b) => a.start - b.start), secrets };
@@ -632,6 +685,9 @@ function identitySubject(subject: string): Array<[string, string]> {
   return [];
 }
 
+const PRESENCE_CHECK =
+  /\b(?:are you (?:still )?(?:there|with me)|you there|still there|hello\?|hi\?|did you get|can you see)\b/i;
+
 function isAsking(text: string): boolean {
   return factsAskedFor(text).length > 0 || secretsAskedFor(text).length > 0;
 }
@@ -700,9 +756,12 @@ export class FactTracker {
       this.question = text;
       this.sinceQuestion = 0;
       this.answered = new Set();
+    } else if (text.includes('?') && !PRESENCE_CHECK.test(text)) {
+      // A question about something else ("What restaurant?") closes the open one.
+      this.question = undefined;
     } else {
       this.sinceQuestion += 1;
-      // "Are you there?" keeps the open question; two unrelated messages close it.
+      // "Are you there?" or "One moment" keeps the open question; a third message closes it.
       if (this.sinceQuestion > 2) this.question = undefined;
     }
   }
@@ -717,6 +776,9 @@ export class FactTracker {
     for (const s of secrets) this.secretValues.add(text.slice(s.start, s.end).toLowerCase());
     for (const v of values) {
       if (this.leaksSecret(v.value)) continue;
+      // The first amount is the one the conversation is about ("charged $40"); later ones are mostly
+      // balances and comparisons, unless the customer corrects it.
+      if (v.name === 'amount' && this.known.has('amount') && !CORRECTION.test(text)) continue;
       this.set(this.known, v.name, v.value, index, 'extracted', v.confidence);
       this.answered.add(v.name);
     }

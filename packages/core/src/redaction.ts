@@ -94,7 +94,7 @@ const SSN_CUE = /\b(?:ssn|social security(?: number| no\.?| #)?|social insurance
 const PASSWORD_CUE =
   /\b(?:password|passwd|pwd|passphrase|pass word)\b(?:\s+(?:is|was|would be|should be|will be|is now|=|:|-)|\s*[:=-])\s*/gi;
 const SECURITY_CUE =
-  /\b(?:(?:my |mom'?s |mother'?s |mum'?s |the )?(?:mother'?s |mom'?s |mum'?s )?maiden name|(?:my |the )?(?:first |childhood |old )?(?:pet'?s?'?|dog'?s?'?|cat'?s?'?) name|name of my (?:first |childhood )?(?:pet|dog|cat)|(?:my |the )?first (?:school|car|teacher)|security (?:answer|question answer)|secret answer|answer to (?:the|my) security question|(?:the )?city i was born in)\b(?:\s+(?:is|was|would be|=|:|-)|\s*[:=-])\s*/gi;
+  /\b(?:(?:my |mom'?s |mother'?s |mum'?s |the )?(?:mother'?s |mom'?s |mum'?s )?maiden name|(?:mother|mom|mommy|mum|mummy|mama)'?s (?:maiden )?name|(?:my |the )?(?:first |childhood |old )?(?:pet|dog|cat)(?:'?s?'? name)?|name of my (?:first |childhood )?(?:pet|dog|cat)|(?:my |the )?first (?:school|car|teacher)|security (?:answer|question answer)|secret answer|answer to (?:the|my) security question|(?:the )?city i was born in)\b(?:\s+(?:is|was|would be|is called|was called|was named|named|=|:|-)|\s*[:=-])\s*/gi;
 
 function valueToken(text: string, from: number): { start: number; end: number } | undefined {
   const rest = text.slice(from);
@@ -109,7 +109,7 @@ function valueToken(text: string, from: number): { start: number; end: number } 
 
 /** A short answer to a security question: up to the end of the clause, at most a few words. */
 function phraseValue(text: string, from: number): { start: number; end: number } | undefined {
-  const clause = clauseAfter(text, from, 60).split(/,|\band\b|\bbut\b/)[0] ?? '';
+  const clause = clauseAfter(text, from, 60).split(/,|\band\b|\bbut\b|\bif\b|\bbecause\b/)[0] ?? '';
   const trimmed = clause.replace(/\s+$/, '');
   const lead = trimmed.length - trimmed.trimStart().length;
   const value = trimmed.trim().replace(/^["'“‘]|["'”’]$/g, '');
