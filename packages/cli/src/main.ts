@@ -1,11 +1,15 @@
 import { BatonError } from '@baton/core';
 import { benchCommand } from './commands/bench.ts';
+import { evalCommand } from './commands/eval.ts';
+import { evalDevCommand } from './commands/eval-dev.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
 /** Every `baton` sub-command: one line each, the module does the rest. */
 const commands: Record<string, Command> = {
   bench: benchCommand,
+  eval: evalCommand,
+  'eval-dev': evalDevCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);

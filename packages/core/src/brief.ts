@@ -1,0 +1,615 @@
+import { z } from 'zod';
+import { actionTokens, actionWords } from './action-phrases.ts';
+import type { EventBody, SystemError } from './events.ts';
+import { ActionOutcome, HandoffTrigger, Priority } from './events.ts';
+import { extractFacts, type Fact, factsOnFile } from './facts.ts';
+import { findSecrets } from './redaction.ts';
+import { analyzeSentiment, Sentiment } from './sentiment.ts';
+
+/**
+ * The handoff brief: what a human needs before saying hello, as a pure function of the events up to the
+ * handoff. The same object feeds the console (live, in the browser), the API (OpenAPI from the zod
+ * schema) and `baton eval`.
+ */
+
+export const BriefFact = z.object({
+  name: z.string(),
+  value: z.string(),
+  /** 0-based index of the event the value came from. */
+  source: z.number().int().nonnegative(),
+  via: z.string(),
+  confidence: z.number().optional(),
+});
+export type BriefFact = z.infer<typeof BriefFact>;
+
+export const BriefStep = z.object({
+  action: z.string(),
+  outcome: ActionOutcome,
+  source: z.number().int().nonnegative(),
+  summary: z.string(),
+  actor: z.string().optional(),
+});
+export type BriefStep = z.infer<typeof BriefStep>;
+
+export const BriefFailure = z.object({
+  action: z.string(),
+  outcome: ActionOutcome,
+  source: z.number().int().nonnegative(),
+  why: z.string(),
+});
+
+export const BriefError = z.object({
+  system: z.string(),
+  code: z.string(),
+  message: z.string(),
+  source: z.number().int().nonnegative(),
+});
+export type BriefError = z.infer<typeof BriefError>;
+
+export const Brief = z.object({
+  reason: z.object({
+    label: z.string(),
+    /** The customer's own words (secrets masked). */
+    text: z.string(),
+    source: z.number().int().nonnegative().nullable(),
+  }),
+  customer: z.object({
+    name: z.string().optional(),
+    verified: z.boolean(),
+    verification: z.object({ method: z.string(), source: z.number().int().nonnegative() }).optional(),
+  }),
+  facts: z.array(BriefFact),
+  onFile: z.array(BriefFact),
+  steps: z.array(BriefStep),
+  failed: z.array(BriefFailure),
+  errors: z.array(BriefError),
+  sentiment: Sentiment,
+  /** What the reason for contact still needs: standard fact names, or `identity` when not verified. */
+  unknown: z.array(z.string()),
+  handoff: z
+    .object({
+      trigger: HandoffTrigger,
+      priority: Priority,
+      skills: z.array(z.string()),
+      reason: z.string().optional(),
+      source: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /** A suggested opening line that builds on the work done. */
+  greeting: z.string(),
+  /** How many events the brief was built from. */
+  upTo: z.number().int().nonnegative(),
+});
+export type Brief = z.infer<typeof Brief>;
+
+export interface BriefOptions {
+  /** Build from `events.slice(0, upTo)`; defaults to the events up to and including the first handoff. */
+  upTo?: number;
+  customerName?: string;
+  industry?: string;
+}
+
+/** How each standard fact reads in a sentence. */
+export const FACT_LABELS: Record<string, string> = {
+  full_name: 'name',
+  email: 'email',
+  phone: 'phone number',
+  account_id: 'account number',
+  order_id: 'order number',
+  username: 'username',
+  zip_code: 'ZIP code',
+  street_address: 'address',
+  date_of_birth: 'date of birth',
+  card_last4: "card's last four digits",
+  member_id: 'member ID',
+  amount: 'amount',
+  identity: 'identity',
+};
+
+export function factLabel(name: string): string {
+  return FACT_LABELS[name] ?? name.replace(/_/g, ' ');
+}
+
+interface ReasonRule {
+  label: string;
+  /** Customer words that point to this reason. */
+  words: RegExp;
+  /** Action name tokens that point to it. */
+  actions?: RegExp;
+  /** What the agent has been working on, for the greeting ("getting access to your account back"). */
+  phrase: (facts: ReadonlyMap<string, string>) => string;
+  /** Facts the reason needs before it can be worked. */
+  needs: readonly string[];
+  /** Whether the reason needs a verified identity. */
+  needsIdentity?: boolean;
+}
+
+// Order matters on ties: the more specific and the more urgent first.
+const REASONS: readonly ReasonRule[] = [
+  {
+    label: 'fraud',
+    words:
+      /\b(?:fraud\w*|unauthori[sz]ed|did(?:n'?t| not) (?:make|authori[sz]e)|don'?t recogni[sz]e|not mine|stolen|hacked|scam\w*|suspicious|someone (?:has )?(?:used|transferred|took|withdrew|charged|accessed))\b/i,
+    actions: /\b(?:fraud|dispute|freeze|block)\b/,
+    phrase: () => 'reporting suspicious activity on your account',
+    needs: ['account_id'],
+    needsIdentity: true,
+  },
+  {
+    label: 'missing order',
+    words:
+      /\b(?:where(?:'s| is) my (?:order|package|parcel|delivery|stuff|item)|never (?:arrived|came|got|received|showed)|(?:did(?:n'?t| not)|have(?:n'?t| not)|has(?:n'?t| not)) (?:arrive|arrived|come|get|got|receive|received|show(?:n|ed)? up)|not (?:arrived|received|delivered)|missing (?:order|package|parcel|item)|lost (?:package|parcel|order)|delivered but|says (?:it was )?delivered|still waiting (?:for|on) my (?:order|package|delivery)|tracking (?:says|shows|number))/i,
+    actions: /\b(?:track|shipment|tracking|delivery|reship)\b/,
+    phrase: (facts) => {
+      const order = facts.get('order_id');
+      return order ? `finding out what happened to your order ${order}` : 'finding out what happened to your order';
+    },
+    needs: ['order_id'],
+  },
+  {
+    label: 'account access',
+    words:
+      /\b(?:log ?in|logging in|sign ?in|signing in|log on|locked out|lock(?:ed)? (?:me )?out|password|can'?t (?:get )?(?:in|into|access)|cannot (?:get )?(?:in|into|access)|access (?:to )?my account|two[- ]?step|two[- ]factor|2fa|verification code|one[- ]time code|username|account (?:is )?locked)\b/i,
+    actions: /\b(?:password|login|unlock|mfa|signin|credential)\b/,
+    phrase: () => 'getting access to your account back',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'referral status',
+    words: /\b(?:referral|referred|specialist)\b/i,
+    actions: /\b(?:referral)\b/,
+    phrase: () => 'checking on your referral',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'refund',
+    words: /\b(?:refund\w*|money back|reimburse\w*|return(?:ing)? (?:it|this|the|my)|send (?:it|this) back)\b/i,
+    actions: /\b(?:refund|return|reimburse)\b/,
+    phrase: (facts) => {
+      const order = facts.get('order_id');
+      return order ? `getting a refund for order ${order}` : 'getting a refund';
+    },
+    needs: ['order_id'],
+  },
+  {
+    label: 'billing',
+    words:
+      /\b(?:charged?|charges|charging|bill(?:ed|ing)?|invoice\w*|fees?|overcharged|double[- ]charged|statement|payment)\b/i,
+    actions: /\b(?:charge|bill|billing|invoice|payment|fee|waive)\b/,
+    phrase: () => 'sorting out a charge on your account',
+    needs: ['amount'],
+    needsIdentity: true,
+  },
+  {
+    label: 'card',
+    words:
+      /\b(?:lost (?:my )?(?:debit |credit )?card|card (?:was |is |got )?(?:lost|stolen|declined|blocked|frozen|damaged)|replacement card|new card|(?:debit|credit) card)\b/i,
+    actions: /\b(?:card)\b/,
+    phrase: () => 'sorting out your card',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'appointment',
+    words: /\b(?:appointment|reschedul\w*|book(?:ing)? (?:a |an )?(?:visit|slot)|see (?:a|the) doctor)\b/i,
+    actions: /\b(?:appointment|schedule|reschedule|book)\b/,
+    phrase: () => 'your appointment',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'prescription',
+    words: /\b(?:prescription|refill|medication|meds|pharmacy)\b/i,
+    actions: /\b(?:prescription|refill)\b/,
+    phrase: () => 'your prescription',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'cancellation',
+    words: /\b(?:cancel\w*|close my account|unsubscribe|terminate)\b/i,
+    actions: /\b(?:cancel|close|terminate)\b/,
+    phrase: () => 'your cancellation',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'account update',
+    words:
+      /\b(?:change|update|correct|edit) (?:my|the) (?:address|email|phone|name|number|details|shipping address)\b/i,
+    actions: /\b(?:update|change|edit)\b/,
+    phrase: () => 'updating your account details',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'balance',
+    words: /\b(?:balance|how much (?:money )?(?:do i have|is (?:in|on|left)))\b/i,
+    actions: /\b(?:balance)\b/,
+    phrase: () => 'checking your balance',
+    needs: ['account_id'],
+    needsIdentity: true,
+  },
+  {
+    label: 'shipping',
+    words:
+      /\b(?:shipping|ship(?:ped)?|delivery (?:date|time)|when will (?:it|my order) (?:arrive|ship)|expedite\w*)\b/i,
+    actions: /\b(?:ship|shipping)\b/,
+    phrase: () => 'your delivery',
+    needs: ['order_id'],
+  },
+  {
+    label: 'technical issue',
+    words:
+      /\b(?:error|crash\w*|bug|glitch|not loading|won'?t (?:load|open)|(?:app|site|website|page) (?:is )?(?:not working|broken|down))\b/i,
+    actions: /\b(?:restart|reinstall|cache|clear|update)\b/,
+    phrase: () => 'getting things working again',
+    needs: [],
+  },
+];
+
+const GENERAL_REASON: ReasonRule = {
+  label: 'general question',
+  words: /$^/,
+  phrase: () => 'your request',
+  needs: [],
+};
+
+/** Markers the AI runtime writes about itself (`ai.not_understood`), not steps taken for the customer. */
+export function isMarkerAction(name: string): boolean {
+  return /^(?:ai|bot|system)[._]/.test(name);
+}
+
+const SECRET_CUE =
+  /\b(?:pin|pass(?:word|code)?|otp|one[- ]time|security|ssn|social security|cvv|cvc|verification code|code)\b/i;
+
+/**
+ * Masks secrets in customer words the brief quotes. Beyond the detector's spans, a message that talks
+ * about a PIN or a code has all its number runs masked: "it was either 5380 or 9503" after "my PIN".
+ */
+function maskSecrets(text: string, previousQuestion?: string): string {
+  const spans = findSecrets(text, previousQuestion === undefined ? {} : { previousQuestion });
+  let out = '';
+  let at = 0;
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    if (span.start < at) continue;
+    out += `${text.slice(at, span.start)}[${span.kind}]`;
+    at = span.end;
+  }
+  out += text.slice(at);
+  const context = `${previousQuestion ?? ''} ${text}`;
+  return SECRET_CUE.test(context) ? out.replace(/\d[\d -]{2,}\d|\d{3,}/g, '[number]') : out;
+}
+
+function previousAsk(events: readonly EventBody[], index: number): string | undefined {
+  for (let i = index - 1; i >= 0; i--) {
+    const event = events[i];
+    if (event?.type === 'message') return event.author === 'customer' ? undefined : event.text;
+  }
+  return undefined;
+}
+
+interface ReasonChoice {
+  rule: ReasonRule;
+  source: number | null;
+}
+
+function chooseReason(events: readonly EventBody[]): ReasonChoice {
+  const scores = new Map<ReasonRule, { score: number; source: number | null }>();
+  let customerTurn = 0;
+  events.forEach((event, index) => {
+    if (event.type === 'message' && event.author === 'customer') {
+      // The first messages say why the customer came; later ones drift into details.
+      const weight = customerTurn === 0 ? 3 : customerTurn === 1 ? 2 : 1;
+      customerTurn++;
+      if (customerTurn > 6) return;
+      for (const rule of REASONS) {
+        const hits = event.text.match(new RegExp(rule.words.source, 'gi'))?.length ?? 0;
+        if (hits === 0) continue;
+        const entry = scores.get(rule) ?? { score: 0, source: index };
+        entry.score += Math.min(hits, 2) * weight;
+        scores.set(rule, entry);
+      }
+    } else if (event.type === 'action' && !isMarkerAction(event.name)) {
+      const tokens = actionTokens(event.name).join(' ');
+      for (const rule of REASONS) {
+        if (rule.actions?.test(tokens)) {
+          const entry = scores.get(rule) ?? { score: 0, source: null };
+          entry.score += 1;
+          scores.set(rule, entry);
+        }
+      }
+    }
+  });
+  let best: ReasonChoice = { rule: GENERAL_REASON, source: null };
+  let bestScore = 0;
+  for (const rule of REASONS) {
+    const entry = scores.get(rule);
+    if (entry && entry.score > bestScore) {
+      best = { rule, source: entry.source };
+      bestScore = entry.score;
+    }
+  }
+  if (best.source === null) {
+    const first = events.findIndex((event) => event.type === 'message' && event.author === 'customer');
+    best = { rule: best.rule, source: first >= 0 ? first : null };
+  }
+  return best;
+}
+
+/** A general error → next step map, by the shape of the code and message rather than a list of codes. */
+export function nextStepFor(error: SystemError, outcome: ActionOutcome = 'failed'): string {
+  const text = `${error.code} ${error.message}`.toUpperCase();
+  if (/MFA|2FA|TWO[_ -]?(?:FACTOR|STEP)|OTP|TOTP|SECOND[_ ]FACTOR|AUTHENTICATOR/.test(text)) {
+    return 'Let me check the two-step verification settings that might be causing this.';
+  }
+  if (outcome === 'blocked' || /LIMIT|THRESHOLD|POLICY|NOT_ALLOWED|APPROVAL|FORBIDDEN|PERMISSION/.test(text)) {
+    return 'I can take care of that for you now.';
+  }
+  if (/LOCK/.test(text)) return 'Let me look at why your account is locked and get you back in.';
+  if (/EXPIRED/.test(text)) return 'Let me get you a fresh one.';
+  if (/TIMEOUT|TIMED[_ ]OUT|UNAVAILABLE|GATEWAY|NETWORK|\b5\d\d\b/.test(text)) {
+    return `Let me retry that on our side and check the ${error.system} system.`;
+  }
+  if (/DECLINED|INSUFFICIENT|PAYMENT/.test(text)) return 'Let me look at why the payment was declined.';
+  if (/ADDRESS|UNDELIVERABLE|CARRIER|DELIVER/.test(text)) return 'Let me check the delivery details with the carrier.';
+  if (/NOT[_ ]FOUND|NO[_ ]SUCH|UNKNOWN|MISSING/.test(text)) {
+    return `Let me look into why ${error.system === 'unknown' ? 'it' : `the ${error.system} system`} couldn't find it.`;
+  }
+  if (/DUPLICATE|ALREADY/.test(text)) return "Let me check what's already on file so we don't do it twice.";
+  if (/SUSPENDED|DISABLED|CLOSED|INACTIVE|FROZEN|RESTRICTED/.test(text)) {
+    return 'Let me check why your account is restricted.';
+  }
+  if (/INVALID|MISMATCH|FORMAT/.test(text)) return 'Let me double-check the details on our side.';
+  return `Let me look into the ${error.system === 'unknown' ? '' : `${error.system} `}error (${error.code}) for you.`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function joinList(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function stepSummary(name: string, outcome: ActionOutcome, error?: SystemError): string {
+  const words = actionWords(name);
+  const detail = error ? ` (${error.system === 'unknown' ? '' : `${error.system} `}${error.code})` : '';
+  if (outcome === 'succeeded') return `${capitalise(words.past)}: succeeded.`;
+  if (outcome === 'blocked')
+    return `Could not ${words.phrase}: blocked${error?.message ? `, ${error.message}` : detail}.`;
+  return `Tried to ${words.phrase}: failed${detail}.`;
+}
+
+const VERIFY_ACTION = /\b(?:verify|verification|authenticate|authentication|identity|kyc)\b/;
+
+/** Whether an action name is an identity check (`verify_identity`, `authenticate_user`, `kyc_check`). */
+export function isVerificationAction(name: string): boolean {
+  return VERIFY_ACTION.test(actionTokens(name).join(' '));
+}
+
+function toBriefFact(fact: Fact): BriefFact {
+  return { name: fact.name, value: fact.value, source: fact.source, via: fact.via, confidence: fact.confidence };
+}
+
+function firstName(name: string): string {
+  return name.trim().split(/\s+/)[0] ?? name;
+}
+
+function problemClause(failed: ReadonlyArray<{ action: string; outcome: ActionOutcome }>, reason: string): string {
+  const last = failed[failed.length - 1];
+  if (!last) return '';
+  const words = actionWords(last.action);
+  if (last.outcome === 'blocked') return `${words.gerund} needs a person to approve it`;
+  const tokens = new Set(actionTokens(last.action));
+  if (tokens.has('login') || tokens.has('signin') || (tokens.has('log') && tokens.has('in'))) {
+    return "you're still having trouble logging in";
+  }
+  if (reason === 'account access' && (tokens.has('access') || tokens.has('mfa'))) {
+    return "you're still having trouble logging in";
+  }
+  return `we weren't able to ${words.phrase}`;
+}
+
+/** The suggested opening line: builds on the work done, asks only for what is still unknown. */
+function composeGreeting(input: {
+  name?: string;
+  reason: ReasonRule;
+  facts: ReadonlyMap<string, string>;
+  verified: boolean;
+  steps: readonly BriefStep[];
+  failed: ReadonlyArray<{ action: string; outcome: ActionOutcome }>;
+  errors: readonly BriefError[];
+  lastError?: { error: SystemError; outcome: ActionOutcome };
+  unknown: readonly string[];
+  frustrated: boolean;
+}): string {
+  const parts: string[] = [];
+  parts.push(input.name ? `Hi ${firstName(input.name)},` : 'Hi there,');
+  if (input.frustrated) parts.push("I'm sorry this has been such a hassle.");
+  if (input.reason !== GENERAL_REASON) {
+    parts.push(`I can see you've been working on ${input.reason.phrase(input.facts)}.`);
+  }
+  const done: string[] = [];
+  if (input.verified) done.push('verified your identity');
+  const seen = new Set<string>();
+  for (const step of input.steps) {
+    if (step.outcome !== 'succeeded' || seen.has(step.action)) continue;
+    if (input.verified && VERIFY_ACTION.test(actionTokens(step.action).join(' '))) continue;
+    seen.add(step.action);
+    done.push(actionWords(step.action).past);
+  }
+  const doneText = done.length ? `We've ${joinList(done.slice(0, 3))}` : '';
+  const problem = problemClause(input.failed, input.reason.label);
+  if (doneText && problem) parts.push(`${doneText}, but ${problem}.`);
+  else if (doneText) parts.push(`${doneText}.`);
+  else if (problem) parts.push(`I can see that ${problem}.`);
+  if (input.lastError) parts.push(nextStepFor(input.lastError.error, input.lastError.outcome));
+  else if (input.unknown.some((name) => name !== 'identity')) {
+    const wanted = input.unknown.filter((name) => name !== 'identity').map(factLabel);
+    parts.push(`Could you share your ${joinList(wanted)} so I can take it from here?`);
+  } else parts.push("I'll take it from here.");
+  return parts.join(' ');
+}
+
+export function firstHandoffIndex(events: readonly EventBody[]): number {
+  return events.findIndex((event) => event.type === 'handoff.requested');
+}
+
+export function buildBrief(events: readonly EventBody[], options: BriefOptions = {}): Brief {
+  const handoffAt = firstHandoffIndex(events);
+  const upTo = Math.min(events.length, options.upTo ?? (handoffAt >= 0 ? handoffAt + 1 : events.length));
+  const scope = events.slice(0, upTo);
+
+  const facts = extractFacts(scope).map(toBriefFact);
+  const onFile = factsOnFile(scope).map(toBriefFact);
+  const known = new Map<string, string>();
+  for (const fact of onFile) known.set(fact.name, fact.value);
+  for (const fact of facts) known.set(fact.name, fact.value);
+
+  const steps: BriefStep[] = [];
+  const failed: Array<z.infer<typeof BriefFailure>> = [];
+  const errors: BriefError[] = [];
+  let lastError: { error: SystemError; outcome: ActionOutcome } | undefined;
+  let verification: { method: string; source: number } | undefined;
+  let verified = false;
+  let subject: string | undefined;
+  let handoff: Brief['handoff'];
+  scope.forEach((event, source) => {
+    if (event.type === 'action') {
+      if (isMarkerAction(event.name)) return;
+      const step: BriefStep = {
+        action: event.name,
+        outcome: event.outcome,
+        source,
+        summary: stepSummary(event.name, event.outcome, event.error),
+        actor: event.actor,
+      };
+      steps.push(step);
+      if (event.outcome !== 'succeeded') {
+        failed.push({
+          action: event.name,
+          outcome: event.outcome,
+          source,
+          why: event.error?.message || event.error?.code || 'no reason given',
+        });
+      }
+      if (event.error) {
+        errors.push({ system: event.error.system, code: event.error.code, message: event.error.message, source });
+        lastError = { error: event.error, outcome: event.outcome };
+      }
+      if (VERIFY_ACTION.test(actionTokens(event.name).join(' '))) {
+        if (event.outcome === 'succeeded') {
+          verified = true;
+          const method = event.input?.method ?? event.result?.method;
+          verification = { method: typeof method === 'string' ? method : event.name, source };
+        } else if (!verified) verification = undefined;
+      }
+    } else if (event.type === 'identity') {
+      if (event.result === 'verified') {
+        verified = true;
+        verification = { method: event.method, source };
+        if (event.subject) subject = event.subject;
+      } else if (event.result === 'failed' && !verified) verification = undefined;
+    } else if (event.type === 'handoff.requested' && handoff === undefined) {
+      handoff = { trigger: event.trigger, priority: event.priority, skills: event.skills, source };
+      if (event.reason) handoff.reason = event.reason;
+    }
+  });
+
+  const choice = chooseReason(scope);
+  const reasonEvent = choice.source === null ? undefined : scope[choice.source];
+  const reasonText =
+    reasonEvent?.type === 'message' && choice.source !== null
+      ? maskSecrets(reasonEvent.text, previousAsk(scope, choice.source))
+      : (handoff?.reason ?? '');
+
+  const sentiment = analyzeSentiment(scope);
+  sentiment.evidence = sentiment.evidence.map((item) => ({
+    ...item,
+    // Evidence is about tone: numbers never matter there, and may be secrets the detector missed.
+    text: maskSecrets(item.text, previousAsk(scope, item.source)).replace(/\d{3,}/g, '[number]'),
+  }));
+
+  const unknown = choice.rule.needs.filter((name) => !known.has(name));
+  if (choice.rule.needsIdentity && !verified) unknown.push('identity');
+
+  const name = options.customerName ?? known.get('full_name') ?? subject;
+  const customer: Brief['customer'] = { verified };
+  if (name) customer.name = name;
+  if (verification) customer.verification = verification;
+
+  const greeting = composeGreeting({
+    ...(name ? { name } : {}),
+    reason: choice.rule,
+    facts: known,
+    verified,
+    steps,
+    failed,
+    errors,
+    ...(lastError ? { lastError } : {}),
+    unknown,
+    frustrated: sentiment.label === 'frustrated',
+  });
+
+  const brief: Brief = {
+    reason: { label: choice.rule.label, text: reasonText, source: choice.source },
+    customer,
+    facts,
+    onFile,
+    steps,
+    failed,
+    errors,
+    sentiment,
+    unknown,
+    greeting,
+    upTo,
+  };
+  if (handoff) brief.handoff = handoff;
+  return brief;
+}
+
+/** The brief as plain text, for the CLI and for logs. */
+export function renderBrief(brief: Brief): string {
+  const lines: string[] = [];
+  lines.push(`Reason: ${brief.reason.label}${brief.reason.text ? ` ("${brief.reason.text}")` : ''}`);
+  const who = brief.customer.name ?? 'unknown customer';
+  const verified = brief.customer.verified
+    ? `verified${brief.customer.verification ? ` by ${brief.customer.verification.method}` : ''}`
+    : 'not verified';
+  lines.push(`Customer: ${who}, ${verified}`);
+  if (brief.handoff) {
+    lines.push(
+      `Handoff: ${brief.handoff.trigger}, ${brief.handoff.priority} priority${
+        brief.handoff.skills.length ? `, skills ${brief.handoff.skills.join(', ')}` : ''
+      }${brief.handoff.reason ? ` (${brief.handoff.reason})` : ''}`,
+    );
+  }
+  if (brief.facts.length) {
+    lines.push('Facts:');
+    for (const fact of brief.facts) lines.push(`  ${fact.name}: ${fact.value} [event ${fact.source}, ${fact.via}]`);
+  }
+  if (brief.onFile.length) {
+    lines.push('On file:');
+    for (const fact of brief.onFile) lines.push(`  ${fact.name}: ${fact.value} [event ${fact.source}]`);
+  }
+  if (brief.steps.length) {
+    lines.push('Steps:');
+    for (const step of brief.steps) lines.push(`  ${step.summary} [event ${step.source}]`);
+  }
+  if (brief.errors.length) {
+    lines.push('Errors:');
+    for (const error of brief.errors) {
+      lines.push(`  ${error.system} ${error.code}${error.message ? `: ${error.message}` : ''} [event ${error.source}]`);
+    }
+  }
+  lines.push(
+    `Sentiment: ${brief.sentiment.label} (score ${brief.sentiment.score}, frustration ${brief.sentiment.frustration}, ${brief.sentiment.trend})`,
+  );
+  if (brief.unknown.length) lines.push(`Still unknown: ${brief.unknown.map(factLabel).join(', ')}`);
+  lines.push(`Suggested opening: ${brief.greeting}`);
+  return lines.join('\n');
+}
