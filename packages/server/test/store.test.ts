@@ -152,7 +152,9 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect((await store.readEvents(conversation.id, 1, 2)).map((event) => event.seq)).toEqual([2, 3]);
     expect(await store.readEvents(conversation.id, 5)).toEqual([]);
     expect(await store.readEvents('missing')).toEqual([]);
-    expect((await store.getConversation(conversation.id))?.lastSeq).toBe(5);
+    expect(await store.getConversation(conversation.id)).toMatchObject({ lastSeq: 5, updatedAt: second[2]?.at });
+    expect(await store.append(conversation.id, [])).toEqual([]);
+    expect(await store.getConversation(conversation.id)).toMatchObject({ lastSeq: 5, updatedAt: second[2]?.at });
   });
 
   it('keeps owner and status in step with the handoff events', async () => {

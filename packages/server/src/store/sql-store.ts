@@ -140,9 +140,10 @@ export class SqlStore implements Store {
     return this.writeTransaction(async (trx) => {
       // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
       // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
+      const at = new Date().toISOString();
       const claimed = await trx
         .updateTable('conversations')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
+        .set((eb) => ({ last_seq: eb('last_seq', '+', count), updated_at: count > 0 ? at : eb.ref('updated_at') }))
         .where('id', '=', conversationId)
         .returning(['last_seq', 'owner', 'status'])
         .executeTakeFirst();
@@ -163,7 +164,6 @@ export class SqlStore implements Store {
       options.precondition?.({ lastSeq: previousSeq, owner: current.owner, status: current.status });
       if (count === 0) return [];
 
-      const at = new Date().toISOString();
       // Owner and status follow from the stored owner/status and the new events alone.
       let state: ConversationState = current;
       const stored = bodies.map((body, index): StoredEvent => {
@@ -185,11 +185,14 @@ export class SqlStore implements Store {
           )
           .execute();
       }
-      await trx
-        .updateTable('conversations')
-        .set({ owner: JSON.stringify(state.owner), status: state.status, updated_at: at })
-        .where('id', '=', conversationId)
-        .execute();
+      // Most appends are messages: skip the second write when ownership did not move.
+      if (state.status !== current.status || !sameOwner(state.owner, current.owner)) {
+        await trx
+          .updateTable('conversations')
+          .set({ owner: JSON.stringify(state.owner), status: state.status })
+          .where('id', '=', conversationId)
+          .execute();
+      }
       return stored;
     });
   }
@@ -369,6 +372,10 @@ export class SqlStore implements Store {
 /** Opens the database from config (see `createDatabase`); call `migrate()` before use. */
 export function createStore(config: DatabaseConfig = {}, options: SqlStoreOptions = {}): SqlStore {
   return new SqlStore(createDatabase(config), options);
+}
+
+function sameOwner(left: Owner, right: Owner): boolean {
+  return JSON.stringify(left) === JSON.stringify(right);
 }
 
 function clampLimit(limit: number | undefined, fallback: number): number {
