@@ -131,6 +131,8 @@ export interface DatabaseHandle {
   dialect: DialectName;
   capabilities: DialectCapabilities;
   classifyError(error: unknown): DatabaseErrorKind | undefined;
+  /** PostgreSQL schema the handle works in, when one was configured. */
+  schema?: string;
   destroy(): Promise<void>;
 }
 
@@ -161,6 +163,7 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
     dialect: factory.name,
     capabilities: factory.capabilities,
     classifyError: factory.classifyError,
+    ...(isPostgresUrl(config.url) && config.schema ? { schema: config.schema } : {}),
     destroy() {
       destroyed ??= db.destroy();
       return destroyed;

@@ -29,7 +29,13 @@ export async function migrateToLatest(
   handle: DatabaseHandle,
   migrations: Record<string, BatonMigration> = registry,
 ): Promise<string[]> {
-  const migrator = new Migrator({ db: handle.db, provider: new RegistryMigrationProvider(migrations, handle) });
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: new RegistryMigrationProvider(migrations, handle),
+    // Kysely looks for its own tables in every schema unless told which: a migration table in a
+    // neighbouring schema (another test run, another tenant) would make it skip creating ours.
+    ...(handle.schema ? { migrationTableSchema: handle.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
