@@ -40,7 +40,7 @@ describe('baton bench', () => {
         '--json',
         '--conversations=12',
         '--agents=3',
-        '--handoff-rate=0',
+        '--handoff-rate=1',
         '--duration=4',
         '--load-processes=1',
         '--concurrency=4',
@@ -57,6 +57,9 @@ describe('baton bench', () => {
     expect(report.errors).toBe(0);
     expect(report.stream_latency_ms.count).toBeGreaterThan(0);
     expect(report.baseline_echo_rtt_ms.count).toBeGreaterThan(0);
+    expect(report.handoff.triggered).toBeGreaterThan(0);
+    expect(report.handoff.offered).toBe(report.handoff.triggered);
+    expect(report.handoff_latency_ms.count).toBe(report.handoff.triggered);
     expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
   }, 180_000);
 });

@@ -44,6 +44,8 @@ export const LoadCommand = z.discriminatedUnion('cmd', [
     agents: z.array(z.object({ email: z.string(), password: z.string() })),
     expectAi: z.boolean(),
     handoffMode: HandoffMode,
+    /** Whether `GET /v1/conversations/:id/brief` exists: agents fetch the brief when the offer has none. */
+    fetchBrief: z.boolean(),
   }),
   z.object({
     cmd: z.literal('run'),

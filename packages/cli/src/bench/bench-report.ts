@@ -122,7 +122,8 @@ export function buildReport(raw: BenchRaw): BenchReport {
       continue;
     }
     offerMs.push(offer.at - at);
-    if (offer.briefAt !== undefined) handoffMs.push(offer.briefAt - at);
+    if (!raw.probe.briefRoute) handoffMs.push(offer.at - at);
+    else if (offer.briefAt !== undefined) handoffMs.push(offer.briefAt - at);
   }
   const acceptedBy = new Map<string, number>();
   for (const accept of baton.flatMap((result) => result.accepts)) {

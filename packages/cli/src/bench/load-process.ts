@@ -137,7 +137,7 @@ async function runBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }>): 
         } catch (error) {
           errors.add('request_failed', describe(error));
         }
-        await sleep(thinkTimeMs(text, command.thinkScale));
+        await sleep(Math.min(thinkTimeMs(text, command.thinkScale), Math.max(0, end - now())));
       }
     }),
   );
@@ -211,6 +211,8 @@ const LoginAnswer = z.object({ token: z.string(), agent: z.object({ id: z.string
 const OfferPayload = z.looseObject({
   conversationId: z.string(),
   agentId: z.string().optional(),
+  /** Offer notices also announce accepted, declined, expired and cancelled offers: only `open` is new. */
+  state: z.string().optional(),
   brief: z.unknown().optional(),
 });
 
@@ -252,6 +254,7 @@ interface BatonState {
   agents: BenchAgent[];
   expectAi: boolean;
   handoffMode: HandoffMode;
+  fetchBrief: boolean;
   running: boolean;
   result: BatonResult;
 }
@@ -308,6 +311,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
     agents: [],
     expectAi: command.expectAi,
     handoffMode: command.handoffMode,
+    fetchBrief: command.fetchBrief,
     running: false,
     result: emptyResult(),
   };
@@ -587,6 +591,7 @@ function onAgentFrame(agent: BenchAgent, text: string): void {
   if ('name' in data && data.name === 'offer') {
     const offer = OfferPayload.safeParse(data.payload);
     if (!offer.success || (offer.data.agentId !== undefined && offer.data.agentId !== agent.id)) return;
+    if (offer.data.state !== undefined && offer.data.state !== 'open') return;
     void takeOffer(agent, offer.data.conversationId, at, offer.data.brief !== undefined);
     return;
   }
@@ -609,7 +614,7 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
   const offer: BatonResult['offers'][number] = { conversationId, at, agentEmail: agent.email, briefInOffer };
   state.result.offers.push(offer);
   try {
-    if (!briefInOffer) {
+    if (!briefInOffer && state.fetchBrief) {
       // The console fetches the brief when the offer carries none: the brief is on screen only then.
       const brief = await http.send(
         'GET',
@@ -619,7 +624,7 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
       );
       if (brief.status === 200) offer.briefAt = now();
       else errors.add(`http_${brief.status}_brief`, errorCode(brief.body));
-    } else {
+    } else if (briefInOffer) {
       offer.briefAt = at;
     }
     const accepted = await http.send(

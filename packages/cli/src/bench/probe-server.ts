@@ -19,7 +19,8 @@ const Frame = z.object({
 export async function probeServer(
   url: string,
   handoffLine: string,
-): Promise<{ aiReplies: boolean; handoffMode: HandoffMode; notes: string[] }> {
+  agent: { email: string; password: string },
+): Promise<{ aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] }> {
   const http = new HttpClient(4);
   const notes: string[] = [];
   try {
@@ -72,7 +73,17 @@ export async function probeServer(
         `"${handoffLine}" did not hand off within 3 s: handoffs are triggered with POST /v1/conversations/:id/handoff instead`,
       );
     }
-    return { aiReplies, handoffMode: handedOff ? 'message' : 'route', notes };
+    const login = await http.send('POST', `${url}/v1/auth/login`, agent);
+    const token = z.object({ token: z.string() }).parse(login.body).token;
+    await http.send('POST', `${url}/v1/auth/logout`, {}, { authorization: `Bearer ${token}` }).catch(() => undefined);
+    const brief = await http.send('GET', `${url}/v1/conversations/${id}/brief`, undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    const briefRoute = brief.status !== 404;
+    if (!briefRoute) {
+      notes.push('GET /v1/conversations/:id/brief is missing: handoff latency is measured to the offer notice');
+    }
+    return { aiReplies, handoffMode: handedOff ? 'message' : 'route', briefRoute, notes };
   } finally {
     http.close();
   }

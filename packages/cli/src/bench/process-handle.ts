@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
  * Forks one of the bench's TypeScript entry points (through tsx, like the `baton` command itself) as a
  * separate process with an IPC channel. The tail of its output is kept so a crash can be explained.
  */
-export function forkTypeScript(entry: string, env: Record<string, string | undefined> = {}): ChildProcess {
+export function forkTypeScript(
+  entry: string,
+  env: Record<string, string | undefined> = {},
+  nodeArgs: string[] = [],
+): ChildProcess {
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeArgs],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -34,6 +34,8 @@ export interface BenchOptions {
   databaseUrl: string;
   redisUrl: string;
   core: boolean;
+  /** Directory for `--cpu-prof` profiles of the Baton server processes; none when undefined. */
+  cpuProfileDir?: string | undefined;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -67,7 +69,7 @@ export interface BenchRaw {
   baton: BatonResult[];
   baselineRssMb: number[];
   rss: { boot: number; start: number; end: number; samples: RssSample[]; runWindow: [number, number] };
-  probe: { aiReplies: boolean; handoffMode: HandoffMode; notes: string[] };
+  probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number };
   wallSeconds: number;
@@ -79,6 +81,8 @@ interface LoadProcess {
 }
 
 const SETUP_TIMEOUT_MS = 180_000;
+/** Every skill the default queues ask for, so any handoff can go to any bench agent. */
+const AGENT_SKILLS = ['billing', 'technical', 'clinical'];
 
 /** Splits `total` into `parts` near-equal integers. */
 function split(total: number, parts: number): number[] {
@@ -176,8 +180,9 @@ async function startServer(
   entry: string,
   env: Record<string, string>,
   what: string,
+  nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = forkTypeScript(entry, env);
+  const child = forkTypeScript(entry, env, nodeArgs);
   const listening = await nextMessage(child, (m) => ServerListening.safeParse(m).data, 120_000, what);
   return { child, url: listening.url };
 }
@@ -213,11 +218,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       const started: { child: ChildProcess; url: string }[] = [];
       for (let index = 0; index < options.processes; index++) {
         // The first process seeds the agents; the others find them in the shared database.
-        const seed = index === 0 ? { agents, password, skills: [], capacity: 5 } : { agents: [], password };
+        const seed = index === 0 ? { agents, password, skills: AGENT_SKILLS, capacity: 5 } : { agents: [], password };
         const server = await startServer(
           './baton-server-process.ts',
           { ...env, BATON_BENCH_SEED: JSON.stringify(seed) },
           `Baton server ${index + 1}`,
+          options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
         );
         children.push(server.child);
         started.push(server);
@@ -291,7 +297,10 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     );
 
     progress('probing Baton', { note: 'does the AI answer, does a request for a person hand off?' });
-    const probe = await probeServer(servers[0]!.url, loadHandoffRequests()[0]!);
+    const probe = await probeServer(servers[0]!.url, loadHandoffRequests()[0]!, {
+      email: agents[0]?.email ?? '',
+      password,
+    });
 
     await withProgress(
       progress,
@@ -309,6 +318,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
             .map((agent) => ({ email: agent.email, password })),
           expectAi: probe.aiReplies,
           handoffMode: probe.handoffMode,
+          fetchBrief: probe.briefRoute,
         }),
         (report) => (report.type === 'phase-done' ? true : undefined),
         SETUP_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
@@ -21,6 +22,7 @@ Options:
   --concurrency N     senders per load process in the saturation phases (default ${DEFAULT_OPTIONS.concurrency})
   --think-scale X     multiplies the simulated customers' pauses (default 1)
   --no-core           skip the in-process micro-bench of the core
+  --cpu-prof DIR      write a V8 CPU profile of each Baton server process into DIR (open in Chrome DevTools)
   --json              print the JSON report on stdout (progress stays on stderr)
 `;
 
@@ -44,6 +46,7 @@ const Flags = z.object({
   concurrency: positiveInt('concurrency').default(DEFAULT_OPTIONS.concurrency),
   'think-scale': z.coerce.number().positive().default(DEFAULT_OPTIONS.thinkScale),
   'no-core': z.boolean().default(false),
+  'cpu-prof': z.string().min(1).optional(),
   json: z.boolean().default(false),
   help: z.boolean().default(false),
 });
@@ -66,6 +69,7 @@ export function parseBenchArgs(
       concurrency: { type: 'string' },
       'think-scale': { type: 'string' },
       'no-core': { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,6 +95,7 @@ export function parseBenchArgs(
       databaseUrl: env.DATABASE_URL || DEFAULT_OPTIONS.databaseUrl,
       redisUrl: env.REDIS_URL || DEFAULT_OPTIONS.redisUrl,
       core: !flags['no-core'],
+      cpuProfileDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
     },
   };
 }
