@@ -12,6 +12,8 @@ interface LogEntry {
 
 type RunStatus = 'done' | 'waiting' | 'handoff';
 
+const NOT_UNDERSTOOD: EventBody = { type: 'action', name: 'ai.not_understood', actor: 'ai', outcome: 'failed' };
+
 /** One turn's working memory: the log plus what this turn has added, so later steps see earlier ones. */
 class Turn {
   readonly log: LogEntry[];
@@ -165,6 +167,9 @@ export class PlaybookAgent implements AiAgent {
         (latestHasTask ? undefined : playbooks.find((playbook) => playbook.id === 'fallback'));
       if (answer) {
         for (const step of answer.steps) if (step.kind === 'say') turn.replies.push(turn.render(step.text));
+        // The escalation policy counts these markers: two turns in a row not understood hand off.
+        if (answer.id === 'fallback') turn.add([NOT_UNDERSTOOD]);
+        yield* drain(turn);
       }
     }
 

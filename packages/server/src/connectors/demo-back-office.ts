@@ -235,7 +235,7 @@ export class DemoBackOffice implements Connector {
       return failed(
         'refunds',
         'REFUND_LIMIT',
-        `A refund of ${money(amount)} is above the ${money(this.#refundLimit)} self-service limit: a person must approve it.`,
+        `Refund above AI limit: ${money(amount)} is over the ${money(this.#refundLimit)} self-service limit, a person must approve it.`,
         'blocked',
         { ...data, eligible_with_approval: true },
       );

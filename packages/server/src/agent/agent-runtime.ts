@@ -1,0 +1,317 @@
+import {
+  BatonError,
+  buildBrief,
+  type ConversationState,
+  decideEscalation,
+  type EscalationConfigInput,
+  type EventBody,
+  extractFacts,
+  factsOnFile,
+  type HandoffTrigger,
+  type Priority,
+  type StoredEvent,
+} from '@baton/core';
+import type { Logger } from 'pino';
+import type { ConversationService } from '../app/conversation-service.ts';
+import type { ConversationRecord } from '../store/store.ts';
+import type { AgentFact, AgentInput, AiAgent, HandoffRequest } from './ai-agent.ts';
+import type { ToolRegistry } from './tools.ts';
+
+export interface AgentRuntimeOptions {
+  service: ConversationService;
+  agent: AiAgent;
+  tools: ToolRegistry;
+  logger: Logger;
+  /** Escalation policy settings (core `EscalationConfig`); the conversation's industry is added per turn. */
+  escalation?: EscalationConfigInput;
+  /** Turns running at once across all conversations. */
+  concurrency?: number;
+  /** A turn that takes longer is aborted and ends in a handoff with trigger `error`. */
+  turnTimeoutMs?: number;
+}
+
+type Cause = AgentInput['cause'];
+
+interface ConversationQueue {
+  next: Cause | undefined;
+  controller: AbortController | undefined;
+}
+
+const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
+
+const APOLOGY =
+  "I'm sorry, I'm having trouble on my side right now. I'm bringing in a colleague, who will see everything you've told me so you won't have to repeat it.";
+
+/** What the AI says when the policy hands off before it answered, by trigger. */
+function bridgeText(request: HandoffRequest): string {
+  switch (request.trigger) {
+    case 'customer_request':
+      return "Of course. I'm bringing in a colleague now; they'll see everything we've done so far, so you won't need to repeat anything.";
+    case 'frustration':
+      return "I'm sorry this has been so frustrating. I'm bringing in a colleague right now, and they'll have the full picture of what we've tried.";
+    case 'repeated_failure':
+      return "This isn't working the way it should, so I'm bringing in a colleague who can look deeper. They'll see everything we've tried.";
+    case 'not_understood':
+      return "I'm sorry I'm not getting this right. I'm passing you to a colleague who will read our conversation and take it from here.";
+    case 'error':
+      return APOLOGY;
+    default:
+      return request.skills.includes('clinical')
+        ? "That's a question for our nurses: I can't give medical advice. I'm connecting you with a nurse now, and they'll see everything we've discussed."
+        : "This needs one of my colleagues, so I'm passing you to them now. They'll see everything we've checked.";
+  }
+}
+
+/**
+ * Runs the AI side of every conversation the AI owns. When the customer writes (or a human hands the
+ * conversation back), it asks the escalation policy first, then lets the agent take its turn and
+ * appends what it produced, then asks the policy again.
+ *
+ * Turns of one conversation run one at a time (messages that arrive meanwhile are answered together
+ * in the next turn); turns of different conversations run in parallel up to `concurrency`, each with a
+ * timeout, so a slow model or back office never holds up anyone else. The AI never writes while a human
+ * owns the conversation: the runtime checks ownership before each turn, and the service refuses AI
+ * messages (`not_owner`) if a human took over during one.
+ */
+export class AgentRuntime {
+  readonly #service: ConversationService;
+  readonly #agent: AiAgent;
+  readonly #tools: ToolRegistry;
+  readonly #logger: Logger;
+  readonly #escalation: EscalationConfigInput;
+  readonly #concurrency: number;
+  readonly #turnTimeoutMs: number;
+  readonly #queues = new Map<string, ConversationQueue>();
+  readonly #slots: (() => void)[] = [];
+  readonly #idleWaiters: (() => void)[] = [];
+  #running = 0;
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+
+  constructor(options: AgentRuntimeOptions) {
+    this.#service = options.service;
+    this.#agent = options.agent;
+    this.#tools = options.tools;
+    this.#logger = options.logger;
+    this.#escalation = options.escalation ?? {};
+    this.#concurrency = Math.max(1, options.concurrency ?? 8);
+    this.#turnTimeoutMs = options.turnTimeoutMs ?? 60_000;
+  }
+
+  get agentName(): string {
+    return this.#agent.name;
+  }
+
+  start(): void {
+    this.#unsubscribe ??= this.#service.onAppended((conversation, events, state) =>
+      this.#onAppended(conversation, events, state),
+    );
+  }
+
+  /** Stops listening and aborts turns in flight. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const queue of this.#queues.values()) {
+      queue.next = undefined;
+      queue.controller?.abort(new BatonError('unavailable', 'the server is stopping'));
+    }
+    await this.idle();
+  }
+
+  /** Resolves once no turn is queued or running. */
+  idle(): Promise<void> {
+    if (this.#queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): void {
+    if (this.#stopped || state.owner.kind !== 'ai') return;
+    const cause: Cause | undefined = events.some((event) => event.type === 'message' && event.author === 'customer')
+      ? 'customer_message'
+      : events.some((event) => event.type === 'handoff.returned')
+        ? 'handoff_returned'
+        : undefined;
+    if (!cause) return;
+    const queue = this.#queues.get(conversation.id);
+    if (queue) {
+      // A customer message outranks a hand-back: the next turn sees both anyway.
+      if (queue.next !== 'customer_message') queue.next = cause;
+      return;
+    }
+    const fresh: ConversationQueue = { next: cause, controller: undefined };
+    this.#queues.set(conversation.id, fresh);
+    void this.#drain(conversation.id, fresh);
+  }
+
+  async #drain(conversationId: string, queue: ConversationQueue): Promise<void> {
+    try {
+      while (queue.next && !this.#stopped) {
+        const cause = queue.next;
+        queue.next = undefined;
+        await this.#acquire();
+        try {
+          await this.#turn(conversationId, cause, queue);
+        } catch (error) {
+          this.#logger.error({ err: error, conversationId }, 'agent turn failed');
+        } finally {
+          this.#release();
+        }
+      }
+    } finally {
+      this.#queues.delete(conversationId);
+      if (this.#queues.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#running < this.#concurrency) {
+      this.#running++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#slots.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#slots.shift();
+    if (next) next();
+    else this.#running--;
+  }
+
+  async #turn(conversationId: string, cause: Cause, queue: ConversationQueue): Promise<void> {
+    const { conversation, state } = await this.#service.get(conversationId);
+    if (state.owner.kind !== 'ai') return;
+    const events = await this.#readAll(conversationId);
+    const config: EscalationConfigInput = { ...this.#escalation, industry: conversation.industry };
+
+    if (cause === 'customer_message') {
+      const before = decideEscalation(events, config);
+      if (before) {
+        await this.#handoff(conversationId, before, true);
+        return;
+      }
+    }
+
+    const controller = new AbortController();
+    queue.controller = controller;
+    const timer = setTimeout(
+      () =>
+        controller.abort(new BatonError('unavailable', `the agent did not finish within ${this.#turnTimeoutMs} ms`)),
+      this.#turnTimeoutMs,
+    );
+    const log: StoredEvent[] = [...events];
+    let requested: HandoffRequest | undefined;
+    let spoke = false;
+    try {
+      const input: AgentInput = {
+        conversation: { id: conversation.id, industry: conversation.industry, customerName: conversation.customerName },
+        events,
+        state,
+        facts: knownFacts(events),
+        cause,
+        tools: this.#tools,
+        ...(cause === 'handoff_returned' ? { brief: buildBrief(events, { industry: conversation.industry }) } : {}),
+      };
+      for await (const step of this.#agent.respond(input, controller.signal)) {
+        if (step.type === 'events' && step.events.length > 0) {
+          log.push(...(await this.#service.append(conversationId, step.events, { kind: 'ai' })));
+          spoke ||= step.events.some((event) => event.type === 'message');
+        } else if (step.type === 'handoff') {
+          requested = step.request;
+        }
+      }
+    } catch (error) {
+      if (BatonError.is(error) && error.code === 'not_owner') return;
+      if (this.#stopped) return;
+      const timedOut = controller.signal.aborted;
+      this.#logger.warn({ err: error, conversationId, agent: this.#agent.name }, 'agent turn failed; handing off');
+      const failure: EventBody = {
+        type: 'action',
+        name: 'generate_reply',
+        actor: 'ai',
+        input: { agent: this.#agent.name },
+        outcome: 'failed',
+        error: {
+          system: 'agent',
+          code: timedOut ? 'TIMEOUT' : 'AGENT_ERROR',
+          message: (error instanceof Error ? error.message : String(error)).slice(0, 500),
+        },
+      };
+      await this.#appendQuietly(conversationId, [failure]);
+      await this.#handoff(
+        conversationId,
+        {
+          trigger: 'error',
+          reason: `AI unavailable: ${timedOut ? 'TIMEOUT' : 'AGENT_ERROR'}`,
+          priority: 'normal',
+          skills: [],
+        },
+        true,
+      );
+      return;
+    } finally {
+      clearTimeout(timer);
+      queue.controller = undefined;
+    }
+
+    const after = decideEscalation(log, config);
+    const decision = merge(after ?? undefined, requested);
+    // The agent announces its own handoffs; one the policy adds on its own needs a sentence for the customer.
+    if (decision) await this.#handoff(conversationId, decision, !requested || !spoke);
+  }
+
+  async #handoff(conversationId: string, request: HandoffRequest, announce: boolean): Promise<void> {
+    const events: EventBody[] = [];
+    if (announce) events.push({ type: 'message', author: 'ai', text: bridgeText(request) });
+    events.push({
+      type: 'handoff.requested',
+      trigger: request.trigger,
+      priority: request.priority,
+      skills: request.skills,
+      ...(request.reason ? { reason: request.reason.slice(0, 500) } : {}),
+    });
+    await this.#appendQuietly(conversationId, events);
+  }
+
+  /** An append refused because a human now owns the conversation is expected, not an error. */
+  async #appendQuietly(conversationId: string, events: EventBody[]): Promise<void> {
+    try {
+      await this.#service.append(conversationId, events, { kind: 'ai' });
+    } catch (error) {
+      if (BatonError.is(error) && error.code === 'not_owner') return;
+      throw error;
+    }
+  }
+
+  async #readAll(conversationId: string): Promise<StoredEvent[]> {
+    const all: StoredEvent[] = [];
+    for (;;) {
+      const page = await this.#service.readEvents(conversationId, all.at(-1)?.seq ?? 0, 1000);
+      all.push(...page);
+      if (page.length < 1000) return all;
+    }
+  }
+}
+
+/** On file first, then what the customer said: a later value of the same name wins in `factMap`. */
+function knownFacts(events: readonly StoredEvent[]): AgentFact[] {
+  const seqOf = (index: number) => events[index]?.seq;
+  return [...factsOnFile(events), ...extractFacts(events)].map((fact) => {
+    const source = seqOf(fact.source);
+    return { name: fact.name, value: fact.value, ...(source !== undefined ? { source } : {}) };
+  });
+}
+
+/** The policy decides; the agent's own request fills in when the policy has none and adds its skills. */
+function merge(policy: HandoffRequest | undefined, agent: HandoffRequest | undefined): HandoffRequest | undefined {
+  if (!policy) return agent;
+  if (!agent) return policy;
+  const trigger: HandoffTrigger = policy.trigger;
+  return {
+    trigger,
+    reason: policy.reason ?? agent.reason,
+    priority: PRIORITY_RANK[agent.priority] > PRIORITY_RANK[policy.priority] ? agent.priority : policy.priority,
+    skills: [...new Set([...policy.skills, ...agent.skills])],
+  };
+}
