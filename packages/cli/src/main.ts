@@ -2,6 +2,7 @@ import { BatonError } from '@baton/core';
 import { benchCommand } from './commands/bench.ts';
 import { evalCommand } from './commands/eval.ts';
 import { evalDevCommand } from './commands/eval-dev.ts';
+import { startCommand } from './commands/start.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -10,6 +11,7 @@ const commands: Record<string, Command> = {
   bench: benchCommand,
   eval: evalCommand,
   'eval-dev': evalDevCommand,
+  start: startCommand,
 };
 
 const [name, ...args] = process.argv.slice(2);

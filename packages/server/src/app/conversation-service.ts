@@ -160,8 +160,15 @@ export class ConversationService {
     let entry = await this.get(conversationId);
     const speaker = speakerOf(bodies, actor);
     let stored: StoredEvent[] | undefined;
+    let refreshed = false;
     for (let attempt = 0; stored === undefined; attempt++) {
       if (speaker && !canSpeak(entry.state, speaker)) {
+        // The cache may be behind what another process wrote (an accept there): only the store can say no.
+        if (!refreshed) {
+          entry = await this.#refresh(conversationId, entry);
+          refreshed = true;
+          continue;
+        }
         throw new BatonError('not_owner', notOwnerMessage(entry.state.owner, speaker.kind), {
           details: { owner: entry.state.owner },
         });

@@ -30,6 +30,8 @@ export interface CreateServerOptions {
   modules?: RouteModule[];
   /** Registered after the default modules. */
   extraModules?: RouteModule[];
+  /** Use this bus instead of the one config chooses; the server closes it on close. */
+  bus?: Bus;
   /** Skip `listen`: for `app.inject` tests. */
   listen?: boolean;
 }
@@ -55,7 +57,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   let bus: Bus | undefined;
   try {
     await store.migrate();
-    bus = await createBus({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), logger });
+    bus = options.bus ?? (await createBus({ ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}), logger }));
   } catch (error) {
     await bus?.close();
     await store.close();
@@ -75,6 +77,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  // JSON only: a text/plain body would otherwise reach validation as a string and get a vaguer message.
+  app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
 
   const service = new ConversationService({ store, bus, logger });
