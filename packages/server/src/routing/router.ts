@@ -486,17 +486,27 @@ export class Router {
       | { type: 'handoff.returned'; fromAgentId: string; note?: string }
       | { type: 'handoff.resolved'; byAgentId: string; summary?: string },
   ): Promise<StoredEvent> {
-    const { state } = await this.#service.get(conversationId);
-    if (state.owner.kind !== 'agent' || state.owner.id !== agent.id) {
-      throw new BatonError('not_owner', 'only the agent who owns this conversation can do that', {
-        details: { owner: state.owner },
-      });
-    }
     const now = this.#now();
     const handoff = await this.#desk.getHandoff(conversationId);
     if (handoff) {
+      // The desk row, not a process's cache, says who owns it: another process may have just changed it.
       const claimed = await this.#desk.transition(conversationId, ['assigned'], to, now, { requireAgentId: agent.id });
-      if (!claimed) throw new BatonError('conflict', 'the conversation changed hands meanwhile; reload it');
+      if (!claimed) {
+        const current = await this.#desk.getHandoff(conversationId);
+        if (current?.state === 'assigned' && current.agentId === agent.id) {
+          throw new BatonError('conflict', 'the conversation changed meanwhile; try again', { isRetryable: true });
+        }
+        throw new BatonError('not_owner', 'only the agent who owns this conversation can do that', {
+          details: { state: current?.state, ...(current?.agentId ? { agentId: current.agentId } : {}) },
+        });
+      }
+    } else {
+      const { state } = await this.#service.get(conversationId);
+      if (state.owner.kind !== 'agent' || state.owner.id !== agent.id) {
+        throw new BatonError('not_owner', 'only the agent who owns this conversation can do that', {
+          details: { owner: state.owner },
+        });
+      }
     }
     try {
       const [stored] = await this.#service.append(conversationId, [event], {
