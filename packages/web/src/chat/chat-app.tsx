@@ -26,6 +26,7 @@ function openLive(session: ChatSession): Live {
   });
   const log = new EventLog(stream);
   stream.subscribe(session.conversationId, 0);
+  stream.open();
   return { stream, log };
 }
 
@@ -187,6 +188,21 @@ function Conversation({ session, live, onStartNew }: { session: ChatSession; liv
     }
   };
 
+  const askForPerson = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await request(`/v1/conversations/${encodeURIComponent(session.conversationId)}/handoff`, EventAnswer, {
+        body: { reason: 'The customer asked for a person' },
+        customerToken: session.customerToken,
+      });
+    } catch (caught) {
+      setError(describeError(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <main className="chat-body">
       <ConnectionBanner state={connection} />
@@ -231,7 +247,16 @@ function Conversation({ session, live, onStartNew }: { session: ChatSession; liv
       {resolved ? (
         <Rating session={session} rated={rated} onStartNew={onStartNew} />
       ) : (
-        <ChatComposer value={text} onChange={setDraft} onSubmit={submit} busy={busy} />
+        <>
+          {state.status === 'active' && events.length > 0 ? (
+            <div className="ask-person">
+              <button type="button" className="link-button" onClick={() => void askForPerson()} disabled={busy}>
+                Talk to a person
+              </button>
+            </div>
+          ) : null}
+          <ChatComposer value={text} onChange={setDraft} onSubmit={submit} busy={busy} />
+        </>
       )}
     </main>
   );

@@ -34,7 +34,10 @@ export function transitionText(event: StoredEvent, context: { currentAgent?: str
 
 export function queueText(position: number | undefined, waitSeconds: number | undefined): string {
   const place = position ? `You are number ${position} in the queue.` : 'You are in the queue.';
-  if (waitSeconds === undefined) return place;
+  if (waitSeconds === undefined)
+    return `${place} Everyone who could help is busy or away right now; we'll keep your place.`;
   if (waitSeconds < 60) return `${place} Expected wait: under a minute.`;
-  return `${place} Expected wait: about ${formatDuration(Math.round(waitSeconds / 60) * 60).replace(/ 0s$/, '')}.`;
+  const minutes = Math.round(waitSeconds / 60);
+  if (minutes < 90) return `${place} Expected wait: about ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+  return `${place} Expected wait: about ${formatDuration(waitSeconds)}.`;
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_QUEUES } from '@baton/core';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import type { DeskAgent } from './use-desk-agents.ts';
 
 export type DeskAction = 'transfer' | 'return' | 'resolve';
 
@@ -19,12 +20,16 @@ const TITLES: Record<DeskAction, string> = {
 /** A modal form for the three ways an agent lets go of a conversation. Escape closes it, focus returns. */
 export function ActionDialog({
   action,
+  agents,
+  me,
   busy,
   error,
   onCancel,
   onSubmit,
 }: {
   action: DeskAction;
+  agents: readonly DeskAgent[];
+  me: string;
   busy: boolean;
   error: string | null;
   onCancel: () => void;
@@ -87,14 +92,23 @@ export function ActionDialog({
               </>
             ) : (
               <>
-                <label htmlFor="transfer-agent">Agent id or email</label>
-                <input
+                <label htmlFor="transfer-agent">Agent</label>
+                <select
                   id="transfer-agent"
-                  type="text"
                   required
                   value={agentId}
                   onChange={(event) => setAgentId(event.target.value)}
-                />
+                >
+                  <option value="">Choose a colleague…</option>
+                  {agents
+                    .filter((agent) => agent.id !== me)
+                    .map((agent) => (
+                      <option key={agent.id} value={agent.id}>
+                        {agent.name} · {agent.presence} · {agent.load}/{agent.capacity}
+                        {agent.skills.length ? ` · ${agent.skills.join(', ')}` : ''}
+                      </option>
+                    ))}
+                </select>
               </>
             )}
           </>

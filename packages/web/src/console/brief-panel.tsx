@@ -1,9 +1,9 @@
 import { humanize } from '../lib/format.ts';
-import type { BriefView } from './brief-view.ts';
+import type { BriefStepView, BriefView } from './brief-view.ts';
 
 const TRIGGER_TEXT: Record<string, string> = {
   customer_request: 'Customer asked for a person',
-  frustration: 'Customer frustration rising',
+  frustration: 'Frustration rising',
   repeated_failure: 'The same step kept failing',
   not_understood: 'The assistant did not understand',
   policy: 'Policy: the assistant may not handle this',
@@ -13,11 +13,43 @@ const TRIGGER_TEXT: Record<string, string> = {
   manual: 'Handed off',
 };
 
+const TREND_TEXT: Record<string, string> = {
+  rising: 'frustration rising ↑',
+  falling: 'calming down ↓',
+  steady: 'steady',
+};
+
+function Steps({
+  steps,
+  onShowSource,
+  testId,
+}: {
+  steps: BriefStepView[];
+  onShowSource: (seq: number) => void;
+  testId: string;
+}) {
+  return (
+    <ol className="step-list" data-testid={testId}>
+      {steps.map((step) => (
+        <li key={step.seq}>
+          <button type="button" className="link-button step-name" onClick={() => onShowSource(step.seq)}>
+            {humanize(step.name)}
+          </button>
+          <span className={`badge ${step.outcome}`}>{step.outcome}</span>
+          {step.summary && step.summary !== step.name ? <div className="muted small">{step.summary}</div> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The handoff brief, on screen before the agent accepts. Every item links to the event it came from. */
 export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSource: (seq: number) => void }) {
+  const frustration = Math.round(brief.sentiment.frustration * 100);
   return (
     <section className="brief" aria-labelledby="brief-title" data-testid="brief">
       <header className="brief-header">
-        <h2 id="brief-title">Handoff brief</h2>
+        <h2 id="brief-title">{brief.trigger ? 'Handoff brief' : 'Brief so far'}</h2>
         {brief.priority && brief.priority !== 'normal' ? (
           <span className={`badge ${brief.priority}`}>{humanize(brief.priority)} priority</span>
         ) : null}
@@ -26,52 +58,54 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
       <div className="brief-section">
         <h3>Reason</h3>
         <p className="brief-reason" data-testid="brief-reason">
-          {brief.reason ?? (brief.trigger ? TRIGGER_TEXT[brief.trigger] : null) ?? 'No handoff yet'}
+          {humanize(brief.reasonLabel)}
         </p>
-        {brief.trigger && brief.reason ? <p className="muted small">{TRIGGER_TEXT[brief.trigger]}</p> : null}
+        {brief.trigger ? <p className="muted small">{TRIGGER_TEXT[brief.trigger] ?? humanize(brief.trigger)}</p> : null}
+        {brief.reasonText ? (
+          <blockquote className="brief-quote">
+            {brief.reasonSeq !== null ? (
+              <button type="button" className="link-button" onClick={() => onShowSource(brief.reasonSeq ?? 0)}>
+                “{brief.reasonText}”
+              </button>
+            ) : (
+              `“${brief.reasonText}”`
+            )}
+          </blockquote>
+        ) : null}
         {brief.queue ? <p className="muted small">Queue: {brief.queue}</p> : null}
       </div>
 
       <div className="brief-section">
         <h3>Identity</h3>
         <p data-testid="brief-identity">
-          <span className={`badge ${brief.identity.status}`}>
-            {brief.identity.status === 'unknown' ? 'Not verified' : humanize(brief.identity.status)}
+          <span className={`badge ${brief.identity.verified ? 'verified' : 'pending'}`}>
+            {brief.identity.verified ? 'Verified' : 'Not verified'}
           </span>{' '}
-          {brief.identity.method ? <span>by {humanize(brief.identity.method).toLowerCase()}</span> : null}
-          {brief.identity.subject ? <span className="muted"> · {brief.identity.subject}</span> : null}
+          {brief.identity.method ? (
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => onShowSource(brief.identity.seq ?? 0)}
+              title="Show where"
+            >
+              by {humanize(brief.identity.method).toLowerCase()}
+            </button>
+          ) : null}
+          {brief.customerName ? <span className="muted"> · {brief.customerName}</span> : null}
         </p>
       </div>
 
-      {brief.sentiment ? (
-        <div className="brief-section">
-          <h3>Sentiment</h3>
-          <p data-testid="brief-sentiment">
-            <span className={`sentiment sentiment-${brief.sentiment.label}`}>{humanize(brief.sentiment.label)}</span>
-            <span className="muted">
-              {' '}
-              · {brief.sentiment.trend === 'rising' ? 'frustration rising ↑' : null}
-              {brief.sentiment.trend === 'falling' ? 'calming down ↓' : null}
-              {brief.sentiment.trend === 'steady' ? 'steady' : null}
-            </span>
-          </p>
-          <div className="meter" aria-hidden="true">
-            <span style={{ width: `${Math.round(brief.sentiment.frustration * 100)}%` }} />
-          </div>
-          <p className="muted small">Frustration {Math.round(brief.sentiment.frustration * 100)}%</p>
+      <div className="brief-section">
+        <h3>Sentiment</h3>
+        <p data-testid="brief-sentiment">
+          <span className={`sentiment sentiment-${brief.sentiment.label}`}>{humanize(brief.sentiment.label)}</span>
+          <span className="muted"> · {TREND_TEXT[brief.sentiment.trend] ?? brief.sentiment.trend}</span>
+        </p>
+        <div className="meter" aria-hidden="true">
+          <span style={{ width: `${frustration}%` }} />
         </div>
-      ) : null}
-
-      {brief.customerSaid ? (
-        <div className="brief-section">
-          <h3>Customer's last words</h3>
-          <blockquote className="brief-quote">
-            <button type="button" className="link-button" onClick={() => onShowSource(brief.customerSaid?.seq ?? 0)}>
-              “{brief.customerSaid.text}”
-            </button>
-          </blockquote>
-        </div>
-      ) : null}
+        <p className="muted small">Frustration {frustration}%</p>
+      </div>
 
       <div className="brief-section">
         <h3>Known facts</h3>
@@ -81,20 +115,22 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
           <dl className="fact-list" data-testid="brief-facts">
             {brief.facts.map((fact) => (
               <div key={fact.name} className="fact">
-                <dt>{humanize(fact.name)}</dt>
+                <dt>{humanize(fact.label)}</dt>
                 <dd>
-                  {fact.sourceSeq !== undefined ? (
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => onShowSource(fact.sourceSeq ?? 0)}
-                      title="Show the message this came from"
-                    >
-                      {fact.value}
-                    </button>
-                  ) : (
-                    fact.value
-                  )}
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => onShowSource(fact.sourceSeq)}
+                    title={
+                      fact.onFile
+                        ? 'On file in a back-office system: show where it was read'
+                        : 'Show the message it came from'
+                    }
+                    data-fact={fact.name}
+                  >
+                    {fact.value}
+                  </button>
+                  {fact.onFile ? <span className="muted small"> · on file</span> : null}
                 </dd>
               </div>
             ))}
@@ -107,17 +143,7 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
         {brief.steps.length === 0 ? (
           <p className="muted">Nothing tried yet</p>
         ) : (
-          <ol className="step-list" data-testid="brief-steps">
-            {brief.steps.map((step) => (
-              <li key={step.seq}>
-                <button type="button" className="link-button step-name" onClick={() => onShowSource(step.seq)}>
-                  {humanize(step.name)}
-                </button>
-                <span className={`badge ${step.outcome}`}>{step.outcome}</span>
-                {step.detail ? <div className="muted small">{step.detail}</div> : null}
-              </li>
-            ))}
-          </ol>
+          <Steps steps={brief.steps} onShowSource={onShowSource} testId="brief-steps" />
         )}
       </div>
 
@@ -127,9 +153,23 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
           <ul className="error-list" data-testid="brief-errors">
             {brief.errors.map((error) => (
               <li key={error.seq}>
-                <code>{error.code}</code> <span className="muted">from {error.system}</span>
+                <button type="button" className="link-button" onClick={() => onShowSource(error.seq)}>
+                  <code>{error.code}</code>
+                </button>{' '}
+                <span className="muted">from {error.system}</span>
                 {error.message ? <div className="small">{error.message}</div> : null}
               </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      {brief.unknowns.length ? (
+        <div className="brief-section">
+          <h3>Still unknown</h3>
+          <ul className="unknown-list" data-testid="brief-unknowns">
+            {brief.unknowns.map((unknown) => (
+              <li key={unknown}>{humanize(unknown)}</li>
             ))}
           </ul>
         </div>
@@ -138,7 +178,7 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
       {brief.notes.length ? (
         <div className="brief-section">
           <h3>Notes from colleagues</h3>
-          <ul className="note-list">
+          <ul className="note-list" data-testid="brief-notes">
             {brief.notes.map((note) => (
               <li key={note.seq} className="note-card">
                 <strong>{note.author}</strong>
@@ -149,14 +189,10 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
         </div>
       ) : null}
 
-      {brief.unknowns.length ? (
+      {brief.since.length ? (
         <div className="brief-section">
-          <h3>Still unknown</h3>
-          <ul className="unknown-list">
-            {brief.unknowns.map((unknown) => (
-              <li key={unknown}>{unknown}</li>
-            ))}
-          </ul>
+          <h3>Done by agents since</h3>
+          <Steps steps={brief.since} onShowSource={onShowSource} testId="brief-since" />
         </div>
       ) : null}
     </section>

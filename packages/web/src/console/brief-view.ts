@@ -1,29 +1,31 @@
-import type { StoredEvent } from '@baton/core';
+import { type Brief, buildBrief, factLabel, maskFact, type StoredEvent } from '@baton/core';
 
-export interface BriefFact {
+export interface BriefFactView {
   name: string;
+  label: string;
+  /** Masked: enough to recognise the value, not enough to misuse a glance at the screen. */
   value: string;
-  /** seq of the message the fact came from, for the click-to-source link. */
-  sourceSeq?: number;
-  via?: string;
+  /** seq of the event the value came from, for the click-to-source link. */
+  sourceSeq: number;
+  onFile: boolean;
 }
 
-export interface BriefStep {
+export interface BriefStepView {
   seq: number;
   name: string;
   actor: string;
   outcome: 'succeeded' | 'failed' | 'blocked';
-  detail?: string;
+  summary: string;
 }
 
-export interface BriefError {
+export interface BriefErrorView {
   seq: number;
   system: string;
   code: string;
   message: string;
 }
 
-export interface BriefNote {
+export interface BriefNoteView {
   seq: number;
   author: string;
   text: string;
@@ -31,137 +33,107 @@ export interface BriefNote {
 
 /** What the console shows before an agent accepts: everything needed to not ask the customer again. */
 export interface BriefView {
-  reason: string | null;
+  reasonLabel: string;
+  reasonText: string;
+  reasonSeq: number | null;
   trigger: string | null;
   priority: string | null;
   queue: string | null;
-  identity: { status: 'verified' | 'failed' | 'pending' | 'unknown'; method?: string; subject?: string };
-  facts: BriefFact[];
-  steps: BriefStep[];
-  errors: BriefError[];
-  sentiment: { label: string; trend: string; frustration: number } | null;
-  unknowns: string[];
-  opening: string | null;
-  customerSaid: { seq: number; text: string } | null;
-  notes: BriefNote[];
   customerName: string | null;
+  identity: { verified: boolean; method?: string; seq?: number };
+  facts: BriefFactView[];
+  steps: BriefStepView[];
+  errors: BriefErrorView[];
+  sentiment: { label: string; trend: string; frustration: number };
+  unknowns: string[];
+  greeting: string;
+  /** What humans did after the handoff: notes (transfer notes included) and their actions. */
+  notes: BriefNoteView[];
+  since: BriefStepView[];
 }
 
-/** A masked value for the screen: enough to recognise it, not enough to misuse a shoulder-surfed glance. */
-export function maskValue(name: string, value: string): string {
-  if (/email/.test(name)) {
-    const [user = '', domain = ''] = value.split('@');
-    return domain ? `${user.slice(0, 1)}${'•'.repeat(Math.max(2, Math.min(6, user.length - 1)))}@${domain}` : value;
-  }
-  if (/phone|card|account|member|ssn|date_of_birth/.test(name)) {
-    const visible = value.slice(-4);
-    return `${'•'.repeat(Math.max(2, Math.min(8, value.length - 4)))}${visible}`;
-  }
-  return value;
-}
+/** The core reports 0-based positions in the log; the log is gapless from seq 1. */
+const seqOf = (source: number) => source + 1;
 
 /**
- * Builds the brief from the log. Seqs are 1-based and gapless, so a transcript index `i` (what the core's
- * analysers report) is the event with seq `i + 1`.
+ * The brief of the latest handoff episode, from the core (the same function the API and `baton eval`
+ * use), plus what colleagues added since: a transferred conversation arrives with the same brief and
+ * the first agent's notes.
  */
-export function buildBriefView(events: readonly StoredEvent[]): BriefView {
-  let reason: string | null = null;
-  let trigger: string | null = null;
-  let priority: string | null = null;
-  let queue: string | null = null;
-  let identity: BriefView['identity'] = { status: 'unknown' };
-  const facts = new Map<string, BriefFact>();
-  const steps: BriefStep[] = [];
-  const errors: BriefError[] = [];
-  const notes: BriefNote[] = [];
-  let customerSaid: BriefView['customerSaid'] = null;
-  let customerName: string | null = null;
+export function buildBriefView(events: readonly StoredEvent[], customerName?: string | null): BriefView {
+  let lastRequest = -1;
+  events.forEach((event, index) => {
+    if (event.type === 'handoff.requested') lastRequest = index;
+  });
+  const upTo = lastRequest >= 0 ? lastRequest + 1 : events.length;
+  const brief: Brief = buildBrief(events, { upTo, ...(customerName ? { customerName } : {}) });
 
+  const notes: BriefNoteView[] = [];
+  const since: BriefStepView[] = [];
+  let queue: string | null = null;
   for (const event of events) {
-    switch (event.type) {
-      case 'handoff.requested':
-        reason = event.reason ?? null;
-        trigger = event.trigger;
-        priority = event.priority;
-        queue = event.queue ?? queue;
-        break;
-      case 'handoff.queued':
-        queue = event.queue;
-        break;
-      case 'handoff.transferred':
-        if (event.note) notes.push({ seq: event.seq, author: 'Transfer note', text: event.note });
-        queue = event.queue ?? queue;
-        break;
-      case 'note':
-        notes.push({ seq: event.seq, author: event.authorName ?? 'Agent', text: event.text });
-        break;
-      case 'identity':
-        identity = {
-          status: event.result,
-          method: event.method,
-          ...(event.subject ? { subject: event.subject } : {}),
-        };
-        break;
-      case 'fact':
-        facts.set(event.name, {
-          name: event.name,
-          value: event.value,
-          ...(event.source !== undefined ? { sourceSeq: event.source } : {}),
-          via: event.via,
-        });
-        if (event.name === 'full_name' && !customerName) customerName = event.value;
-        break;
-      case 'action': {
-        const detail = event.error
-          ? `${event.error.system}: ${event.error.code}`
-          : event.result
-            ? summarize(event.result)
-            : undefined;
-        steps.push({
-          seq: event.seq,
-          name: event.name,
-          actor: event.actor,
-          outcome: event.outcome,
-          ...(detail ? { detail } : {}),
-        });
-        if (event.error) errors.push({ seq: event.seq, ...event.error });
-        break;
-      }
-      case 'message':
-        if (event.author === 'customer') customerSaid = { seq: event.seq, text: event.text };
-        break;
-      default:
-        break;
+    if (event.type === 'handoff.requested' && event.queue) queue = event.queue;
+    if (event.type === 'handoff.queued') queue = event.queue;
+    if (event.type === 'handoff.transferred') {
+      if (event.queue) queue = event.queue;
+      if (event.note) notes.push({ seq: event.seq, author: 'Transfer note', text: event.note });
+    }
+    if (event.type === 'handoff.returned' && event.note) {
+      notes.push({ seq: event.seq, author: 'Hand-back note', text: event.note });
+    }
+    if (event.type === 'note') notes.push({ seq: event.seq, author: event.authorName ?? 'Agent', text: event.text });
+    if (event.type === 'action' && event.seq > upTo && event.actor === 'agent') {
+      since.push({ seq: event.seq, name: event.name, actor: event.actor, outcome: event.outcome, summary: event.name });
     }
   }
 
-  const sentiment: { label: string; trend: string; frustration: number } | null = null;
+  const toFact = (onFile: boolean) => (fact: Brief['facts'][number]) => ({
+    name: fact.name,
+    label: factLabel(fact.name),
+    value: maskFact(fact.name, fact.value),
+    sourceSeq: seqOf(fact.source),
+    onFile,
+  });
+  const facts = new Map<string, BriefFactView>();
+  for (const fact of brief.onFile.map(toFact(true))) facts.set(fact.name, fact);
+  for (const fact of brief.facts.map(toFact(false))) facts.set(fact.name, fact);
 
   return {
-    reason,
-    trigger,
-    priority,
+    reasonLabel: brief.reason.label,
+    reasonText: brief.reason.text,
+    reasonSeq: brief.reason.source === null ? null : seqOf(brief.reason.source),
+    trigger: brief.handoff?.trigger ?? null,
+    priority: brief.handoff?.priority ?? null,
     queue,
-    identity,
+    customerName: brief.customer.name ?? null,
+    identity: {
+      verified: brief.customer.verified,
+      ...(brief.customer.verification
+        ? { method: brief.customer.verification.method, seq: seqOf(brief.customer.verification.source) }
+        : {}),
+    },
     facts: [...facts.values()],
-    steps,
-    errors,
-    sentiment,
-    unknowns: [],
-    opening: null,
-    customerSaid,
+    steps: brief.steps.map((step) => ({
+      seq: seqOf(step.source),
+      name: step.action,
+      actor: step.actor ?? 'ai',
+      outcome: step.outcome,
+      summary: step.summary,
+    })),
+    errors: brief.errors.map((error) => ({
+      seq: seqOf(error.source),
+      system: error.system,
+      code: error.code,
+      message: error.message,
+    })),
+    sentiment: {
+      label: brief.sentiment.label,
+      trend: brief.sentiment.trend,
+      frustration: brief.sentiment.frustration,
+    },
+    unknowns: brief.unknown,
+    greeting: brief.greeting,
     notes,
-    customerName,
+    since,
   };
-}
-
-function summarize(result: Record<string, unknown>): string | undefined {
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(result)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      parts.push(`${key.replace(/_/g, ' ')}: ${String(value)}`);
-    }
-    if (parts.length >= 3) break;
-  }
-  return parts.length ? parts.join(' · ') : undefined;
 }

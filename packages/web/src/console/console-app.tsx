@@ -27,8 +27,13 @@ export function ConsoleApp() {
     return (
       <LoginScreen
         onLoggedIn={(next) => {
-          saveAgentSession(next);
-          setSession(next);
+          // Signing in to the console means starting work: go online so routing can offer handoffs.
+          const online = { ...next, agent: { ...next.agent, presence: 'online' } };
+          saveAgentSession(online);
+          setSession(online);
+          void request('/v1/desk/presence', Nothing, { body: { presence: 'online' }, agentToken: next.token }).catch(
+            () => undefined,
+          );
         }}
       />
     );
@@ -161,7 +166,11 @@ function Workspace({ session, onLogout }: { session: AgentSession; onLogout: () 
             }}
             title="Sound alert on new offers"
           >
-            {sound ? '🔔 Sound on' : '🔕 Sound off'}
+            <svg width="14" height="14" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+              <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z" />
+              {sound ? null : <path d="M3 3l18 18" stroke="currentColor" strokeWidth="2.5" />}
+            </svg>
+            {sound ? 'Sound on' : 'Sound off'}
           </button>
           <button type="button" className="button ghost small" onClick={() => setShowShortcuts(true)}>
             Shortcuts <kbd>?</kbd>

@@ -1,4 +1,4 @@
-import { BatonError } from '@baton/core';
+import { BatonError, type StoredEvent } from '@baton/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationSummary, describeError, Nothing, request } from '../lib/api.ts';
 import { humanize, secondsSince } from '../lib/format.ts';
@@ -9,6 +9,7 @@ import { buildBriefView } from './brief-view.ts';
 import { type ComposeMode, Composer } from './composer.tsx';
 import { Transcript } from './transcript.tsx';
 import type { Desk } from './use-desk.ts';
+import { useDeskAgents } from './use-desk-agents.ts';
 import { type GuardFindingView, useGuard } from './use-guard.ts';
 
 export function ConversationPane({
@@ -30,12 +31,13 @@ export function ConversationPane({
   const me = session.agent.id;
   const mine = state.owner.kind === 'agent' && state.owner.id === me;
   const offeredToMe = state.status === 'offered' && state.handoff?.offeredTo === me;
-  const brief = useMemo(() => buildBriefView(events), [events]);
+  const brief = useMemo(() => buildBriefView(events, summary?.customerName), [events, summary?.customerName]);
   const findings = useGuard(events, mine ? draft : '');
+  const [dialog, setDialog] = useState<DeskAction | null>(null);
+  const agents = useDeskAgents(session.token, dialog === 'transfer');
   const [mode, setMode] = useState<ComposeMode>('reply');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<DeskAction | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const transcriptRef = useRef<HTMLDivElement>(null);
@@ -77,7 +79,7 @@ export function ConversationPane({
 
   const accept = async () => {
     if (await call('accept', {})) {
-      if (brief.opening && !draft.trim()) onDraft(brief.opening);
+      if (brief.greeting && !draft.trim()) onDraft(brief.greeting);
       desk.refresh();
       requestAnimationFrame(() => inputRef.current?.focus());
     }
@@ -227,6 +229,7 @@ export function ConversationPane({
         {offeredToMe ? (
           <div className="offer-banner" role="alert">
             <strong>New handoff for you.</strong> Read the brief, then accept to take over.
+            <OfferCountdown expiresAt={offerExpiry(events, me)} />
           </div>
         ) : null}
         <div className="transcript-scroll" ref={transcriptRef}>
@@ -270,6 +273,8 @@ export function ConversationPane({
       {dialog ? (
         <ActionDialog
           action={dialog}
+          agents={agents}
+          me={me}
           busy={busy}
           error={error}
           onCancel={() => {
@@ -296,4 +301,24 @@ function lastMessageAnnouncement(events: readonly { type: string; seq: number }[
   if (last?.type !== 'message') return '';
   const message = last as unknown as { author: string; text: string };
   return message.author === 'agent' ? '' : `New message: ${message.text}`;
+}
+
+function offerExpiry(events: readonly StoredEvent[], me: string): string | undefined {
+  for (let index = events.length - 1; index >= 0; index -= 1) {
+    const event = events[index];
+    if (event?.type === 'handoff.offered') return event.agentId === me ? event.expiresAt : undefined;
+  }
+  return undefined;
+}
+
+function OfferCountdown({ expiresAt }: { expiresAt: string | undefined }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!expiresAt) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [expiresAt]);
+  if (!expiresAt) return null;
+  const left = Math.max(0, Math.round((Date.parse(expiresAt) - now) / 1000));
+  return <span className="offer-countdown"> {left > 0 ? `Offer expires in ${left}s.` : 'Offer expiring…'}</span>;
 }

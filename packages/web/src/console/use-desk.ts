@@ -34,7 +34,10 @@ export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk
   const unauthorized = useRef(onUnauthorized);
   unauthorized.current = onUnauthorized;
 
-  useEffect(() => () => stream.close(), [stream]);
+  useEffect(() => {
+    stream.open();
+    return () => stream.close();
+  }, [stream]);
 
   const load = useCallback(async () => {
     try {

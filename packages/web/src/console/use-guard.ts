@@ -1,18 +1,57 @@
-import type { StoredEvent } from '@baton/core';
+import { type Finding, factLabel, prepareGuard, type StoredEvent } from '@baton/core';
 import { useMemo } from 'react';
+import { humanize } from '../lib/format.ts';
 
 export interface GuardFindingView {
   key: string;
-  kind: string;
+  kind: Finding['kind'];
   title: string;
   message: string;
-  suggestion?: string;
-  /** The span of the draft the finding is about; replaced by the suggestion when present. */
-  start?: number;
-  end?: number;
+  suggestion: string;
+  /** The span of the draft the finding is about; "Use this" replaces it with the suggestion. */
+  start: number;
+  end: number;
+  /** seq of the event that makes the draft a repeat, for the "where" link. */
+  sourceSeq?: number;
 }
 
-/** Runs the core continuity guard on the draft, locally, as the agent types. */
-export function useGuard(_events: readonly StoredEvent[], _draft: string): GuardFindingView[] {
-  return useMemo(() => [], []);
+function describe(finding: Finding): Pick<GuardFindingView, 'title' | 'message' | 'sourceSeq'> {
+  switch (finding.kind) {
+    case 'repeat_ask':
+      return {
+        title: `Already known: ${factLabel(finding.fact)}`,
+        message: `The customer already gave this (${finding.known.value}). Asking again makes them repeat themselves.`,
+        ...(finding.known.source !== null ? { sourceSeq: finding.known.source + 1 } : {}),
+      };
+    case 'repeat_action':
+      return {
+        title: `Already done: ${humanize(finding.action).toLowerCase()}`,
+        message: `This step was already taken and ${finding.outcome === 'succeeded' ? 'succeeded' : finding.outcome === 'failed' ? 'did not help' : 'was blocked'}.`,
+        sourceSeq: finding.source + 1,
+      };
+    default:
+      return {
+        title: 'Sounds like starting over',
+        message: `“${finding.phrase}” tells the customer their conversation so far was lost.`,
+      };
+  }
+}
+
+/**
+ * Runs the core continuity guard on the draft, in the browser, as the agent types. The slow part
+ * (facts, steps, brief) is prepared once per log; each keystroke only runs the prepared guard.
+ */
+export function useGuard(events: readonly StoredEvent[], draft: string): GuardFindingView[] {
+  const guard = useMemo(() => (events.length ? prepareGuard(events) : null), [events]);
+  return useMemo(() => {
+    if (!guard || !draft.trim()) return [];
+    return guard(draft).map((finding, index) => ({
+      key: `${finding.kind}-${finding.span.start}-${index}`,
+      kind: finding.kind,
+      suggestion: finding.suggestion,
+      start: finding.span.start,
+      end: finding.span.end,
+      ...describe(finding),
+    }));
+  }, [guard, draft]);
 }

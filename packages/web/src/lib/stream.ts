@@ -64,11 +64,18 @@ export class BatonStream {
   private awaitingPong = false;
   private closedByUser = false;
 
-  constructor(private readonly options: StreamOptions) {
+  /** Call `open()` to connect; a stream can be closed and opened again (React effects do both). */
+  constructor(private readonly options: StreamOptions) {}
+
+  open(): void {
+    if (this.socket || this.reconnectTimer) return;
+    this.closedByUser = false;
+    this.attempt = 0;
     if (typeof window !== 'undefined') {
       window.addEventListener('offline', this.onOffline);
       window.addEventListener('online', this.onOnline);
     }
+    this.setState('connecting');
     this.connect();
   }
 
@@ -114,7 +121,9 @@ export class BatonStream {
       window.removeEventListener('online', this.onOnline);
     }
     this.clearTimers();
-    this.socket?.close();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
     this.setState('closed');
   }
 

@@ -97,7 +97,10 @@ function Dashboard({ session, onLogout }: { session: AgentSession; onLogout: () 
     () => new BatonStream({ url: () => streamUrl({ token: session.token }), desk: true }),
     [session.token],
   );
-  useEffect(() => () => stream.close(), [stream]);
+  useEffect(() => {
+    stream.open();
+    return () => stream.close();
+  }, [stream]);
   const connection = useConnectionState(stream);
   const [queues, setQueues] = useState<QueueView[]>([]);
   const [agents, setAgents] = useState<AgentLoad[]>([]);
