@@ -83,7 +83,7 @@ export class AgentRuntime {
   readonly #turnTimeoutMs: number;
   readonly #queues = new Map<string, ConversationQueue>();
   readonly #slots: (() => void)[] = [];
-  readonly #idleWaiters: (() => void)[] = [];
+  #idleWaiters: { conversationId: string | undefined; resolve: () => void }[] = [];
   #running = 0;
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
@@ -120,10 +120,11 @@ export class AgentRuntime {
     await this.idle();
   }
 
-  /** Resolves once no turn is queued or running. */
-  idle(): Promise<void> {
-    if (this.#queues.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /** Resolves once no turn is queued or running (for one conversation, or for all). */
+  idle(conversationId?: string): Promise<void> {
+    const busy = conversationId === undefined ? this.#queues.size > 0 : this.#queues.has(conversationId);
+    if (!busy) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push({ conversationId, resolve }));
   }
 
   #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): void {
@@ -161,7 +162,14 @@ export class AgentRuntime {
       }
     } finally {
       this.#queues.delete(conversationId);
-      if (this.#queues.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const waiter of waiters) {
+        const done =
+          waiter.conversationId === undefined ? this.#queues.size === 0 : waiter.conversationId === conversationId;
+        if (done) waiter.resolve();
+        else this.#idleWaiters.push(waiter);
+      }
     }
   }
 
@@ -213,7 +221,7 @@ export class AgentRuntime {
         tools: this.#tools,
         ...(cause === 'handoff_returned' ? { brief: buildBrief(events, { industry: conversation.industry }) } : {}),
       };
-      for await (const step of this.#agent.respond(input, controller.signal)) {
+      for await (const step of untilAborted(this.#agent.respond(input, controller.signal), controller.signal)) {
         if (step.type === 'events' && step.events.length > 0) {
           log.push(...(await this.#service.append(conversationId, step.events, { kind: 'ai' })));
           spoke ||= step.events.some((event) => event.type === 'message');
@@ -291,6 +299,31 @@ export class AgentRuntime {
       all.push(...page);
       if (page.length < 1000) return all;
     }
+  }
+}
+
+/**
+ * Stops waiting on an agent that ignores its abort signal: the turn ends when the signal fires even
+ * if the agent is stuck inside a step.
+ */
+async function* untilAborted<T>(steps: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = steps[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (signal.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
   }
 }
 

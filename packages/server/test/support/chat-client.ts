@@ -53,10 +53,10 @@ export class ChatClient {
     const { event } = (await response.json()) as { event: StoredEvent };
     // The runtime hears of the message after the write returns; wait until it produced something, then settled.
     for (;;) {
-      await this.runtime.idle();
+      await this.runtime.idle(this.conversationId);
       const after = await this.events(event.seq);
       if (after.some((item) => item.type !== 'message' || item.author !== 'customer')) {
-        await this.runtime.idle();
+        await this.runtime.idle(this.conversationId);
         return this.events(event.seq);
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
