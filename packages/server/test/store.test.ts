@@ -9,15 +9,19 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../src/store/database.ts';
+import { migrations } from '../src/store/migrations/index.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = resolve(import.meta.dirname, 'support/store-append-worker.ts');
+const MIGRATE_WORKER = resolve(import.meta.dirname, 'support/store-migrate-worker.ts');
 
 interface Backend {
   name: string;
   /** Config that reaches the same database each time it is opened. */
   setUp(): Promise<DatabaseConfig>;
+  /** Config for another empty database, dropped by tearDown. */
+  fresh(): DatabaseConfig;
   tearDown(): Promise<void>;
 }
 
@@ -29,6 +33,9 @@ function sqliteBackend(): Backend {
       directory = mkdtempSync(join(tmpdir(), 'baton-store-'));
       return { file: join(directory, 'baton.db') };
     },
+    fresh() {
+      return { file: join(directory, `${randomBytes(4).toString('hex')}.db`) };
+    },
     async tearDown() {
       rmSync(directory, { recursive: true, force: true });
     },
@@ -37,16 +44,22 @@ function sqliteBackend(): Backend {
 
 function postgresBackend(): Backend {
   const schema = `baton_test_${randomBytes(6).toString('hex')}`;
+  const schemas = [schema];
   return {
     name: 'postgres',
     async setUp() {
       return { url: POSTGRES_URL, schema };
     },
+    fresh() {
+      const another = `${schema}_${schemas.length}`;
+      schemas.push(another);
+      return { url: POSTGRES_URL, schema: another };
+    },
     async tearDown() {
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
       try {
-        await client.query(`drop schema if exists "${schema}" cascade`);
+        for (const name of schemas) await client.query(`drop schema if exists "${name}" cascade`);
       } finally {
         await client.end();
       }
@@ -108,6 +121,56 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
   it('reports its dialect and migrates idempotently', async () => {
     expect(store.dialect).toBe(backend.name);
     await store.migrate();
+  });
+
+  it('rolls back a failing migration completely', async () => {
+    const freshConfig = backend.fresh();
+    const broken = createStore(freshConfig, {
+      migrations: {
+        ...migrations,
+        '999-broken': {
+          async up(db) {
+            await db.schema.createTable('half_done').addColumn('id', 'text').execute();
+            throw new Error('boom');
+          },
+        },
+      },
+    });
+    try {
+      await expectBatonError(broken.migrate(), 'internal');
+      // PostgreSQL's introspection sees every schema; look only at this one.
+      const tables = (await broken.handle.db.introspection.getTables())
+        .filter((table) => freshConfig.schema === undefined || table.schema === freshConfig.schema)
+        .map((table) => table.name);
+      expect(tables).not.toContain('half_done');
+      expect(tables).not.toContain('conversations');
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('migrates a fresh database from several processes at once', async () => {
+    const freshConfig = backend.fresh();
+    const children = Array.from({ length: 3 }, () =>
+      spawn(process.execPath, ['--import', 'tsx', MIGRATE_WORKER, JSON.stringify(freshConfig)], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
+    expect(await Promise.all(children.map(exitCode))).toEqual([0, 0, 0]);
+    const migrated = createStore(freshConfig);
+    try {
+      await migrated.migrate();
+      const conversation = await migrated.createConversation({
+        id: newId(),
+        industry: 'other',
+        channel: 'api',
+        customerTokenHash: 'x',
+        owner: { kind: 'ai' },
+      });
+      expect((await migrated.append(conversation.id, [message('hi')]))[0]?.seq).toBe(1);
+    } finally {
+      await migrated.close();
+    }
   });
 
   it('creates, gets and lists conversations', async () => {

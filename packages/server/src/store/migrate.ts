@@ -1,3 +1,4 @@
+import { BatonError } from '@baton/core';
 import type { Migration, MigrationProvider } from 'kysely';
 import { Migrator } from 'kysely';
 import type { DatabaseHandle } from './database.ts';
@@ -39,7 +40,7 @@ export async function migrateToLatest(
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
+    throw new BatonError('internal', `migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }

@@ -28,6 +28,10 @@ export function createPostgresDialect(options: PostgresDialectOptions): DialectF
           await client.connect();
           try {
             await client.query(`create schema if not exists "${schema}"`);
+          } catch (error) {
+            // Two processes creating the same schema at once: one of them loses the race, harmlessly.
+            const code = errorCode(error);
+            if (code !== '23505' && code !== '42P06') throw error;
           } finally {
             await client.end();
           }
