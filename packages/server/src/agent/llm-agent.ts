@@ -21,7 +21,10 @@ export interface LlmAgentOptions {
   baseUrl?: string;
   model?: string;
   apiKey?: string;
-  /** The whole turn (every model call and tool call) must finish within this; then it hands off. */
+  /**
+   * How long the model may stay silent (no answer, no streamed chunk) before the turn hands off. Time
+   * spent in tools does not count; the runtime bounds the whole turn separately.
+   */
   timeoutMs?: number;
   /** Model calls (with tool calls in between) per turn. */
   maxSteps?: number;
@@ -83,6 +86,7 @@ export class LlmAgent implements AiAgent {
   async *respond(input: AgentInput, signal: AbortSignal): AsyncIterable<AgentStep> {
     const pending: EventBody[] = [];
     let handoff: HandoffRequest | undefined;
+    const silence = new SilenceTimer(this.#timeoutMs);
     const context = { conversationId: input.conversation.id, signal };
 
     const tools: ToolSet = {};
@@ -93,7 +97,8 @@ export class LlmAgent implements AiAgent {
         // whichever agent made it.
         inputSchema: jsonSchema(input.tools.jsonSchema(definition.name)),
         execute: async (args: unknown) => {
-          const call = await input.tools.call(definition.name, args, context);
+          silence.pause();
+          const call = await input.tools.call(definition.name, args, context).finally(() => silence.restart());
           pending.push(...call.events);
           return {
             outcome: call.outcome,
@@ -115,7 +120,7 @@ export class LlmAgent implements AiAgent {
       },
     });
 
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const timeout = silence.signal;
     const abortSignal = AbortSignal.any([signal, timeout]);
     let failure: unknown;
     let stepText = '';
@@ -133,6 +138,7 @@ export class LlmAgent implements AiAgent {
         onError: () => {},
       });
       for await (const part of result.fullStream) {
+        silence.restart();
         if (part.type === 'text-delta') {
           stepText += part.text;
           yield { type: 'text-delta', delta: part.text };
@@ -158,6 +164,8 @@ export class LlmAgent implements AiAgent {
       }
     } catch (error) {
       failure = error;
+    } finally {
+      silence.pause();
     }
     if (signal.aborted) return;
     if (pending.length > 0) yield { type: 'events', events: pending.splice(0) };
@@ -188,6 +196,32 @@ export class LlmAgent implements AiAgent {
       return;
     }
     if (handoff) yield { type: 'handoff', request: handoff };
+  }
+}
+
+/** Aborts when nothing happened for `ms` while running; paused while a tool works. */
+class SilenceTimer {
+  readonly #controller = new AbortController();
+  readonly #ms: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.#timer);
+    if (this.#controller.signal.aborted) return;
+    this.#timer = setTimeout(() => this.#controller.abort(new Error(`no answer within ${this.#ms} ms`)), this.#ms);
+  }
+
+  pause(): void {
+    clearTimeout(this.#timer);
   }
 }
 
