@@ -101,6 +101,8 @@ export const BatonResult = z.object({
   realisticSeconds: z.number(),
   saturation: z.object({ messages: z.number(), seconds: z.number() }),
   setupSeconds: z.number(),
+  /** This load process's own event-loop delay during the realistic phase (p99, max; ms): client-side noise. */
+  loopDelayMs: z.object({ p99: z.number(), max: z.number() }),
   errors: ErrorCounts,
   errorSamples: z.array(z.string()),
 });

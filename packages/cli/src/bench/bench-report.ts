@@ -47,7 +47,13 @@ export interface BenchReport {
   baseline_delivery_ms: LatencySummary;
   baseline_messages_per_s: number;
   baseline_realistic_messages_per_s: number;
+  /** Server CPU time per customer message: what a busy, shared machine cannot distort. */
+  server_cpu_ms_per_message: { realistic: number | null; saturated: number | null; baseline: number | null };
+  load_average: { start: number; end: number };
+  /** Worst event-loop delay of the load processes in the realistic phase: latency the client itself added. */
+  load_process_loop_delay_ms: { p99: number; max: number };
   ratios: {
+    cpu_per_message_vs_baseline: number | null;
     handoff_p99_vs_baseline_delivery_p99: number | null;
     message_p99_vs_baseline_delivery_p99: number | null;
     stream_p99_vs_baseline_delivery_p99: number | null;
@@ -151,6 +157,15 @@ export function buildReport(raw: BenchRaw): BenchReport {
   const baselinePerSecond = raw.baseline.reduce((sum, r) => sum + r.saturation.messages, 0) / baselineSeconds;
   const baselineRealistic = raw.baseline.reduce((sum, r) => sum + r.realisticMessages, 0) / raw.phases.baselineSeconds;
 
+  const customerMessages = baton.reduce((sum, r) => sum + r.persisted.customer, 0);
+  const saturatedMessages = baton.reduce((sum, r) => sum + r.saturation.messages, 0);
+  const baselineMessages = raw.baseline.reduce((sum, r) => sum + r.realisticMessages + r.saturation.messages, 0);
+  const perMessage = (cpu: number, messages: number) => (messages > 0 ? round(cpu / messages, 3) : null);
+  const cpuPerMessage = {
+    realistic: perMessage(raw.cpu.batonRun, customerMessages),
+    saturated: perMessage(raw.cpu.batonSaturate, saturatedMessages),
+    baseline: perMessage(raw.cpu.baseline, baselineMessages),
+  };
   const handoff = summarize(handoffMs);
   const message = summarize(messageMs);
   const stream = summarize(baton.flatMap((result) => result.streamMs));
@@ -203,7 +218,17 @@ export function buildReport(raw: BenchRaw): BenchReport {
     baseline_delivery_ms: baselineDelivery,
     baseline_messages_per_s: round(baselinePerSecond, 1),
     baseline_realistic_messages_per_s: round(baselineRealistic, 1),
+    server_cpu_ms_per_message: cpuPerMessage,
+    load_average: { start: round(raw.loadAverage.start, 2), end: round(raw.loadAverage.end, 2) },
+    load_process_loop_delay_ms: {
+      p99: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.p99)), 1),
+      max: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.max)), 1),
+    },
     ratios: {
+      cpu_per_message_vs_baseline:
+        cpuPerMessage.saturated !== null && cpuPerMessage.baseline
+          ? ratio(cpuPerMessage.saturated, cpuPerMessage.baseline)
+          : null,
       handoff_p99_vs_baseline_delivery_p99: ratio(handoff.p99, baselineDelivery.p99),
       message_p99_vs_baseline_delivery_p99: ratio(message.p99, baselineDelivery.p99),
       stream_p99_vs_baseline_delivery_p99: ratio(stream.p99, baselineDelivery.p99),
@@ -323,7 +348,11 @@ export function renderReport(report: BenchReport): string {
       `${options.loadProcesses} load processes`,
   );
   lines.push(
-    `machine: ${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}; wall ${report.wall_seconds} s`,
+    `machine: ${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}; ` +
+      `load average ${report.load_average.start} at start, ${report.load_average.end} at end; wall ${report.wall_seconds} s`,
+  );
+  lines.push(
+    `load processes' own event-loop delay: p99 ${report.load_process_loop_delay_ms.p99} ms, max ${report.load_process_loop_delay_ms.max} ms`,
   );
   for (const note of report.server.notes) lines.push(`note: ${note}`);
   lines.push('');
@@ -358,6 +387,11 @@ export function renderReport(report: BenchReport): string {
         '',
       ],
     ]),
+  );
+  const cpu = report.server_cpu_ms_per_message;
+  lines.push(
+    `Server CPU per customer message (ms): ${cpu.saturated ?? '-'} saturated, ${cpu.realistic ?? '-'} realistic; ` +
+      `baseline ${cpu.baseline ?? '-'}; ratio ${report.ratios.cpu_per_message_vs_baseline ?? '-'}×`,
   );
   lines.push('');
   const h = report.handoff;

@@ -1,6 +1,4 @@
-import type { EventBody } from '@baton/core';
-import { buildBrief } from '../../../core/src/brief.ts';
-import { prepareGuard } from '../../../core/src/guard.ts';
+import { buildBrief, type EventBody, prepareGuard } from '@baton/core';
 import { loadCustomerScripts } from './customer-scripts.ts';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.ts';
 

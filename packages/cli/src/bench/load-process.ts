@@ -5,6 +5,7 @@
  * absolute timestamps so the orchestrator can join what a customer sent here with what an agent
  * received in another load process.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import {
@@ -275,6 +276,7 @@ function emptyResult(): BatonResult {
     realisticSeconds: 0,
     saturation: { messages: 0, seconds: 0 },
     setupSeconds: 0,
+    loopDelayMs: { p99: 0, max: 0 },
     errors: {},
     errorSamples: [],
   };
@@ -688,6 +690,8 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   if (!state) throw new Error('run before setup');
   state.running = true;
   const started = now();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const loops = state.customers.map((customer) => customerLoop(customer, command.thinkScale));
   // Echo pings over the customers' own sockets sample Baton's WebSocket round trip beside the baseline's.
   const pinger = setInterval(() => {
@@ -711,6 +715,8 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   clearInterval(pinger);
   state.running = false;
   state.result.realisticSeconds = (now() - started) / 1000;
+  loopDelay.disable();
+  state.result.loopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   for (const customer of state.customers) notify(customer);
   await Promise.race([Promise.all(loops), sleep(5000)]);
 }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type BaselineResult,
@@ -15,7 +15,7 @@ import {
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
 import { loadHandoffRequests } from './customer-scripts.ts';
 import { probeServer } from './probe-server.ts';
-import { forkTypeScript, nextMessage, recentStderr, residentMb, stopProcess } from './process-handle.ts';
+import { cpuMs, forkTypeScript, nextMessage, recentStderr, residentMb, stopProcess } from './process-handle.ts';
 
 export interface BenchOptions {
   conversations: number;
@@ -72,6 +72,9 @@ export interface BenchRaw {
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number };
+  /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
+  cpu: { baseline: number; batonRun: number; batonSaturate: number };
+  loadAverage: { start: number; end: number };
   wallSeconds: number;
 }
 
@@ -189,6 +192,7 @@ async function startServer(
 
 export async function runBench(options: BenchOptions, progress: Progress): Promise<BenchRaw> {
   const wallStarted = Date.now();
+  const loadStart = loadavg()[0] ?? 0;
   const startedAt = new Date().toISOString();
   const baselineSeconds = clamp(options.durationSeconds / 4, 2, 10);
   const saturateSeconds = clamp(options.durationSeconds / 6, 2, 6);
@@ -265,6 +269,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         if (mb !== undefined) baselineRssMb.push(mb);
       }, 1000),
     );
+    const baselineCpuBefore = cpuMs(bare.child.pid) ?? 0;
     const baseline = await withProgress(
       progress,
       'baseline (bare HTTP + WebSocket)',
@@ -286,6 +291,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         'baseline',
       ),
     );
+    const baselineCpu = (cpuMs(bare.child.pid) ?? 0) - baselineCpuBefore;
     const lastBaselineRss = residentMb(bare.child.pid);
     if (lastBaselineRss !== undefined) baselineRssMb.push(lastBaselineRss);
     clearInterval(rssTimers.pop());
@@ -326,6 +332,8 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const start = serverRss();
+    const serverCpu = () => servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
+    const runCpuBefore = serverCpu();
     const runFrom = (Date.now() - batonStarted) / 1000;
     await withProgress(
       progress,
@@ -346,6 +354,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
+    const saturateCpuBefore = serverCpu();
     await withProgress(
       progress,
       'Baton: saturation',
@@ -360,6 +369,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const end = serverRss();
+    const saturateCpuAfter = serverCpu();
     const baton = await command(
       loads,
       () => ({ cmd: 'finish' }),
@@ -382,6 +392,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       probe,
       core,
       phases: { baselineSeconds, saturateSeconds },
+      cpu: {
+        baseline: baselineCpu,
+        batonRun: saturateCpuBefore - runCpuBefore,
+        batonSaturate: saturateCpuAfter - saturateCpuBefore,
+      },
+      loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
       wallSeconds: (Date.now() - wallStarted) / 1000,
     };
   } finally {
