@@ -182,6 +182,24 @@ describe.each(backends)('Bus contract: $name', (backend) => {
     expect(healthy.names()).toEqual(['one', 'two']);
   });
 
+  it('keeps order for every subscriber when a subscriber publishes in reaction', async () => {
+    const { a, b } = await open();
+    const reacting = new Inbox();
+    const watching = new Inbox();
+    await b.subscribe('conversation:6', (message) => {
+      reacting.handler(message);
+      if (message.kind === 'desk' && message.name === 'question') void b.publish('conversation:6', desk('answer'));
+    });
+    await b.subscribe('conversation:6', watching.handler);
+    const remote = new Inbox();
+    await a.subscribe('conversation:6', remote.handler);
+    await a.publish('conversation:6', desk('question'));
+    await Promise.all([reacting.waitFor(2), watching.waitFor(2), remote.waitFor(2)]);
+    expect(reacting.names()).toEqual(['question', 'answer']);
+    expect(watching.names()).toEqual(['question', 'answer']);
+    expect(remote.names()).toEqual(['question', 'answer']);
+  });
+
   it('refuses to publish or subscribe once closed, and closes twice safely', async () => {
     const { a } = await open();
     await a.close();

@@ -20,8 +20,8 @@ interface TopicEntry {
 
 /**
  * Everything a bus does except moving bytes between processes: handler bookkeeping, local delivery,
- * envelopes, lifecycle. Local subscribers get a message straight from `publish`, synchronously and
- * in publish order; the transport carries it to other processes, and a process drops its own
+ * envelopes, lifecycle. Local subscribers get a message straight from `publish`, before it returns
+ * and in publish order; the transport carries it to other processes, and a process drops its own
  * messages when they come back, so each subscriber sees each message exactly once.
  */
 export abstract class FanOutBus implements Bus {
@@ -29,6 +29,8 @@ export abstract class FanOutBus implements Bus {
   protected readonly logger: Pick<Logger, 'error' | 'warn'>;
   readonly #topics = new Map<string, TopicEntry>();
   #closed: Promise<void> | undefined;
+  readonly #pending: { topic: string; message: BusMessage }[] = [];
+  #delivering = false;
 
   constructor(options: FanOutBusOptions = {}) {
     this.logger = options.logger ?? pino({ name: 'bus' });
@@ -104,16 +106,29 @@ export abstract class FanOutBus implements Bus {
     this.#deliver(envelope.topic, envelope.message as BusMessage);
   }
 
+  /**
+   * A handler may publish (a router appending in reaction to an event). Queueing instead of
+   * recursing lets every subscriber see a message before the one it caused, so order holds.
+   */
   #deliver(topic: string, message: BusMessage): void {
-    const entry = this.#topics.get(topic);
-    if (!entry) return;
-    for (const handler of [...entry.handlers]) {
-      try {
-        handler(message);
-      } catch (error) {
-        // One failing subscriber must not starve the others.
-        this.logger.error({ err: error, topic }, 'bus: subscriber threw');
+    this.#pending.push({ topic, message });
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      for (let next = this.#pending.shift(); next; next = this.#pending.shift()) {
+        const entry = this.#topics.get(next.topic);
+        if (!entry) continue;
+        for (const handler of [...entry.handlers]) {
+          try {
+            handler(next.message);
+          } catch (error) {
+            // One failing subscriber must not starve the others.
+            this.logger.error({ err: error, topic: next.topic }, 'bus: subscriber threw');
+          }
+        }
       }
+    } finally {
+      this.#delivering = false;
     }
   }
 
