@@ -1,4 +1,4 @@
-import { buildBrief, type StoredEvent } from '@baton/core';
+import type { StoredEvent } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentModule } from '../src/agent/agent-module.ts';
 import type { AgentRuntime } from '../src/agent/agent-runtime.ts';
@@ -76,7 +76,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       ]);
       expect(JSON.stringify(events.filter((event) => event.type !== 'message'))).not.toContain(dana.demoCode);
 
-      const brief = buildBrief(events, { industry: 'finance' });
+      const brief = await conversation.brief();
       expect(brief.reason.label).toMatch(/account access/i);
       expect(brief.customer).toMatchObject({
         name: 'Dana Reyes',
@@ -110,7 +110,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       expect(handoffOf(turn)).toMatchObject({ trigger: 'policy', skills: ['refunds'] });
       expect(handoffOf(turn)).toHaveProperty('reason', expect.stringMatching(/refund above AI limit/i));
 
-      const brief = buildBrief(await conversation.events(), { industry: 'ecommerce' });
+      const brief = await conversation.brief();
       const text = JSON.stringify(brief);
       expect(brief.facts.map((fact) => fact.value)).toContain('A10493');
       expect(brief.errors).toEqual([expect.objectContaining({ system: 'refunds', code: 'REFUND_LIMIT' })]);
@@ -156,7 +156,7 @@ describe.each(['sqlite', 'postgres'] as const)(
       expect(['high', 'urgent']).toContain(handoff?.type === 'handoff.requested' ? handoff.priority : undefined);
       expect(ChatClient.reply(third)).toMatch(/frustrating/);
 
-      const brief = buildBrief(await conversation.events(), { industry: 'ecommerce' });
+      const brief = await conversation.brief();
       expect(brief.sentiment.label).toBe('frustrated');
       expect(brief.handoff).toMatchObject({ trigger: 'frustration' });
     });

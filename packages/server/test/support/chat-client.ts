@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@baton/core';
+import type { Brief, StoredEvent } from '@baton/core';
 import type { AgentRuntime } from '../../src/agent/agent-runtime.ts';
 
 /**
@@ -69,6 +69,15 @@ export class ChatClient {
     });
     if (!response.ok) throw new Error(`read events: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { events: StoredEvent[] }).events;
+  }
+
+  /** The brief as the agent console gets it. */
+  async brief(): Promise<Brief> {
+    const response = await fetch(`${this.baseUrl}/v1/conversations/${this.conversationId}/brief`, {
+      headers: { authorization: `Bearer ${this.staffToken}` },
+    });
+    if (!response.ok) throw new Error(`read brief: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { brief: Brief }).brief;
   }
 
   /** The AI's reply in a turn's events. */
