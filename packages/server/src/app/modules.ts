@@ -1,3 +1,4 @@
+import { agentModule } from '../agent/agent-module.ts';
 import type { RouteModule } from './route-module.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { contextRoutes } from './routes/context.ts';
@@ -17,4 +18,5 @@ export const modules: RouteModule[] = [
   contextRoutes,
   deskRoutes,
   streamRoutes,
+  agentModule,
 ];
