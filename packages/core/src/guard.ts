@@ -133,13 +133,16 @@ const FACT_NOUNS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
   },
 ];
 
+const FACT_NAME_PHRASES =
+  /\b(?:account|acct|order|member(?:ship)?|card|phone|confirmation|reference|tracking) (?:id|number|no\.?|#)\b|\be-?mail address\b|\buser ?name\b/g;
+
 /** A clause has the form of a request for information. */
 const ASK_FORM =
   /\b(?:please|pls|kindly)\b|^\s*(?:(?:and|also|now|ok(?:ay)?|so|first|great|thanks|then|lastly|finally),?\s+)*(?:confirm|provide|give|tell|share|send|verify|type|enter|spell|repeat|state|write|reply|input|let me know)\b|\b(?:i|we)(?:'ll| will| would|'d)?(?: just| also| still| first)? (?:need|require)\b|\b(?:i'?m|we'?re|i am|we are) going to need\b|\blet me (?:get|have|grab|take|confirm|verify|collect|ask for)\b|\bi(?:'d| would) (?:like|love) (?:to (?:get|have|confirm|verify|collect|take) )?(?:your|the)\b|\b(?:mind|care to) (?:sharing|giving|confirming|providing|telling|sending)\b|\bcould i trouble you\b|\bgo ahead and (?:provide|send|share|give|type|enter|confirm)\b/;
 
 /** Words that, nearest before a fact noun, make the clause ask for the value. */
 const ASK_CUE =
-  /\b(?:confirm|provide|give|tell|share|verify|type|enter|spell|repeat|state|send (?:me|us|over|in)|let me know|what(?:'s| is| was| were|s)?|which|may i (?:have|get|ask|take)|can i (?:have|get|ask|grab|take)|could i (?:have|get|ask|grab|take)|need|require|have|get|grab|know|remind me|reply with|write|input|is|are|trouble you for)\b/g;
+  /\b(?:getting|having|grab(?:bing)?|start with|begin with|confirm|provide|give|tell|share|verify|type|enter|spell|repeat|state|send (?:me|us|over|in)|let me know|what(?:'s| is| was| were|s)?|which|may i (?:have|get|ask|take)|can i (?:have|get|ask|grab|take)|could i (?:have|get|ask|grab|take)|need|require|have|get|grab|know|remind me|reply with|write|input|is|are|trouble you for)\b/g;
 
 /** Verbs that, nearest before a fact noun, make the clause about something else than giving the value. */
 const NON_ASK_CUE =
@@ -151,6 +154,9 @@ const OTHER_VALUE_BEFORE =
 const OTHER_VALUE_AFTER =
   /^\W*(?:\w+\s+){0,3}?(?:of (?:the|your|his|her|their) (?:spouse|wife|husband|partner|child|son|daughter|parent|mother|father|friend|recipient|employer|company|account holder|other|second|joint)|for (?:the|your) (?:spouse|wife|husband|partner|child|son|daughter|recipient|gift|other|second|joint|new)|(?:you'?d|you would|you want(?: us)?|would you) (?:like|prefer|want) (?:us )?to (?:use|have|send|ship)|(?:you'?d|you would) prefer|to use instead|instead\b|going forward|from now on)/;
 
+const OTHER_VALUE_ANYWHERE =
+  /\b(?:another|different|other|alternate|alternative|secondary|backup|back-up|additional|extra|new|updated|work|business|personal|old|previous|former|(?!your\b)\w+'s|spouse|wife|husband|partner|recipient|employer|instead)\b/;
+
 const PREFERENCE =
   /\b(?:would you (?:like|prefer)|do you (?:want|prefer)|you'?d (?:like|prefer)|should (?:we|i) use)\b/;
 
@@ -158,15 +164,15 @@ const IDENTITY_ASK =
   /\b(?:(?:verify|confirm|authenticate|validate|prove) (?:your |the )?(?:identity|account ownership|who you are)|verify you\b|authenticate you\b|security (?:questions?|answers?|check)|(?:answer|go through) (?:a few|some|the) (?:security |verification )?questions|verification (?:questions?|process|steps?))/;
 
 const QUESTION_OPENER =
-  /^\s*(?:and |also |so |but |ok(?:ay)?,? |great,? |thanks,? )*(?:can|could|would|will|may|might|shall|what|what's|which|who|whom|where|when|how|do|does|did|is|are|was|were|have|has|had)\b/;
+  /^\s*(?:(?:and|also|so|but|ok|okay|great|thanks|thank you|sure|alright|all right|right|perfect|now|next|first|then|lastly|finally|well|hi|hello|sorry)\b,?\s*)*(?:can|could|would|will|may|might|shall|what|what's|which|who|whom|where|when|how|do|does|did|is|are|was|were|have|has|had)\b/;
 
 const ASK_ABOUT_STEP =
   /^\s*(?:and |also |so |but |ok(?:ay)?,? |just to check,? )*(?:have|has|had|did|do|does|were|was|is|are) (?:you|they|we|it|your|the)\b/;
 const PAST_REFERENCE = /\b(?:since|after|now that|once|because|as|when) (?:we|you|i|they|the ai|our \w+|it|that)\b/;
 const REPORT =
-  /\b(?:already|has been|have been|had been|was|were|we'?ve|you'?ve|i'?ve|they'?ve|we have|you have|i have|they have|earlier|previously|before|didn'?t|did not|doesn'?t|does not|i (?:can )?see|i noticed|i understand|looks like|it seems|according to|the ai|our (?:ai|assistant|bot|system)|successfully|done|completed|went through|worked)\b/;
+  /\b(?:already|has been|have been|had been|was|were|we'?ve|you'?ve|i'?ve|they'?ve|we have|you have|i have|they have|earlier|previously|didn'?t|did not|doesn'?t|does not|i (?:can )?see|i noticed|i understand|looks like|it seems|according to|the ai|our (?:ai|assistant|bot|system)|successfully|done|completed|went through|worked)\b/;
 const PROPOSAL =
-  /\b(?:let me|let'?s|let us|i(?:'ll| will| can| could| am going to|'m going to|'d like to| want to| need to| should| would like to| may| might)|we(?:'ll| will| can| could| should| need to|'re going to| are going to| may| might)|(?:can|could|would|will) you|you (?:should|could|can|might|may|need to|have to|'ll need to|will need to|want to|'ll want to)|please|try|trying|how about|what about|maybe|perhaps|i (?:suggest|recommend)|i'?d (?:suggest|recommend)|first|next|go ahead and|make sure (?:to|you)|the (?:next|first|best) step)\b/;
+  /\b(?:while (?:i|we)|(?:i'?m|i am|we'?re|we are) (?:now |just |going to )?\w+ing|(?:i|we)(?: just| still| first| also| now)? (?:have to|must|got to|gotta|am required to|are required to)|let me|let'?s|let us|i(?:'ll| will| can| could| am going to|'m going to|'d like to| want to| need to| should| would like to| may| might)|we(?:'ll| will| can| could| should| need to|'re going to| are going to| may| might)|(?:can|could|would|will) you|you (?:should|could|can|might|may|need to|have to|'ll need to|will need to|want to|'ll want to)|please|try|trying|how about|what about|maybe|perhaps|i (?:suggest|recommend)|i'?d (?:suggest|recommend)|first|next|go ahead and|make sure (?:to|you)|the (?:next|first|best) step)\b/;
 const IMPERATIVE_START = /^\s*(?:(?:ok(?:ay)?|so|first|now|then|just|please|alright),?\s+)*(\w+)/;
 
 /** Restart phrases: generic openings that ignore the work already done. */
@@ -179,7 +185,7 @@ const RESTART_PHRASES: ReadonlyArray<{ pattern: RegExp; afterHandoffOnly?: boole
   { pattern: /\b(?:start(?:ing)?|begin(?:ning)?) (?:over|from scratch|from the (?:beginning|top|start))\b/ },
   {
     pattern:
-      /\b(?:get|gather|collect|grab|take|ask you for|need) (?:some|a (?:few|bit of|little)|a couple of|your|the) (?:basic |some |more |general |initial )?(?:information|info|details)(?: from you)?(?: first| to start| to begin)?\b/,
+      /\b(?:get|gather|collect|grab|take|ask you for|need) (?:some|a (?:few|bit of|little)|a couple of|your|the) (?:basic |some |more |general |initial )?(?:information|info|details)(?: from you)?(?: first| to start| to begin)?\b(?! to (?:verify|confirm|pull|look|locate|find|validate|process|update|check))/,
   },
   {
     pattern:
@@ -199,7 +205,7 @@ const RESTART_PHRASES: ReadonlyArray<{ pattern: RegExp; afterHandoffOnly?: boole
   },
   {
     pattern:
-      /\b(?:how (?:can|may|might|could) i (?:help|assist)(?: you)?(?: today| this (?:morning|afternoon|evening))?|what can i (?:do for you|help (?:you )?with)(?: today)?|how can i be of (?:help|assistance|service)|what (?:can|may) i assist (?:you )?with|what brings you (?:here|in|to us)(?: today)?|what are you (?:contacting|calling|reaching out to|writing to|chatting with) (?:us )?(?:about|for)(?: today)?|what do you need help with(?: today)?|how can we help(?: you)?(?: today)?|what can we do for you)\b/,
+      /\b(?:how (?:can|may|might|could) i (?:help|assist)(?: you)?(?: today| this (?:morning|afternoon|evening))?|what can i (?:do for you|help (?:you )?with)(?: today)?|how (?:can|may|might|could) i be of (?:help|assistance|service)|what (?:can|may) i assist (?:you )?with|what brings you (?:here|in|to us)(?: today)?|what are you (?:contacting|calling|reaching out to|writing to|chatting with) (?:us )?(?:about|for)(?: today)?|what do you need help with(?: today)?|how can we help(?: you)?(?: today)?|what can we do for you)\b/,
     afterHandoffOnly: true,
   },
   {
@@ -227,7 +233,7 @@ function normalise(text: string): string {
 }
 
 /** Normalises multi-word synonyms to one token before stemming: "log in" → login, "look up" → lookup. */
-function canonicalTokens(lower: string): string[] {
+function canonicalTokens(lower: string): { stems: string[]; nouns: boolean[] } {
   const replaced = lower
     .replace(/\b(?:log(?:ging|ged)?|sign(?:ing|ed)?) (?:in|on)(?:to)?\b/g, ' login ')
     .replace(/\b(?:look(?:ing|ed)?|pull(?:ing|ed)?) (?:up|into)\b/g, ' lookup ')
@@ -237,15 +243,39 @@ function canonicalTokens(lower: string): string[] {
     .replace(/\b(?:two|2)[- ]?(?:step|factor)\b|\b2fa\b|\bmulti[- ]factor\b/g, ' mfa ')
     .replace(/\be-mail\b/g, 'email')
     .replace(/\bpass word\b/g, 'password');
-  return replaced
-    .split(/[^a-z0-9']+/)
-    .filter(Boolean)
-    .map(stem);
+  const words = replaced.split(/[^a-z0-9']+/).filter(Boolean);
+  // After a determiner a word is a thing, not a deed: "another email", "the reset", "a text".
+  const nouns = words.map((_, i) => DETERMINERS.has(words[i - 1] ?? ''));
+  return { stems: words.map(stem), nouns };
 }
+
+const DETERMINERS = new Set([
+  'a',
+  'an',
+  'the',
+  'another',
+  'your',
+  'my',
+  'our',
+  'this',
+  'that',
+  'same',
+  'new',
+  'different',
+  'other',
+  'any',
+  'each',
+  'every',
+  'its',
+  'their',
+  'his',
+  'her',
+]);
 
 function splitClauses(draft: string): Clause[] {
   const clauses: Clause[] = [];
-  const sentencePattern = /[^.!?\n]+(?:[.!?]+(?=\s|$)|[.!?]+|\n|$)/g;
+  // A full stop inside "dana.reyes@example.com" or "3.5" does not end a sentence.
+  const sentencePattern = /(?:[^.!?\n]|[.!?]+(?![\s.!?]|$))+(?:[.!?]+|\n|$)/g;
   for (const sentence of draft.matchAll(sentencePattern)) {
     const text = sentence[0];
     if (!text.trim()) continue;
@@ -266,11 +296,17 @@ function splitClauses(draft: string): Clause[] {
       const clauseText = text.slice(part.start, part.end);
       if (!clauseText.trim()) return;
       const lower = normalise(clauseText);
+      // "could I get your name, please?": a short tail after the last cut still belongs to the question.
+      const rest = parts
+        .slice(i + 1)
+        .map((later) => text.slice(later.start, later.end))
+        .join(' ');
+      const tail = rest.trim().split(/\s+/).filter(Boolean).length <= 2;
       clauses.push({
         text: clauseText,
         lower,
         start: base + part.start,
-        question: (question && i === parts.length - 1) || (question && QUESTION_OPENER.test(lower)),
+        question: question && (i === parts.length - 1 || tail || QUESTION_OPENER.test(lower)),
       });
     });
   }
@@ -358,7 +394,7 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
       const other = lastIndexOf(NON_ASK_CUE, before);
       const fragment = before.trim().split(/\s+/).length <= 3; // "and your email?", "Email please."
       if (other > ask) continue;
-      if (ask < 0 && !fragment && !ASK_FORM.test(lower)) continue;
+      if (ask < 0 && !fragment && !clause.question && !ASK_FORM.test(lower)) continue;
       if (statesValue(lower, name, known.get(name))) continue;
       if (!seen.has(name)) {
         seen.add(name);
@@ -367,22 +403,28 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
     }
   }
   // The fact extractor's own question reader knows more ways to name a fact; it only adds names here,
-  // under the same request and other-value checks as above.
+  // under stricter checks than above since it gives no position: no other party, no other value, no verb
+  // that is about something else than giving the value.
+  if (OTHER_VALUE_ANYWHERE.test(lower)) return asked;
   for (const name of factsAskedFor(clause.text)) {
-    if (seen.has(name) || !known.has(name)) continue;
-    if (OTHER_VALUE_BEFORE.test(lower) || statesValue(lower, name, known.get(name))) continue;
-    if (/\b(?:another|different|other|new|spouse|wife|husband|partner)\b/.test(lower)) continue;
+    if (seen.has(name) || name === 'full_name' || !known.has(name)) continue;
+    if (lastIndexOf(NON_ASK_CUE, lower) > lastIndexOf(ASK_CUE, lower)) continue;
+    if (statesValue(lower, name, known.get(name))) continue;
     seen.add(name);
     asked.push({ name, start: clause.start, end: clause.start + clause.text.length });
   }
   return asked;
 }
 
-function proposesStep(clause: Clause, verbAt: number): boolean {
+const PAST_FORM = /^(?:\w+ed|found|sent|resent|got|gotten|made|took|ran|did|done|reset|paid|froze|frozen)$/;
+
+function proposesStep(clause: Clause, verbAt: number, verbWord: string): boolean {
   const lower = clause.lower;
   const before = lower.slice(0, Math.max(verbAt, 0));
   if (PAST_REFERENCE.test(before)) return false;
   if (clause.question && ASK_ABOUT_STEP.test(lower)) return true;
+  // "I found your account", "we verified it": a report, unless "have/has/had" makes it a question above.
+  if (PAST_FORM.test(verbWord) && verbWord !== 'reset') return false;
   if (REPORT.test(lower)) return false;
   if (PROPOSAL.test(lower)) return true;
   const first = IMPERATIVE_START.exec(lower)?.[1];
@@ -472,17 +514,41 @@ function guardFromContext(context: GuardContext): Guard {
     const clauses = splitClauses(draft);
 
     for (const clause of clauses) {
-      const tokens = canonicalTokens(clause.lower);
+      // A fact's name ("account ID", "order number") is not the object of a step.
+      const { stems: tokens, nouns } = canonicalTokens(clause.lower.replace(FACT_NAME_PHRASES, ' factname '));
       let flaggedVerify = false;
+      const matches: Array<{ step: KnownStep; used: Set<number>; verbAt: number }> = [];
       for (const step of stepList) {
         const { verbs, objects } = step.matcher;
-        const verbAt = tokens.findIndex((token) => verbs.has(token));
-        if (verbAt < 0) continue;
-        if (objects.size > 0 && !tokens.some((token) => objects.has(token))) continue;
+        for (let verbAt = 0; verbAt < tokens.length; verbAt++) {
+          if (!verbs.has(tokens[verbAt] ?? '') || nouns[verbAt]) continue;
+          // The object must be another word than the verb: "email" is both a verb and a thing.
+          const objectAt = objects.size === 0 ? -1 : tokens.findIndex((token, i) => i !== verbAt && objects.has(token));
+          if (objects.size > 0 && objectAt < 0) continue;
+          const used = new Set<number>([verbAt]);
+          tokens.forEach((token, i) => {
+            if (i !== verbAt && objects.has(token)) used.add(i);
+          });
+          matches.push({ step, used, verbAt });
+          break;
+        }
+      }
+      // Two actions read from the same words ("send a new password reset link"): the one that explains
+      // more of them is meant.
+      const kept = matches.filter(
+        (match) =>
+          !matches.some(
+            (other) =>
+              other !== match &&
+              other.used.size > match.used.size &&
+              [...match.used].some((index) => other.used.has(index)),
+          ),
+      );
+      for (const { step, verbAt } of kept) {
         // Rough character offset of the verb, to know what comes before it.
         const verbWord = clause.lower.split(/[^a-z0-9']+/).filter(Boolean)[verbAt] ?? '';
         const charAt = verbWord ? clause.lower.indexOf(verbWord) : 0;
-        if (!proposesStep(clause, charAt)) continue;
+        if (!proposesStep(clause, charAt, verbWord)) continue;
         const key = `repeat_action:${step.name}`;
         if (seen.has(key)) continue;
         seen.add(key);
