@@ -141,9 +141,10 @@ function abcdVocabulary(dialogues: AbcdDialogue[]): { names: Set<string>; userna
       if (t.speaker === 'ACT' && pulled?.[1] && pulled[1].trim().split(/\s+/).length >= 2) {
         names.add(pulled[1].trim().toLowerCase());
       }
-      for (const m of t.text.matchAll(/([a-z0-9._-]+)@email\.com/gi)) usernames.add((m[1] ?? '').toLowerCase());
+      for (const m of t.text.matchAll(/([a-z0-9._-]+)@[a-z0-9-]+\.[a-z]{2,}/gi))
+        usernames.add((m[1] ?? '').toLowerCase());
       const cued = /\buser\s?name(?: is|:)?\s+([a-z0-9._-]{3,})/i.exec(t.text);
-      if (t.speaker === 'USR' && cued?.[1]) usernames.add(cued[1].toLowerCase());
+      if (t.speaker === 'USR' && cued?.[1]) usernames.add(cued[1].toLowerCase().replace(/\.+$/, ''));
     }
     const personal = (d.scenario?.personal ?? {}) as Json;
     if (typeof personal.customer_name === 'string') names.add(personal.customer_name.toLowerCase());
@@ -166,11 +167,17 @@ function labelAbcd(
   customerTurns: Array<{ text: string; question: string }>,
   vocabulary: { names: Set<string>; usernames: Set<string> },
   scenario: Json | undefined,
-): { facts: Record<string, string>; allow: Record<string, string> } | { skip: string } {
+): { facts: Record<string, string>; allow: Record<string, string>; secrets: string[] } | { skip: string } {
   const facts: Record<string, string> = {};
   const allow: Record<string, string> = {};
+  const secrets: string[] = [];
   for (const { text, question } of customerTurns) {
     let rest = text;
+    // A PIN the customer typed is a secret, whatever its shape.
+    for (const m of rest.matchAll(/\bpin\b\W{0,3}(?:(?:number|is|was|#)\W{0,3})*(\d{3,8})\b/gi)) {
+      if (m[1]) secrets.push(m[1]);
+      rest = rest.replace(m[0], ' '.repeat(m[0].length));
+    }
     const take = (re: RegExp, name: string, value?: (m: RegExpExecArray) => string) => {
       for (let m = re.exec(rest); m; m = re.exec(rest)) {
         facts[name] = value ? value(m) : m[0];
@@ -190,6 +197,22 @@ function labelAbcd(
       facts[/\border\b/i.test(before) ? 'order_id' : 'phone'] = m[0];
     }
     rest = rest.replace(/\(?\b\d{3}\)?[ .-]?\d{3}[.-]\d{4}\b/g, (s) => ' '.repeat(s.length));
+    // Phones typed with spaces, or without the area code after the agent asked for a phone number.
+    for (const m of rest.matchAll(/(?<![\d-])\d{3} \d{3} \d{4}(?![\d-])|(?<![\d-])\d{3}-\d{4}(?![\d-])/g)) {
+      if (m[0].length === 8 && !ASKS_PHONE.test(question)) continue;
+      facts.phone = m[0];
+      rest = rest.replace(m[0], ' '.repeat(m[0].length));
+    }
+    const cuedZip = /\bzip(?: code)?(?: is| of|:)?\s*(\d{4,5})\b/i.exec(rest);
+    if (cuedZip?.[1]) {
+      facts.zip_code = cuedZip[1];
+      rest = rest.replace(cuedZip[0], ' '.repeat(cuedZip[0].length));
+    }
+    const cuedAccount = /\baccount (?:id|number)(?: is|:)?\s*([A-Za-z0-9]{5,})\b/i.exec(rest);
+    if (cuedAccount?.[1] && /\d/.test(cuedAccount[1])) {
+      facts.account_id = cuedAccount[1];
+      rest = rest.replace(cuedAccount[0], ' '.repeat(cuedAccount[0].length));
+    }
     for (const m of rest.matchAll(/(?<![\d-])\d{10}(?![\d-])/g)) {
       const before = rest.slice(Math.max(0, (m.index ?? 0) - 25), m.index ?? 0);
       const cuedOrder = /\border\b|\bid\b/i.test(before);
@@ -201,7 +224,8 @@ function labelAbcd(
     }
     for (const m of rest.matchAll(/(?<![\w@.])[A-Za-z0-9]{10}(?![\w@])/g)) {
       const token = m[0];
-      if (!/\d/.test(token) || !/[A-Za-z]/.test(token)) continue;
+      // ABCD account ids are ten upper-case letters and digits (some have no digit at all).
+      if (!/[A-Za-z]/.test(token) || (!/\d/.test(token) && token !== token.toUpperCase())) continue;
       if (vocabulary.usernames.has(token.toLowerCase())) continue;
       if (token !== token.toUpperCase()) return { skip: `10-character id of unknown kind: ${token}` };
       facts.account_id = token;
@@ -210,6 +234,9 @@ function labelAbcd(
       const token = m[0].replace(/\.$/, '');
       if (vocabulary.usernames.has(token.toLowerCase()) && /\d/.test(token)) facts.username = token;
     }
+    // ABCD usernames are letters then digits; a turn that is only such a token is one.
+    const lone = /^\s*([a-z][a-z.]*\d+)\s*$/.exec(rest);
+    if (lone?.[1] && lone[1].length !== 10) facts.username = lone[1];
     for (const m of rest.matchAll(/(?<![\d-])\d{5}(?![\d-])/g)) {
       const around = rest.slice(Math.max(0, (m.index ?? 0) - 4), (m.index ?? 0) + 10);
       if (/\d\s+\d{5}|\d{5}\s+\d/.test(around)) return { skip: `number groups around a zip: ${around}` };
@@ -220,7 +247,12 @@ function labelAbcd(
       const at = lower.search(new RegExp(`(?<![a-z])${escapeRegExp(name)}(?![a-z])`));
       if (at >= 0) facts.full_name = rest.slice(at, at + name.length);
     }
-    const money = [...rest.matchAll(/\$\s?\d[\d,]*(?:\.\d{2})?/g)];
+    // A first or last name alone is right, not required.
+    const word = /^\s*([A-Za-z]+)\s*$/.exec(rest)?.[1];
+    if (word && !facts.full_name && [...vocabulary.names].some((n) => n.split(' ').includes(word.toLowerCase()))) {
+      allow.full_name = word;
+    }
+    const money = [...rest.matchAll(/\$\s?\d[\d,]*(?:\.\d{2})?|\b\d[\d,]*(?:\.\d{2})?\s*(?:dollars|bucks)\b/gi)];
     if (money.length > 0) allow.amount = (money[money.length - 1]?.[0] ?? '').replace(/\s/g, '');
   }
   // The full-format sample dialogues also carry their scenario: use it where the customer said the value.
@@ -239,7 +271,7 @@ function labelAbcd(
   for (const [name, value] of fromScenario) {
     if (typeof value === 'string' && value && said.includes(value.toLowerCase()) && !facts[name]) facts[name] = value;
   }
-  return { facts, allow };
+  return { facts, allow, secrets };
 }
 
 function buildAbcd(): Line[] {
@@ -277,7 +309,7 @@ function buildAbcd(): Line[] {
       industry: 'ecommerce',
       events,
       expect: { facts: labels.facts, allow: labels.allow, findings: {} },
-      secrets: [],
+      secrets: labels.secrets,
     });
   });
   console.log(`abcd: ${lines.length} labelled, left out:`, skipped);
@@ -329,9 +361,9 @@ function starNames(dir: string): Set<string> {
     const dialogue = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { Events: Json[] };
     for (const e of dialogue.Events) {
       const you =
-        e.Agent === 'UserGuide' &&
-        typeof e.Text === 'string' &&
-        /You are ([A-Z][a-z]+(?: [A-Z][a-z]+)+)\./.exec(e.Text);
+        e.Agent === 'UserGuide' && typeof e.Text === 'string'
+          ? /You are ([A-Z][a-z]+(?: [A-Z][a-z]+)+)\./.exec(e.Text)
+          : null;
       if (you?.[1]) names.add(you[1].toLowerCase());
       for (const constraint of (e.Action === 'query' ? (e.Constraints ?? []) : []) as Json[]) {
         for (const key of ['FullName', 'CustomerName']) {

@@ -11,27 +11,16 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   type EvalOutput,
-  type EventBody,
   type ExpectedTranscript,
-  extractFacts,
+  factsAtHandoff,
   parseExpectedTranscripts,
   scoreFacts,
 } from '@baton/core';
 
 const DEV_DIR = join(import.meta.dirname, '..', 'packages', 'core', 'test', 'fixtures', 'dev');
 
-function beforeHandoff(events: readonly EventBody[]): EventBody[] {
-  const at = events.findIndex((e) => e.type === 'handoff.requested');
-  return at < 0 ? [...events] : events.slice(0, at);
-}
-
 export function briefFacts(transcript: ExpectedTranscript): EvalOutput {
-  const facts = extractFacts(beforeHandoff(transcript.events)).map(({ name, value, source }) => ({
-    name,
-    value,
-    source,
-  }));
-  return { id: transcript.id, brief: { facts } };
+  return { id: transcript.id, brief: { facts: factsAtHandoff(transcript.events) } };
 }
 
 const args = process.argv.slice(2);

@@ -20,13 +20,13 @@ const FACT_MENTIONS: ReadonlyArray<readonly [string, RegExp]> = [
   ],
   [
     'account_id',
-    /\b(?:acc(?:oun|cou|ou)?n?t|acct|a\/c)\s*(?:number|#|no\b|num\b|id\b|ID\b)|\bacct\b|\baccount(?:\s+|-)?(?:number|#|id|no\.?)\b|\b(?:customer|client) (?:number|id)\b/i,
+    /\b(?:ac{1,2}ou?n?t|acct|a\/c)(?:\s+(?:and|&|or)\s+order)?\s*(?:numbers?|#|no\b|num\b|ids?\b|IDs?\b)|\bacct\b|\b(?:customer|client) (?:number|id)\b/i,
   ],
   [
     'order_id',
-    /\b(?:order|ordr|oder)\s*(?:number|#|no\b|num\b|id\b|ID\b|reference|ref\b|code\b)|\b(?:reference|ref|booking|confirmation|reservation) (?:number|#|no\b|code|id)\b/i,
+    /\b(?:order|ordr|oder)(?:\s+(?:and|&|or)\s+account)?\s*(?:numbers?|#|no\b|num\b|ids?\b|IDs?\b|reference|ref\b|code\b)|\baccount (?:and|&) order\b|\b(?:reference|ref|booking|confirmation|reservation) (?:number|#|no\b|code|id)\b/i,
   ],
-  ['username', /\buser\s?name|\busername|\buser id\b|\blogin (?:id|name)\b|\bhandle\b|\bscreen ?name\b/i],
+  ['username', /\busers?\s?name|\busername|\buser id\b|\blogin (?:id|name)\b|\bhandle\b|\bscreen ?name\b/i],
   ['zip_code', /\bzip\b|\bzip\s?code|\bzipcode|\bpostal\b|\bpost\s?code|\bpostcode/i],
   [
     'street_address',
@@ -79,7 +79,8 @@ const SECRET_MENTIONS: ReadonlyArray<readonly [SecretKind, RegExp]> = [
 const REQUEST =
   /\?|\b(?:what(?:'s| is| was| are)?|which|can (?:you|i|we)|could (?:you|i|we)|may i|might i|would you|will you|please|pls|plz|provide|confirm|verify|tell me|give me|share|send (?:me|us|over)|need (?:your|the|you|to (?:get|have|know|verify|confirm))|i'?ll need|type (?:in|out)|enter|let me (?:have|get|know)|what about|mind (?:sharing|giving)|do you (?:have|know|remember)|go ahead)\b/i;
 
-const STATEMENT = /\b(?:i (?:can )?see|i have|i've got|i found|thanks? (?:you )?for|got it|on file is|is on file)\b/i;
+const STATEMENT =
+  /\b(?:(?<!(?:may|can|could|do|would|will|should|shall|might) )i (?:can )?see|(?<!(?:may|can|could|do|would|will|should|shall|might) )i have|i've got|i found|thanks? (?:you )?for|got it|on file is|is on file)\b/i;
 
 function requestClauses(text: string): string[] {
   const clauses = text.split(/(?<=[?.!;\n])\s+|\n+/);
@@ -109,6 +110,16 @@ export function secretsAskedFor(text: string): SecretKind[] {
   return mentions(SECRET_MENTIONS, text, true);
 }
 
+/**
+ * A short follow-up that names a fact without asking ("Sorry, just the order ID.", "And the zip code.")
+ * still narrows what the previous question asked for.
+ */
+export function factsMentionedInShortFollowUp(text: string): string[] {
+  if (text.split(/\s+/).length > 8 || /\b(?:i (?:can )?see|i have|is on file|thanks? (?:you )?for)\b/i.test(text))
+    return [];
+  return mentions(FACT_MENTIONS, text, false);
+}
+
 /** Which fact(s) a question asks for, in order of mention. */
 export function factsAskedFor(text: string): string[] {
   const secrets = secretsAskedFor(text);
@@ -120,6 +131,10 @@ export function factsAskedFor(text: string): string[] {
       );
     }
     if (name === 'card_last4' && secrets.includes('ssn')) return false;
+    // "The name of your bank?" asks for something else.
+    if (name === 'full_name' && /\bname of (?:your|the|a|an|this)\b/i.test(text)) {
+      return /\b(?:full|first and last|legal|your) name\b/i.test(text);
+    }
     if (name === 'username' || name === 'full_name') return true;
     return true;
   });

@@ -128,6 +128,26 @@ function titleCaseWord(word: string): string {
     .join('');
 }
 
+/** Lower-case words inside names: "Maria de la Cruz", "Ludwig van Beethoven". */
+export const NAME_PARTICLES = new Set([
+  'van',
+  'von',
+  'de',
+  'da',
+  'del',
+  'della',
+  'der',
+  'den',
+  'di',
+  'du',
+  'la',
+  'le',
+  'bin',
+  'ibn',
+  'dos',
+  'das',
+]);
+
 function trimPunctuation(value: string): string {
   return value.replace(/^[\s"'“”‘’(<[]+|[\s"'“”‘’)>\].,;:!?]+$/g, '');
 }
@@ -167,7 +187,11 @@ export function normaliseFactValue(name: string, raw: string): string {
       const hasUpper = /\p{Lu}/u.test(value);
       const hasLower = /\p{Ll}/u.test(value);
       if (hasUpper && hasLower) return value;
-      return value.toLowerCase().split(' ').map(titleCaseWord).join(' ');
+      return value
+        .toLowerCase()
+        .split(' ')
+        .map((word, i) => (i > 0 && NAME_PARTICLES.has(word) ? word : titleCaseWord(word)))
+        .join(' ');
     }
     default:
       return value;
@@ -191,7 +215,9 @@ export const NOT_NAME_WORDS = new Set(
   certain unsure tired sick fed helping try tried order ordered returning return refund help issue problem thing
   mother mother's maiden pet dog cat born name username email e-mail today tomorrow yesterday morning evening night
   monday tuesday wednesday thursday friday saturday sunday january february march september
-  october november december new old gold silver bronze guest premium member`
+  october november december new old gold silver bronze guest premium member dont don't know knw idk remember forgot
+  forget nothing none nope nah okkay okk kk k thx ty lol haha hmm um uh wait hold moment sec second minute done
+  correct incorrect true false maybe perhaps probably definitely exactly cool awesome perfect great alright`
     .split(/\s+/)
     .filter(Boolean),
 );

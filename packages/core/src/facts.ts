@@ -1,5 +1,5 @@
 import type { EventBody } from './events.ts';
-import { factsAskedFor, secretsAskedFor } from './fact-questions.ts';
+import { factsAskedFor, factsMentionedInShortFollowUp, secretsAskedFor } from './fact-questions.ts';
 import {
   DATE_SOURCE,
   digitsOf,
@@ -39,11 +39,13 @@ export interface MessageContext {
   alreadyGiven?: readonly string[];
   /** Fact names known so far, most recent first: "sorry, it's 60615" corrects the latest fact of that shape. */
   recent?: readonly string[];
+  /** The customer's previous message announced a correction ("whoops", "sorry, typo"). */
+  correcting?: boolean;
 }
 
 interface Candidate extends ExtractedValue {}
 
-const CONNECTOR = String.raw`\s*(?:(?:is|was|=|:|-|would be|should be|will be|it'?s|is actually|is now|here)\s*)*(?:#\s*)?`;
+const CONNECTOR = String.raw`\s*(?:(?:is|was|=|:|-|would be|should be|will be|it'?s|is actually|is now)\s*)*(?:#\s*)?`;
 
 function overlaps(a: { start: number; end: number }, b: { start: number; end: number }): boolean {
   return a.start < b.end && b.start < a.end;
@@ -132,7 +134,9 @@ function cuedIds(text: string, out: Candidate[], name: string, cue: string, conf
   for (const m of text.matchAll(re)) {
     const raw = m[1] ?? '';
     const start = (m.index ?? 0) + m[0].length - raw.length;
-    if (!idLike(raw, { allowLetters })) continue;
+    // "account id is PSIWLUGAEY": an id of letters only when the cue says it is an id.
+    const namedId = /\b(?:id|number|no|#)\b|#/i.test(m[0].slice(0, m[0].length - raw.length));
+    if (!idLike(raw, { allowLetters: allowLetters || (namedId && /^[A-Z]{6,}$/.test(raw)) })) continue;
     if (NOT_AFTER_ID.test(text.slice(start + raw.length))) continue;
     if (parseDate(raw) || /^\d{1,2}:\d{2}/.test(raw)) continue;
     push(out, name, raw, start, confidence);
@@ -144,7 +148,39 @@ const ORDER_CUE = String.raw`\b(?:order|ordr|oder|purchase)\b(?:\s*(?:number|num
 const REFERENCE_CUE = String.raw`\b(?:ref(?:erence)?|confirmation|booking|reservation|case|ticket)\b\.?(?:\s*(?:number|num|no\.?|#|id|ID|code)\b\.?)?`;
 const MEMBER_CUE = String.raw`\b(?:(?:member(?:ship)?|patient|insurance|subscriber|policy|medicare|medicaid|health ?plan)\s*(?:number|num|no\.?|#|id|ID|card number)\b\.?|mrn\b|medical record number\b)`;
 
+/** "95381901 is my account #": the value first, then what it is. */
+const REVERSED = new RegExp(
+  `${ID_VALUE}\\s+(?:is|was|=)\\s+(?:my|the)\\s+(acc(?:oun|ou)?n?t|acct|order|member(?:ship)?|zip|postal|phone|cell|user\\s?name|username)\\b`,
+  'gi',
+);
+const REVERSED_NAME: Record<string, string> = {
+  acct: 'account_id',
+  order: 'order_id',
+  zip: 'zip_code',
+  postal: 'zip_code',
+  phone: 'phone',
+  cell: 'phone',
+};
+
+function reversedIds(text: string, out: Candidate[]): void {
+  for (const m of text.matchAll(REVERSED)) {
+    const raw = m[1] ?? '';
+    const word = (m[2] ?? '').toLowerCase().replace(/\s/g, '');
+    const name = word.startsWith('ac')
+      ? 'account_id'
+      : word.startsWith('member')
+        ? 'member_id'
+        : word.startsWith('user')
+          ? 'username'
+          : REVERSED_NAME[word];
+    if (!name) continue;
+    if (name !== 'username' && !idLike(raw, { allowLetters: false })) continue;
+    push(out, name, raw, m.index ?? 0, 0.9);
+  }
+}
+
 function identifiers(text: string, out: Candidate[]): void {
+  reversedIds(text, out);
   cuedIds(text, out, 'account_id', ACCOUNT_CUE, 0.95);
   cuedIds(text, out, 'order_id', ORDER_CUE, 0.95);
   cuedIds(text, out, 'order_id', REFERENCE_CUE, 0.85, true);
@@ -154,14 +190,24 @@ function identifiers(text: string, out: Candidate[]): void {
 // ---------------------------------------------------------------- username
 
 const USERNAME = new RegExp(
-  `\\b(?:user\\s?name|username|user id|login(?: id| name)?|handle|screen ?name)\\b${CONNECTOR}(?:(?:my|the)\\s+)?(@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9])`,
+  `\\b(?:users?\\s?name|username|user id|login(?: id| name)?|handle|screen ?name)\\b${CONNECTOR}(?:(?:my|the)\\s+)?(@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9])`,
   'gi',
 );
 
 function usernames(text: string, out: Candidate[]): void {
   for (const m of text.matchAll(USERNAME)) {
     const raw = m[1] ?? '';
-    if (NOT_NAME_WORDS.has(raw.toLowerCase()) || /^(?:and|or|for|on|in|isn|wasn)$/i.test(raw)) continue;
+    if (NOT_NAME_WORDS.has(raw.toLowerCase()) || /^(?:and|or|for|on|in|isn|wasn)$/i.test(raw) || /\.\./.test(raw))
+      continue;
+    // "no username", "I forgot my username".
+    const before = text.slice(Math.max(0, (m.index ?? 0) - 25), m.index ?? 0);
+    if (
+      /\b(?:no|forgot|forget|lost|don'?t (?:have|know|remember)|can'?t remember|without)\s+(?:my\s+|the\s+|a\s+)?$/i.test(
+        before,
+      )
+    ) {
+      continue;
+    }
     const start = (m.index ?? 0) + m[0].length - raw.length;
     push(out, 'username', raw.replace(/^@/, ''), start + (raw.startsWith('@') ? 1 : 0), 0.95);
   }
@@ -171,11 +217,13 @@ function usernames(text: string, out: Candidate[]): void {
 
 const ZIP_VALUE = String.raw`(\d{5}(?:-\d{4})?|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|\d{4,6})(?![\dA-Za-z])`;
 const ZIP_CUE = new RegExp(
-  `\\b(?:zip|zip ?code|zipcode|zip-code|postal code|postal|post ?code|postcode|plz)\\b${CONNECTOR}${ZIP_VALUE}`,
+  `\\b(?:zip|zip ?code|zipcode|zip-code|postal code|postal|post ?code|postcode|plz)\\b(?:\\s+of)?${CONNECTOR}${ZIP_VALUE}`,
   'gi',
 );
-/** "Chicago, IL 60614": a zip at the end of a US address. */
-const ZIP_IN_ADDRESS = /,\s*[A-Za-z]{2}\.?,?\s+(\d{5}(?:-\d{4})?)(?!\d)/g;
+const US_STATES =
+  'AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY';
+/** "Chicago, IL 60614": a zip after a US state at the end of an address. */
+const ZIP_IN_ADDRESS = new RegExp(`(?:^|[,\\s])(?:${US_STATES})\\.?,?\\s+(\\d{5}(?:-\\d{4})?)(?!\\d)`, 'gi');
 
 const STREET_SUFFIX =
   '(?:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq|trail|trl|crescent|cres|close|row|alley|walk|plaza|loop|path|pike|run)';
@@ -294,7 +342,9 @@ const NAME_PARTICLES = new Set([
 
 /** Up to four name tokens from `from`, stopping at the first word that is not part of a name. */
 function nameAt(text: string, from: number, requireCapital: boolean): { value: string; start: number } | undefined {
-  const rest = text.slice(from);
+  const honorific = HONORIFIC.exec(text.slice(from))?.[0].length ?? 0;
+  const start = from + honorific;
+  const rest = text.slice(start);
   const tokens: string[] = [];
   const re = /([\p{L}][\p{L}\p{M}'’.-]*)(\s+|$|(?=[,;!?)]))/uy;
   let pos = 0;
@@ -324,8 +374,10 @@ function nameAt(text: string, from: number, requireCapital: boolean): { value: s
   ) {
     return undefined;
   }
-  return { value, start: from };
+  return { value, start };
 }
+
+const HONORIFIC = /^(?:mr|mrs|ms|miss|mx|dr|madame|madam|sir|mister|prof)\.?\s+(?=\p{L})/iu;
 
 /** "I'm surprised", "it's called": words shaped like adjectives or verbs are not a one-word name. */
 const NOT_A_FIRST_NAME = /^(?:\p{Ll}[\p{L}]{3,}(?:ed|ing|ful|ous|ive|less|ly|able)|\p{Ll}+n't)$/u;
@@ -338,12 +390,42 @@ function names(text: string, out: Candidate[], nameAsked: boolean): void {
   for (const m of text.matchAll(INTRO_CUE)) {
     const cue = m[0].trim().toLowerCase();
     if ((cue.startsWith('it') || cue.startsWith('here')) && !nameAsked) continue;
-    const found = nameAt(text, (m.index ?? 0) + m[0].length, !nameAsked);
+    let found = nameAt(text, (m.index ?? 0) + m[0].length, !nameAsked);
+    // "this is joseph banter, i'd like…": a lower-case name, when what follows shows where it ends.
+    if (!found && !cue.startsWith('it') && !cue.startsWith('here')) {
+      const lower = nameAt(text, (m.index ?? 0) + m[0].length, false);
+      const after = lower ? text.slice(lower.start + lower.value.length) : '';
+      const words = lower?.value.split(' ') ?? [];
+      if (
+        lower &&
+        words.length >= 2 &&
+        words.length <= 3 &&
+        !words.some((w) => NOT_A_FIRST_NAME.test(w.toLowerCase())) &&
+        /^\s*(?:[,;]|(?:and|i|i'?d|i'?m|my|from|here)\b)/i.test(after)
+      ) {
+        found = lower;
+      }
+    }
     if (!found) continue;
     const single = !found.value.includes(' ');
     // "I'm Dana" with nothing more is a first name; still the name the customer gave, if it is written as one.
     if (single && (!/^\p{Lu}/u.test(found.value) || NOT_A_FIRST_NAME.test(found.value.toLowerCase()))) continue;
     push(out, 'full_name', found.value, found.start, nameAsked ? 0.9 : 0.8);
+  }
+  // "Dana Reyes, born March 3 1962".
+  for (const m of text.matchAll(
+    /(?:^|[:.!?]\s*)((?:\p{Lu}[\p{L}'’-]+\s+){1,2}\p{Lu}[\p{L}'’-]+),?\s+(?:born|dob|d\.o\.b)\b/gu,
+  )) {
+    const value = m[1] ?? '';
+    if (looksLikeName(value, { requireCapital: true }))
+      push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.85);
+  }
+  // "Joseph Banter is the name (on the account)".
+  for (const m of text.matchAll(/(?:^|[.!?,]\s*)([\p{L}'’ -]{3,40}?)\s+is (?:the|my) (?:full )?name\b/giu)) {
+    const value = (m[1] ?? '').trim();
+    if (value.includes(' ') && looksLikeName(value, { requireCapital: false })) {
+      push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.9);
+    }
   }
   const here = /(?:^|[.!]\s+)((?:\p{Lu}[\p{L}'’-]+\s+){1,3})here\b/gu;
   for (const m of text.matchAll(here)) {
@@ -400,7 +482,8 @@ function fit(name: string, value: string): number {
     case 'username':
       if (!/^@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9]$/.test(value)) return 0;
       if (NOT_NAME_WORDS.has(value.toLowerCase())) return 0;
-      return /[a-z]/.test(value) ? (/\d/.test(value) ? 1.5 : 0.9) : 0.4;
+      // A plain word ("okkay", "sure") is rarely a username; letters with digits or dots usually are.
+      return /[a-z]/.test(value) && /[\d._-]/.test(value) ? 1.5 : 0;
     case 'account_id':
     case 'order_id':
     case 'member_id': {
@@ -415,7 +498,7 @@ function fit(name: string, value: string): number {
 }
 
 const CORRECTION =
-  /\b(?:sorry|actually|i mean|i meant|correction|typo|oops|scratch that|my bad|not \S+,? (?:it'?s|but)|should have said|(?:the |a )?wrong (?:one|number|email|address|zip|name|order|account|digits?)|(?:i )?made a (?:mistake|typo)|mistyped|misspelled)\b/i;
+  /\b(?:sorry|actually|i mean|i meant|correction|typo|oops|whoops|scratch that|my bad|not \S+,? (?:it'?s|but)|should have said|(?:the |a )?wrong (?:one|number|email|address|zip|name|order|account|digits?)|(?:i )?made a (?:mistake|typo)|mistyped|misspelled)\b/i;
 
 function segments(text: string, taken: Array<{ start: number; end: number }>): Array<{ text: string; start: number }> {
   const out: Array<{ text: string; start: number }> = [];
@@ -425,12 +508,21 @@ function segments(text: string, taken: Array<{ start: number; end: number }>): A
   const re = /[^,;\n]+/g;
   for (const m of masked.matchAll(re)) {
     // "Jane Doe and my account is…" and "Jane. Account 123" split too.
-    const parts = m[0].split(/(\s+(?:and|&|also|plus|but|because|so|though)\s+|\.\s+|\s+-\s+)/i);
+    const parts = m[0].split(/(\s+(?:and|&|also|plus|but|because|so|though)\s+|\.\s+|\s+-\s+|\s{2,})/i);
     let offset = m.index ?? 0;
     for (const part of parts) {
       const start = offset;
       offset += part.length;
-      if (!part.trim() || /^\s+(?:and|&|also|plus|but|because|so|though)\s+$|^\.\s+$|^\s+-\s+$/i.test(part)) continue;
+      if (!part.trim() || /^\s+(?:and|&|also|plus|but|because|so|though)\s+$|^\.\s+$|^\s+-\s+$|^\s{2,}$/i.test(part))
+        continue;
+      // "VMERIZJOY2 0694105173": two ids side by side are two answers.
+      const tokens = part.trim().split(/\s+/);
+      if (tokens.length >= 2 && tokens.length <= 4 && tokens.every((t) => /\d/.test(t) && t.length >= 6)) {
+        if (tokens.some((t) => /[A-Za-z]/.test(t)) || tokens.every((t) => t.length >= 7)) {
+          for (const t of part.matchAll(/\S+/g)) out.push({ text: t[0], start: start + (t.index ?? 0) });
+          continue;
+        }
+      }
       out.push({ text: part, start });
     }
   }
@@ -445,9 +537,11 @@ function bareAnswers(
   out: Candidate[],
   confidence: number,
   firstNameEnough: boolean,
+  allowLeading = true,
 ): void {
   if (asked.length === 0) return;
-  const filled = new Set(found.map((c) => c.name));
+  // "I'm Jane, Jane Doe": a first name alone can still be completed by the bare answer.
+  const filled = new Set(found.filter((c) => c.name !== 'full_name' || c.value.includes(' ')).map((c) => c.name));
   const taken = [...found, ...secrets];
   for (const segment of segments(text, taken)) {
     const bare = bareValue(segment.text);
@@ -462,6 +556,7 @@ function bareAnswers(
       if (score > 0 && (!best || score > best.score)) best = { name, score };
     }
     if (!best) {
+      if (!allowLeading) continue;
       // "153531981 at PNC", "John Smith pin …": the answer first, then words that are no value.
       const lead = leadingValue(
         value,
@@ -484,6 +579,8 @@ function bareAnswers(
   }
 }
 
+const NAME_THEN =
+  /^\s*(?:$|[\d#(+]|(?:pin|account|acct|acc|email|e-mail|phone|number|dob|born|zip|postal|username|member|order|is my|here)\b)/i;
 const LEADING_TOKEN = /^#?[A-Za-z0-9][A-Za-z0-9-]*(?:[ -]\d{2,})*/;
 
 function leadingValue(
@@ -495,7 +592,8 @@ function leadingValue(
   for (const name of asked) {
     if (name === 'full_name') {
       const found = nameAt(value, 0, false);
-      if (found && (firstNameEnough || found.value.includes(' ')) && !/^\s*[\p{Ll}]+\s*$/u.test(rest(found.value))) {
+      // "John Smith pin …", "Katarina Miller 68318931": a value or a fact's word follows, not a sentence.
+      if (found && (firstNameEnough || found.value.includes(' ')) && NAME_THEN.test(rest(found.value))) {
         return { name, value: found.value };
       }
       continue;
@@ -566,8 +664,9 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
   // Once everything asked for was given, later messages are not answers to that question any more.
   const pending = asked.filter((name) => !(context?.alreadyGiven ?? []).includes(name));
   bareAnswers(text, pending, found, secrets, extra, 0.85, /\bfirst name\b/i.test(question));
-  if (CORRECTION.test(text) && context?.recent && context.recent.length > 0) {
-    bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75, false);
+  const correcting = CORRECTION.test(text) || context?.correcting === true;
+  if (correcting && context?.recent && context.recent.length > 0) {
+    bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75, false, false);
   }
   const all = [...found, ...extra].filter((c) => !secrets.some((s) => overlaps(s, c)));
   // A value the customer had to type as a secret answer never doubles as a fact.
@@ -581,18 +680,22 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
     const existing = perName.get(c.name);
     // "I'm Jane, Jane Doe": the fuller name wins.
     const fuller = existing?.name === 'full_name' && value.toLowerCase().includes(existing.value.toLowerCase());
-    // "60614, sorry, 60615": within one message a correction keeps the later value.
-    if (existing && !fuller && !(hasCorrection && CORRECTION.test(text.slice(existing.end, c.start)))) continue;
+    // "60614, sorry, 60615" and "from (757) 350-7140 to (757) 350-7141": the later value is the one that counts.
+    const between = existing ? text.slice(existing.end, c.start) : '';
+    const later = (hasCorrection && CORRECTION.test(between)) || REPLACED_BY.test(between);
+    if (existing && !fuller && !later) continue;
     perName.set(c.name, { name: c.name, value, start: c.start, end: c.end, confidence: c.confidence });
   }
   return { values: [...perName.values()].sort((a, b) => a.start - b.start), secrets };
 }
 
+const REPLACED_BY = /\b(?:to|new|now|instead|updated?|changed?)\b/i;
+
 const cache = new Map<string, MessageResult>();
 const CACHE_LIMIT = 4000;
 
 function cachedExtract(text: string, context: MessageContext | undefined): MessageResult {
-  const key = `${context?.previousQuestion ?? ''}\u0001${(context?.alreadyGiven ?? []).join(',')}\u0001${(context?.recent ?? []).join(',')}\u0001${text}`;
+  const key = `${context?.previousQuestion ?? ''}\u0001${(context?.alreadyGiven ?? []).join(',')}\u0001${(context?.recent ?? []).join(',')}\u0001${context?.correcting ? 1 : 0}\u0001${text}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const result = extractMessage(text, context);
@@ -686,7 +789,18 @@ function identitySubject(subject: string): Array<[string, string]> {
 }
 
 const PRESENCE_CHECK =
-  /\b(?:are you (?:still )?(?:there|with me)|you there|still there|hello\?|hi\?|did you get|can you see)\b/i;
+  /\b(?:are you (?:still )?(?:there|with me)|you there|still there|did you get|can you see)\b|^\s*(?:hello|hi|hey)\s*\?+\s*$/i;
+
+const FOLLOW_UP_WORDS: Record<string, string> = {
+  full_name: 'full name',
+  account_id: 'account number',
+  order_id: 'order number',
+  zip_code: 'zip code',
+  street_address: 'street address',
+  date_of_birth: 'date of birth',
+  card_last4: 'last four digits of the card',
+  member_id: 'member id',
+};
 
 function isAsking(text: string): boolean {
   return factsAskedFor(text).length > 0 || secretsAskedFor(text).length > 0;
@@ -705,6 +819,7 @@ export class FactTracker {
   private sinceQuestion = 0;
   private answered = new Set<string>();
   private recency: string[] = [];
+  private correctionAnnounced = false;
   private count = 0;
 
   /** The number of events seen so far: the index the next pushed event gets. */
@@ -752,8 +867,14 @@ export class FactTracker {
   }
 
   private agentMessage(text: string): void {
+    const followUp = factsMentionedInShortFollowUp(text);
     if (isAsking(text)) {
       this.question = text;
+      this.sinceQuestion = 0;
+      this.answered = new Set();
+    } else if (followUp.length > 0) {
+      // "Sorry, just the order ID." narrows the open question.
+      this.question = `Could I get your ${followUp.map((n) => FOLLOW_UP_WORDS[n] ?? n).join(' and ')}?`;
       this.sinceQuestion = 0;
       this.answered = new Set();
     } else if (text.includes('?') && !PRESENCE_CHECK.test(text)) {
@@ -771,7 +892,10 @@ export class FactTracker {
       ...(this.question ? { previousQuestion: this.question } : {}),
       alreadyGiven: [...this.answered],
       recent: this.recency,
+      ...(this.correctionAnnounced ? { correcting: true } : {}),
     };
+    // "whoops" alone says the next message corrects the last value.
+    this.correctionAnnounced = text.split(/\s+/).length <= 4 && CORRECTION.test(text);
     const { values, secrets } = cachedExtract(text, context);
     for (const s of secrets) this.secretValues.add(text.slice(s.start, s.end).toLowerCase());
     for (const v of values) {

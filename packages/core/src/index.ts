@@ -4,7 +4,7 @@ export * from './errors.ts';
 export * from './eval.ts';
 export * from './events.ts';
 export * from './fact-questions.ts';
-export * from './fact-values.ts';
+export { normaliseFactValue, parseDate, type StandardFactName } from './fact-values.ts';
 export * from './facts.ts';
 export * from './guard.ts';
 export * from './mask-fact.ts';

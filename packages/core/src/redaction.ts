@@ -45,7 +45,7 @@ function clauseAfter(text: string, from: number, max: number): string {
 
 function digitRuns(text: string, offset: number, min: number, max: number): Array<{ start: number; end: number }> {
   const runs: Array<{ start: number; end: number }> = [];
-  const re = /(?<![\d.,/$:-])\d+(?![\d/:]|[.,]\d)/g;
+  const re = /(?<![\p{L}\d.,/$:_-])\d+(?![\p{L}\d/:_]|[.,]\d)/gu;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m[0].length >= min && m[0].length <= max) {
       runs.push({ start: offset + m.index, end: offset + m.index + m[0].length });
@@ -94,7 +94,7 @@ const SSN_CUE = /\b(?:ssn|social security(?: number| no\.?| #)?|social insurance
 const PASSWORD_CUE =
   /\b(?:password|passwd|pwd|passphrase|pass word)\b(?:\s+(?:is|was|would be|should be|will be|is now|=|:|-)|\s*[:=-])\s*/gi;
 const SECURITY_CUE =
-  /\b(?:(?:my |mom'?s |mother'?s |mum'?s |the )?(?:mother'?s |mom'?s |mum'?s )?maiden name|(?:mother|mom|mommy|mum|mummy|mama)'?s (?:maiden )?name|(?:my |the )?(?:first |childhood |old )?(?:pet|dog|cat)(?:'?s?'? name)?|name of my (?:first |childhood )?(?:pet|dog|cat)|(?:my |the )?first (?:school|car|teacher)|security (?:answer|question answer)|secret answer|answer to (?:the|my) security question|(?:the )?city i was born in)\b(?:\s+(?:is|was|would be|is called|was called|was named|named|=|:|-)|\s*[:=-])\s*/gi;
+  /\b(?:(?:my |mom'?s |mother'?s |mum'?s |the )?(?:mother'?s |mom'?s |mum'?s )?maiden name|(?:mother|mom|mommy|mum|mummy|mama)'?s (?:maiden )?name|(?:my |the )?(?:first |childhood |old )?(?:pet|dog|cat)(?:'?s?'? name)?|name of my (?:first |childhood )?(?:pet|dog|cat)|(?:my |the )?first (?:school|car|teacher)|security (?:answer|question answer)|secret answer|answer to (?:the|my) security question|(?:the )?city i was born in)\b(?:\s+(?:is called|was called|was named|is named|named|called|would be|is|was|=|:|-)|\s*[:=-])\s*/gi;
 
 function valueToken(text: string, from: number): { start: number; end: number } | undefined {
   const rest = text.slice(from);
@@ -119,7 +119,7 @@ function phraseValue(text: string, from: number): { start: number; end: number }
 }
 
 const ANSWER_FILLER =
-  /^\s*(?:(?:ok(?:ay)?|sure|yes|yeah|yep|yup|um+|uh+|hmm+|so|well|right|alright|of course|no problem|certainly|absolutely|sorry|actually|oops|i mean|i meant|correction|my bad|oh)\b[\s,.!-]*)*(?:(?:it'?s|it’s|it is|its|that'?s|that is|that would be|it would be|it should be|should be|i think it'?s|i believe it'?s|the (?:answer|password|pin|code) is|my (?:answer|password|pin|code) is)\b[\s:,-]*)?/i;
+  /^\s*(?:(?:ok(?:ay)?|sure|yes|yeah|yep|yup|um+|uh+|hmm+|so|well|right|alright|of course|no problem|certainly|absolutely|sorry|actually|oops|i mean|i meant|correction|my bad|oh)\b[\s,.!-]*)*(?:(?:that'?ll be|it'?ll be|here you go|here it is|it'?s|it’s|it is|its|that'?s|that is|that would be|it would be|it should be|should be|i think it'?s|i believe it'?s|the (?:answer|password|pin|code) is|my (?:answer|password|pin|code) is)\b[\s:,-]*)?/i;
 
 /** The part of a short reply that is the answer itself ("Sure, it's Sanders." → "Sanders"). */
 export function answerCore(text: string): { start: number; end: number } | undefined {
@@ -176,6 +176,8 @@ function fromContext(text: string, question: string, spans: SecretSpan[]): void 
         if (OTHER_FACT_CUE.test(before) && !/\b(?:pin|code|passcode)\b/i.test(before)) continue;
         // "account number and PIN?" → "12345678 and 4321": the long number is the account.
         if (facts.length > 0 && run.end - run.start >= 7 && kind === 'pin') continue;
+        // "zip code, PIN or username": five digits are the zip, PINs are mostly four.
+        if (facts.includes('zip_code') && run.end - run.start === 5 && kind === 'pin') continue;
         spans.push({ kind, ...run });
       }
     } else if (kind === 'password' || kind === 'security_answer') {

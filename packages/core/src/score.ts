@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { Transcript } from './events.ts';
+import { type EventBody, Transcript } from './events.ts';
 import { STANDARD_FACTS } from './fact-values.ts';
+import { extractFacts } from './facts.ts';
 
 /**
  * Scoring of `baton eval` output against transcripts with an `expect` block, with the same value
@@ -216,4 +217,14 @@ export function parseExpectedTranscripts(text: string): {
     else problems.push({ line: i + 1, message: parsed.error.issues[0]?.message ?? 'not a transcript' });
   });
   return { transcripts, problems };
+}
+
+/** The facts a brief shows at the first handoff (all events when there is none), as `baton eval` reports them. */
+export function factsAtHandoff(events: readonly EventBody[]): Array<{ name: string; value: string; source: number }> {
+  const at = events.findIndex((e) => e.type === 'handoff.requested');
+  return extractFacts(at < 0 ? events : events.slice(0, at)).map(({ name, value, source }) => ({
+    name,
+    value,
+    source,
+  }));
 }
