@@ -120,6 +120,22 @@ export class ConversationService {
     return this.#load(conversationId);
   }
 
+  /**
+   * Like `get`, but checks the cache against the store first: another server process may have
+   * appended since. One indexed read; for routes that show state, not for the write path.
+   */
+  async getFresh(conversationId: string): Promise<ConversationView> {
+    const cached = this.#cache.get(conversationId);
+    if (!cached) return this.#load(conversationId);
+    const record = await this.#store.getConversation(conversationId);
+    if (!record) throw new BatonError('not_found', `conversation ${conversationId} not found`);
+    if (record.lastSeq === cached.state.lastSeq) {
+      this.#touch(conversationId, cached);
+      return cached;
+    }
+    return this.#refresh(conversationId, cached);
+  }
+
   list(filter?: { status?: string[]; limit?: number }): Promise<ConversationRecord[]> {
     return this.#store.listConversations(filter);
   }

@@ -53,6 +53,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const store: SqlStore = createStore({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { file: config.sqliteFile }),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    logger,
   });
   let bus: Bus | undefined;
   try {

@@ -165,7 +165,7 @@ export const conversationRoutes: RouteModule = {
         },
       },
       async (request) => {
-        const view = await service.get(request.params.id);
+        const view = await service.getFresh(request.params.id);
         await authorizeRead(deps, principalOf(request), view.conversation, 'conversation.viewed');
         return view;
       },
@@ -195,6 +195,7 @@ export const conversationRoutes: RouteModule = {
         const events = await service.readEvents(id, after, limit);
         return {
           events: events.filter((event) => isVisibleTo(principal, event)),
+          // The log itself is the truth: another process may have written past this process's cache.
           lastSeq: Math.max(view.state.lastSeq, events.at(-1)?.seq ?? 0),
         };
       },
@@ -277,7 +278,7 @@ export const conversationRoutes: RouteModule = {
         const principal = principalOf(request);
         const { id } = request.params;
         if (principal.kind === 'bot') await assertBotConversation(deps, principal, id);
-        const { state } = await service.get(id);
+        const { state } = await service.getFresh(id);
         if (state.status === 'queued' || state.status === 'offered' || state.status === 'assigned') {
           throw new BatonError(
             'conflict',
