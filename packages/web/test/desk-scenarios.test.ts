@@ -1,7 +1,17 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentModule } from '../../server/src/agent/agent-module.ts';
+import { PlaybookAgent } from '../../server/src/agent/playbook-agent.ts';
+import { modules } from '../../server/src/app/modules.ts';
+import { DemoBackOffice } from '../../server/src/connectors/demo-back-office.ts';
 import { startTestServer, type TestServer } from '../../server/test/helpers.ts';
 import { type Browser, customerSays, ensureWebBuild, loginToConsole, openBrowser, screenshot } from './support/e2e.ts';
+
+/** The server's modules with the built-in playbook agent over the demo back office, as `baton start` runs it. */
+function withPlaybookAgent() {
+  const agent = createAgentModule({ agent: new PlaybookAgent(), connector: new DemoBackOffice(), env: {} });
+  return [...modules.filter((module) => module.name !== 'agent'), agent];
+}
 
 /** Waits for the assistant's newest reply to match, on the customer's page. */
 async function assistantReplies(page: Page, pattern: RegExp): Promise<void> {
@@ -28,7 +38,7 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
 
   beforeAll(async () => {
     ensureWebBuild();
-    server = await startTestServer({ env: { BATON_OFFER_TTL_MS: '300000' } });
+    server = await startTestServer({ modules: withPlaybookAgent(), env: { BATON_OFFER_TTL_MS: '300000' } });
     [customer, sam, morgan] = await Promise.all([
       openBrowser({ viewport: { width: 390, height: 780 } }),
       openBrowser(),
@@ -125,7 +135,7 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
 
     await page.getByRole('button', { name: 'Transfer' }).click();
     const dialog = page.getByRole('dialog', { name: 'Transfer conversation' });
-    await dialog.getByLabel('Queue').selectOption('billing');
+    await dialog.getByLabel('Queue', { exact: true }).selectOption('billing');
     await dialog.getByLabel('Note for the next agent').fill('Verified by one-time code; please review the late fee.');
     await dialog.getByRole('button', { name: 'Transfer' }).click();
     await dialog.waitFor({ state: 'detached' });

@@ -52,9 +52,6 @@ export interface BriefView {
   since: BriefStepView[];
 }
 
-/** The core reports 0-based positions in the log; the log is gapless from seq 1. */
-const seqOf = (source: number) => source + 1;
-
 /**
  * The brief of the latest handoff episode, from the core (the same function the API and `baton eval`
  * use), plus what colleagues added since: a transferred conversation arrives with the same brief and
@@ -67,6 +64,9 @@ export function buildBriefView(events: readonly StoredEvent[], customerName?: st
   });
   const upTo = lastRequest >= 0 ? lastRequest + 1 : events.length;
   const brief: Brief = buildBrief(events, { upTo, ...(customerName ? { customerName } : {}) });
+  // The core reports 0-based positions in the array it was given; the console links by seq.
+  const seqOf = (source: number) => events[source]?.seq ?? source + 1;
+  const requestSeq = lastRequest >= 0 ? (events[lastRequest]?.seq ?? 0) : Number.POSITIVE_INFINITY;
 
   const notes: BriefNoteView[] = [];
   const since: BriefStepView[] = [];
@@ -82,7 +82,7 @@ export function buildBriefView(events: readonly StoredEvent[], customerName?: st
       notes.push({ seq: event.seq, author: 'Hand-back note', text: event.note });
     }
     if (event.type === 'note') notes.push({ seq: event.seq, author: event.authorName ?? 'Agent', text: event.text });
-    if (event.type === 'action' && event.seq > upTo && event.actor === 'agent') {
+    if (event.type === 'action' && event.seq > requestSeq && event.actor === 'agent') {
       since.push({ seq: event.seq, name: event.name, actor: event.actor, outcome: event.outcome, summary: event.name });
     }
   }

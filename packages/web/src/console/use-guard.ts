@@ -15,19 +15,22 @@ export interface GuardFindingView {
   sourceSeq?: number;
 }
 
-function describe(finding: Finding): Pick<GuardFindingView, 'title' | 'message' | 'sourceSeq'> {
+function describe(
+  finding: Finding,
+  seqOf: (source: number) => number,
+): Pick<GuardFindingView, 'title' | 'message' | 'sourceSeq'> {
   switch (finding.kind) {
     case 'repeat_ask':
       return {
         title: `Already known: ${factLabel(finding.fact)}`,
         message: `The customer already gave this (${finding.known.value}). Asking again makes them repeat themselves.`,
-        ...(finding.known.source !== null ? { sourceSeq: finding.known.source + 1 } : {}),
+        ...(finding.known.source !== null ? { sourceSeq: seqOf(finding.known.source) } : {}),
       };
     case 'repeat_action':
       return {
         title: `Already done: ${humanize(finding.action).toLowerCase()}`,
         message: `This step was already taken and ${finding.outcome === 'succeeded' ? 'succeeded' : finding.outcome === 'failed' ? 'did not help' : 'was blocked'}.`,
-        sourceSeq: finding.source + 1,
+        sourceSeq: seqOf(finding.source),
       };
     default:
       return {
@@ -51,7 +54,7 @@ export function useGuard(events: readonly StoredEvent[], draft: string): GuardFi
       suggestion: finding.suggestion,
       start: finding.span.start,
       end: finding.span.end,
-      ...describe(finding),
+      ...describe(finding, (source) => events[source]?.seq ?? source + 1),
     }));
-  }, [guard, draft]);
+  }, [guard, draft, events]);
 }

@@ -50,8 +50,8 @@ const MAX_BACKOFF_MS = 8000;
 
 /**
  * A WebSocket client for `/v1/stream` that never loses or repeats an event: it remembers the highest
- * seq seen per conversation, resubscribes with `after` on every reconnect, drops anything at or below
- * that seq, and treats a gap as a reason to resubscribe (the server then replays from its store).
+ * seq seen per conversation, resubscribes with `after` on every reconnect, and drops anything at or
+ * below that seq.
  */
 export class BatonStream {
   private socket: WebSocket | null = null;
@@ -200,13 +200,9 @@ export class BatonStream {
   private acceptEvent(event: StoredEvent): void {
     const seen = this.lastSeq.get(event.conversationId);
     if (seen === undefined) return;
+    // The server sends each subscription in seq order and exactly once; a customer's view skips staff-only
+    // events, so a jump in seq is normal and only a repeat (after a resume) is dropped.
     if (event.seq <= seen) return;
-    if (event.seq > seen + 1) {
-      // A gap means a live event overtook one we never got: ask again from what we have.
-      this.send({ type: 'unsubscribe', conversationId: event.conversationId });
-      this.send({ type: 'subscribe', conversationId: event.conversationId, after: seen });
-      return;
-    }
     this.lastSeq.set(event.conversationId, event.seq);
     for (const listener of this.listeners) listener.event?.(event);
   }
