@@ -43,6 +43,12 @@ export const QueueConfig = z.object({
   hours: OpeningHours.optional(),
   /** Used for wait estimates until enough handoffs have been resolved to measure it. */
   averageHandleSeconds: z.number().positive().max(86_400).default(300),
+  /** Overrides the desk-wide wait after which a customer nobody accepted becomes a callback; 0 never. */
+  callbackAfterSeconds: z
+    .number()
+    .nonnegative()
+    .max(7 * 86_400)
+    .optional(),
 });
 export type QueueConfig = z.infer<typeof QueueConfig>;
 export type QueueConfigInput = z.input<typeof QueueConfig>;

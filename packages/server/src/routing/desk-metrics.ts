@@ -1,3 +1,4 @@
+import { type AggregateMetrics, aggregateMetrics, type HandoffMetrics, handoffMetrics } from '@baton/core';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { DeskOffer, DeskStore } from './desk-store.ts';
 
@@ -9,15 +10,30 @@ export interface MetricsBucket {
   declined: number;
   expired: number;
   medianSecondsToAccept?: number;
+  /** From the record itself (core `handoffMetrics`), for the conversations whose wait began in this bucket. */
+  repeatAsks: number;
+  repeatActions: number;
+  restartPhrases: number;
+  customerRestatements: number;
+  agentMessages: number;
+  cleanAgentMessages: number;
+  medianSecondsToFirstAgentMessage?: number;
 }
+
+/** The record is replayed for at most this many recent conversations per request: the guard is not free. */
+const MAX_REPLAYED = 300;
 
 export interface DeskMetrics {
   since: string;
   until: string;
   bucketMinutes: number;
-  totals: Omit<MetricsBucket, 'start'> & { p90SecondsToAccept?: number; acceptRate?: number };
+  totals: Pick<MetricsBucket, 'handoffs' | 'offers' | 'accepted' | 'declined' | 'expired' | 'medianSecondsToAccept'> & {
+    p90SecondsToAccept?: number;
+    acceptRate?: number;
+  };
   buckets: MetricsBucket[];
-  handoff?: Record<string, unknown>;
+  /** Core handoff metrics over the same conversations (`aggregateMetrics`). */
+  handoff?: AggregateMetrics & { replayed: number; truncated: boolean };
 }
 
 function percentile(values: readonly number[], fraction: number): number | undefined {
@@ -63,7 +79,14 @@ export async function deskMetrics(input: {
     accepted: 0,
     declined: 0,
     expired: 0,
+    repeatAsks: 0,
+    repeatActions: 0,
+    restartPhrases: 0,
+    customerRestatements: 0,
+    agentMessages: 0,
+    cleanAgentMessages: 0,
     waits: [] as number[],
+    firstReplies: [] as number[],
   }));
   const bucketOf = (at: string) => buckets[Math.floor((Date.parse(at) - start) / bucketMs)];
   for (const waitingSince of episodes.values()) {
@@ -79,6 +102,34 @@ export async function deskMetrics(input: {
     if (offer.state === 'expired' || offer.state === 'cancelled') bucket.expired += 1;
     const wait = secondsToAccept(offer);
     if (wait !== undefined) bucket.waits.push(wait);
+  }
+
+  // Each conversation counts once, in the bucket where its latest wait began.
+  const started = new Map<string, string>();
+  for (const [key, waitingSince] of episodes) {
+    const conversationId = key.slice(0, key.lastIndexOf('#'));
+    const previous = started.get(conversationId);
+    if (!previous || previous < waitingSince) started.set(conversationId, waitingSince);
+  }
+  const recent = [...started].sort((a, b) => (a[1] < b[1] ? 1 : -1));
+  const replayed: HandoffMetrics[] = [];
+  if (input.service) {
+    for (const [conversationId, waitingSince] of recent.slice(0, MAX_REPLAYED)) {
+      const log = await input.service.readEvents(conversationId, 0, 5000).catch(() => []);
+      if (log.length === 0) continue;
+      const metrics = handoffMetrics(log);
+      replayed.push(metrics);
+      const bucket = bucketOf(waitingSince);
+      if (!bucket) continue;
+      bucket.repeatAsks += metrics.repeatAsks;
+      bucket.repeatActions += metrics.repeatActions;
+      bucket.restartPhrases += metrics.restartPhrases;
+      bucket.customerRestatements += metrics.customerRestatements;
+      bucket.agentMessages += metrics.agentMessages;
+      bucket.cleanAgentMessages += metrics.cleanAgentMessages;
+      if (metrics.timeToFirstAgentMessageMs !== null)
+        bucket.firstReplies.push(metrics.timeToFirstAgentMessageMs / 1000);
+    }
   }
 
   const allWaits = buckets.flatMap((bucket) => bucket.waits);
@@ -101,9 +152,23 @@ export async function deskMetrics(input: {
       ...(p90 !== undefined ? { p90SecondsToAccept: p90 } : {}),
       ...(totalOffers > 0 ? { acceptRate: Math.round((sum('accepted') / totalOffers) * 1000) / 1000 } : {}),
     },
-    buckets: buckets.map(({ waits, ...bucket }) => {
+    buckets: buckets.map(({ waits, firstReplies, ...bucket }) => {
       const bucketMedian = percentile(waits, 0.5);
-      return { ...bucket, ...(bucketMedian !== undefined ? { medianSecondsToAccept: bucketMedian } : {}) };
+      const firstReply = percentile(firstReplies, 0.5);
+      return {
+        ...bucket,
+        ...(bucketMedian !== undefined ? { medianSecondsToAccept: bucketMedian } : {}),
+        ...(firstReply !== undefined ? { medianSecondsToFirstAgentMessage: firstReply } : {}),
+      };
     }),
+    ...(input.service
+      ? {
+          handoff: {
+            ...aggregateMetrics(replayed),
+            replayed: replayed.length,
+            truncated: recent.length > MAX_REPLAYED,
+          },
+        }
+      : {}),
   };
 }

@@ -542,9 +542,9 @@ export class Router {
     for (const handoff of waiting) {
       const queue = this.#queues.get(handoff.queue);
       const closed = queue !== undefined && !isOpen(queue.hours, nowDate);
-      const tooLong =
-        this.#config.callbackAfterMs > 0 &&
-        nowDate.getTime() - Date.parse(handoff.waitingSince) >= this.#config.callbackAfterMs;
+      const patienceMs =
+        queue?.callbackAfterSeconds !== undefined ? queue.callbackAfterSeconds * 1000 : this.#config.callbackAfterMs;
+      const tooLong = patienceMs > 0 && nowDate.getTime() - Date.parse(handoff.waitingSince) >= patienceMs;
       if (!closed && !tooLong) {
         stillWaiting.push(handoff);
         continue;

@@ -81,6 +81,13 @@ const MetricsBucket = z.object({
   declined: z.number().int(),
   expired: z.number().int(),
   medianSecondsToAccept: z.number().optional(),
+  repeatAsks: z.number().int(),
+  repeatActions: z.number().int(),
+  restartPhrases: z.number().int(),
+  customerRestatements: z.number().int(),
+  agentMessages: z.number().int(),
+  cleanAgentMessages: z.number().int(),
+  medianSecondsToFirstAgentMessage: z.number().optional(),
 });
 
 const MetricsSchema = z
@@ -88,7 +95,14 @@ const MetricsSchema = z
     since: z.string(),
     until: z.string(),
     bucketMinutes: z.number().int(),
-    totals: MetricsBucket.omit({ start: true }).extend({
+    totals: MetricsBucket.pick({
+      handoffs: true,
+      offers: true,
+      accepted: true,
+      declined: true,
+      expired: true,
+      medianSecondsToAccept: true,
+    }).extend({
       p90SecondsToAccept: z.number().optional(),
       acceptRate: z.number().optional(),
     }),
