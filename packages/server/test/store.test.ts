@@ -220,6 +220,15 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect(await store.getConversation(conversation.id)).toMatchObject({ lastSeq: 5, updatedAt: second[2]?.at });
   });
 
+  it('applies the schema defaults to events given in input form', async () => {
+    const conversation = await newConversation();
+    const [stored] = await store.append(conversation.id, [
+      { type: 'action', name: 'reset_password', outcome: 'succeeded' },
+    ]);
+    expect(stored).toMatchObject({ type: 'action', actor: 'ai', seq: 1 });
+    expect(await store.readEvents(conversation.id)).toEqual([stored]);
+  });
+
   it('keeps owner and status in step with the handoff events', async () => {
     const conversation = await newConversation();
     await store.append(conversation.id, [

@@ -3,6 +3,7 @@ import {
   type ConversationState,
   type ConversationStatus,
   EventBody,
+  type EventBodyInput,
   initialState,
   type Owner,
   reduce,
@@ -128,7 +129,7 @@ export class SqlStore implements Store {
     return row !== undefined && timingSafeEqualText(row.customer_token_hash, tokenHash);
   }
 
-  async append(conversationId: string, events: EventBody[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+  async append(conversationId: string, events: EventBodyInput[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     const parsed = EventBatch.safeParse(events);
     if (!parsed.success) {
       throw new BatonError('invalid_input', `invalid event: ${z.prettifyError(parsed.error)}`, {

@@ -1,4 +1,4 @@
-import type { ConversationStatus, EventBody, Owner, StoredEvent } from '@baton/core';
+import type { ConversationStatus, EventBodyInput, Owner, StoredEvent } from '@baton/core';
 
 export interface ConversationRecord {
   id: string;
@@ -129,7 +129,7 @@ export interface Store {
   verifyCustomerToken(conversationId: string, tokenHash: string): Promise<boolean>;
 
   /** Appends events in order; returns them as stored. Updates the conversation's owner/status/lastSeq. */
-  append(conversationId: string, events: EventBody[], options?: AppendOptions): Promise<StoredEvent[]>;
+  append(conversationId: string, events: EventBodyInput[], options?: AppendOptions): Promise<StoredEvent[]>;
   /** Events with seq > after, in order, at most `limit` (default 1000). */
   readEvents(conversationId: string, after?: number, limit?: number): Promise<StoredEvent[]>;
 
