@@ -29,6 +29,8 @@ export interface BenchReport {
     lost: number;
     /** Accepted with success by more than one agent. */
     assigned_twice: number;
+    /** Offers for conversations the load did not hand off itself (the AI escalated on its own, e.g. under saturation). */
+    other_offers: number;
     brief_in_offer: boolean;
   };
   /** Customer message → its delivery on the owning agent's socket. */
@@ -202,8 +204,9 @@ export function buildReport(raw: BenchRaw): BenchReport {
     handoff_offer_latency_ms: summarize(offerMs),
     handoff: {
       triggered: triggers.size,
-      offered: offers.size,
-      accepted: acceptedBy.size,
+      offered: [...triggers.keys()].filter((id) => offers.has(id)).length,
+      accepted: [...triggers.keys()].filter((id) => acceptedBy.has(id)).length,
+      other_offers: [...offers.keys()].filter((id) => !triggers.has(id)).length,
       lost,
       assigned_twice: assignedTwice,
       brief_in_offer: baton.some((result) => result.offers.some((offer) => offer.briefInOffer)),
@@ -397,7 +400,8 @@ export function renderReport(report: BenchReport): string {
   const h = report.handoff;
   lines.push(
     `Handoffs: ${h.triggered} triggered (${report.server.handoff_trigger.replace('_', ' ')}), ${h.offered} offered, ` +
-      `${h.accepted} accepted, ${h.lost} lost, ${h.assigned_twice} assigned twice; brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
+      `${h.accepted} accepted, ${h.lost} lost, ${h.assigned_twice} assigned twice; ${h.other_offers} other offers ` +
+      `(AI escalations outside the plan); brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
   );
   const r = report.rss_mb;
   lines.push(
