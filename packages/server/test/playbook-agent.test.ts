@@ -1,3 +1,4 @@
+import { decideEscalation } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { PlaybookAgent } from '../src/agent/playbook-agent.ts';
 import { demoMembers } from '../src/connectors/demo-back-office-data.ts';
@@ -108,9 +109,14 @@ describe('PlaybookAgent', () => {
     ]);
   });
 
-  it('greets, and says when it did not understand', async () => {
+  it('greets, and marks each turn it did not understand so the policy can hand off', async () => {
     const chat = new Harness('other');
     expect(await chat.say('hello')).toMatch(/What can I help you with/);
+    expect(decideEscalation(chat.events)).toBeNull();
     expect(await chat.say('blorp zzz')).toMatch(/didn't quite understand/);
+    expect(decideEscalation(chat.events)).toBeNull();
+    await chat.say('qwerty uiop');
+    expect(chat.actions()).toEqual(['ai.not_understood:failed', 'ai.not_understood:failed']);
+    expect(decideEscalation(chat.events)).toMatchObject({ trigger: 'not_understood' });
   });
 });
