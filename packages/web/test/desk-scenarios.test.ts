@@ -195,6 +195,25 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
     const lastAi = await chat.locator('.bubble.ai').last().textContent();
     expect(lastAi).not.toMatch(/email address|6-digit code/i);
   });
+  it('shows the supervisor live queues, agents with their load, and handoff charts', async () => {
+    const page = morgan.page;
+    await page.goto(`${server.url}/supervisor/`);
+    const agents = page.getByTestId('agents');
+    await agents.getByRole('row', { name: /Sam Rivera/ }).waitFor();
+    expect(await agents.getByRole('row', { name: /Morgan Lee/ }).textContent()).toMatch(/online/);
+    expect(
+      await page
+        .getByTestId('queues')
+        .getByRole('row', { name: /Billing/ })
+        .count(),
+    ).toBe(1);
+    await page.getByRole('img', { name: 'Handoffs and accepted offers' }).waitFor();
+    // Two handoffs in this test run (the request and the transfer): the charts count them.
+    expect(
+      await page.getByRole('img', { name: 'Handoffs and accepted offers' }).locator('rect').count(),
+    ).toBeGreaterThan(0);
+    await screenshot(page, 'supervisor-dashboard');
+  });
 });
 
 describe('S9: no one free', () => {

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@baton/core';
+import { DEFAULT_QUEUES, type StoredEvent } from '@baton/core';
 import { formatDuration } from '../lib/format.ts';
 
 /**
@@ -11,12 +11,12 @@ export function transitionText(event: StoredEvent, context: { currentAgent?: str
       return "I'm connecting you with a person from our team. They will see this whole conversation, so you won't have to repeat yourself.";
     case 'handoff.accepted': {
       const name = event.agentName ?? 'An agent';
-      const from = context.queue ? ` from ${context.queue}` : '';
+      const from = teamName(context.queue);
       return `${name}${from} is joining; they can see everything so far.`;
     }
     case 'handoff.transferred': {
       const who = context.currentAgent ?? 'Your agent';
-      const where = event.queue ? `a colleague from ${event.queue}` : 'a colleague';
+      const where = `a colleague${teamName(event.queue)}`;
       return `${who} is bringing in ${where}. They will see everything so far.`;
     }
     case 'handoff.returned': {
@@ -40,4 +40,11 @@ export function queueText(position: number | undefined, waitSeconds: number | un
   const minutes = Math.round(waitSeconds / 60);
   if (minutes < 90) return `${place} Expected wait: about ${minutes} minute${minutes === 1 ? '' : 's'}.`;
   return `${place} Expected wait: about ${formatDuration(waitSeconds)}.`;
+}
+
+/** " from billing" for a named team; nothing for the general queue, whose name says nothing to a customer. */
+function teamName(queue: string | undefined): string {
+  if (!queue || queue === 'general') return '';
+  const known = DEFAULT_QUEUES.find((entry) => entry.id === queue);
+  return ` from ${(known?.name ?? queue).toLowerCase()}`;
 }

@@ -36,7 +36,7 @@ function Steps({
             {humanize(step.name)}
           </button>
           <span className={`badge ${step.outcome}`}>{step.outcome}</span>
-          {step.summary && step.summary !== step.name ? <div className="muted small">{step.summary}</div> : null}
+          {step.outcome !== 'succeeded' && step.summary ? <div className="muted small">{step.summary}</div> : null}
         </li>
       ))}
     </ol>
@@ -74,6 +74,20 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
         ) : null}
         {brief.queue ? <p className="muted small">Queue: {brief.queue}</p> : null}
       </div>
+
+      {brief.notes.length ? (
+        <div className="brief-section">
+          <h3>Notes from colleagues</h3>
+          <ul className="note-list" data-testid="brief-notes">
+            {brief.notes.map((note) => (
+              <li key={note.seq} className="note-card">
+                <strong>{note.author}</strong>
+                <p>{note.text}</p>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
 
       <div className="brief-section">
         <h3>Identity</h3>
@@ -170,20 +184,6 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
           <ul className="unknown-list" data-testid="brief-unknowns">
             {brief.unknowns.map((unknown) => (
               <li key={unknown}>{humanize(unknown)}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
-
-      {brief.notes.length ? (
-        <div className="brief-section">
-          <h3>Notes from colleagues</h3>
-          <ul className="note-list" data-testid="brief-notes">
-            {brief.notes.map((note) => (
-              <li key={note.seq} className="note-card">
-                <strong>{note.author}</strong>
-                <p>{note.text}</p>
-              </li>
             ))}
           </ul>
         </div>

@@ -19,7 +19,7 @@ function authorLabel(event: Extract<StoredEvent, { type: 'message' }>): string {
 function systemLine(event: StoredEvent): string | null {
   switch (event.type) {
     case 'handoff.requested':
-      return `Handoff requested${event.reason ? `: ${event.reason}` : ''} (${humanize(event.trigger).toLowerCase()}, ${event.priority} priority)`;
+      return `Handoff requested · ${event.reason ?? humanize(event.trigger).toLowerCase()}${event.priority === 'normal' ? '' : ` · ${event.priority} priority`}`;
     case 'handoff.queued':
       return `Queued in ${event.queue}${event.position ? ` · position ${event.position}` : ''}`;
     case 'handoff.offered':

@@ -28,7 +28,7 @@ function Axes({ labels, max, format }: { labels: readonly string[]; max: number;
           <g key={tick}>
             <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y} y2={y} className="gridline" />
             <text x={PAD.left - 6} y={y + 4} textAnchor="end" className="tick">
-              {format(tick)}
+              {Number.isInteger(tick) ? format(tick) : tick.toFixed(1)}
             </text>
           </g>
         );

@@ -242,7 +242,11 @@ function Dashboard({ session, onLogout }: { session: AgentSession; onLogout: () 
                     <td>{queue.agentsOnline}</td>
                     <td>{queue.waiting + queue.offered ? formatDuration(queue.oldestWaitSeconds) : '—'}</td>
                     <td>
-                      {queue.estimatedWaitSeconds !== undefined ? formatDuration(queue.estimatedWaitSeconds) : '—'}
+                      {queue.estimatedWaitSeconds === undefined
+                        ? '—'
+                        : queue.estimatedWaitSeconds === 0
+                          ? 'now'
+                          : formatDuration(queue.estimatedWaitSeconds)}
                     </td>
                   </tr>
                 ))}
