@@ -354,7 +354,8 @@ export function nextStepFor(error: SystemError, outcome: ActionOutcome = 'failed
     return `Let me retry that on our side and check the ${error.system} system.`;
   }
   if (/DECLINED|INSUFFICIENT|PAYMENT/.test(text)) return 'Let me look at why the payment was declined.';
-  if (/ADDRESS|UNDELIVERABLE|CARRIER|DELIVER/.test(text)) return 'Let me check the delivery details with the carrier.';
+  if (/UNDELIVERABLE|CARRIER|DELIVER|SHIPMENT/.test(text)) return 'Let me check the delivery details with the carrier.';
+  if (/ADDRESS/.test(text)) return 'Let me check the address on our side and get it saved.';
   if (/NOT[_ ]FOUND|NO[_ ]SUCH|UNKNOWN|MISSING/.test(text)) {
     return `Let me look into why ${error.system === 'unknown' ? 'it' : `the ${error.system} system`} couldn't find it.`;
   }

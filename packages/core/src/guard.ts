@@ -150,7 +150,8 @@ const NON_ASK_CUE =
 
 /** Modifiers that make the question about a different value than the one on record. */
 const OTHER_VALUE_BEFORE =
-  /\b(?:another|different|other|alternate|alternative|secondary|second|backup|back-up|additional|extra|new|updated|work|business|personal|old|previous|former|preferred|spouse'?s|wife'?s|husband'?s|partner'?s|son'?s|daughter'?s|mother'?s|father'?s|parent'?s|child'?s|friend'?s|employer'?s|company'?s|(?:the )?(?:account )?holder'?s|recipient'?s|his|her|their|its|recipient|shipping address'?s?)\s+(?:\w+\s+){0,2}$/;
+  /\b(?:another|different|other|alternate|alternative|secondary|second|backup|back-up|additional|extra|work|business|personal|old|previous|former|preferred|spouse'?s|wife'?s|husband'?s|partner'?s|son'?s|daughter'?s|mother'?s|father'?s|parent'?s|child'?s|friend'?s|employer'?s|company'?s|(?:the )?(?:account )?holder'?s|recipient'?s|his|her|their|its|recipient|shipping address'?s?)\s+(?:\w+\s+){0,2}$/;
+const NEW_VALUE_BEFORE = /\b(?:new|updated|correct|corrected|current|latest)\s+(?:\w+\s+){0,2}$/;
 const OTHER_VALUE_AFTER =
   /^\W*(?:\w+\s+){0,3}?(?:of (?:the|your|his|her|their) (?:spouse|wife|husband|partner|child|son|daughter|parent|mother|father|friend|recipient|employer|company|account holder|other|second|joint)|for (?:the|your) (?:spouse|wife|husband|partner|child|son|daughter|recipient|gift|other|second|joint|new)|(?:you'?d|you would|you want(?: us)?|would you) (?:like|prefer|want) (?:us )?to (?:use|have|send|ship)|(?:you'?d|you would) prefer|to use instead|instead\b|going forward|from now on)/;
 
@@ -380,6 +381,9 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
       const before = lower.slice(0, index);
       const after = lower.slice(index + match[0].length);
       if (OTHER_VALUE_BEFORE.test(before) || OTHER_VALUE_AFTER.test(after)) continue;
+      // "the new address" is new against what is on file; when the customer typed it here, it is theirs.
+      const knownValue = known.get(name);
+      if (NEW_VALUE_BEFORE.test(before) && (!knownValue || knownValue.onFile)) continue;
       // "the email" / "that email" is usually the message we sent, not the address.
       if (name === 'email' && /\b(?:the|that|this|an|our|my|a) $/.test(before) && !/address/.test(match[0])) {
         if (

@@ -31,7 +31,7 @@ export const EscalationConfig = z.object({
     .object({
       enabled: z.boolean().default(true),
       /** Frustration (0..1) of the latest customer message at or above which the AI hands off. */
-      threshold: z.number().min(0).max(1).default(0.6),
+      threshold: z.number().min(0).max(1).default(0.7),
       /** How many recent customer messages the trend looks at. */
       window: z.number().int().min(2).max(20).default(3),
     })
@@ -98,23 +98,23 @@ const PERSON_WORDS = [
 /** Typos of the long person words ("huamn", "represenative", "supervisior") within one or two edits. */
 const FUZZY_TARGETS = ['human', 'person', 'agent', 'representative', 'operator', 'supervisor', 'manager'];
 
+/** Optimal string alignment distance (edits and adjacent swaps), giving up above `max`. */
 function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    let best = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-      // transposition: "huamn"
       if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, (previous[j - 2] ?? 0) + 1);
+        value = Math.min(value, (before[j - 2] ?? 0) + 1);
       }
       current.push(value);
-      best = Math.min(best, value);
     }
-    if (best > max) return max + 1;
+    if (Math.min(...current) > max) return max + 1;
+    before = previous;
     previous = current;
   }
   return previous[b.length] ?? max + 1;
@@ -368,17 +368,20 @@ export function decideEscalation(
   }
 
   if (candidates.length === 0) return null;
+  // The kind of reason decides the trigger (a rule, then the customer's own ask, then the signals we read);
+  // the most urgent candidate decides the priority, so a frustrated request for a person waits less.
   const order: HandoffTrigger[] = ['policy', 'customer_request', 'frustration', 'repeated_failure', 'not_understood'];
   candidates.sort(
     (a, b) =>
-      PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority] || order.indexOf(a.trigger) - order.indexOf(b.trigger),
+      order.indexOf(a.trigger) - order.indexOf(b.trigger) || PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority],
   );
   const best = candidates[0];
   if (!best) return null;
-  // A frustrated customer asking for a person waits less.
-  const frustrated = candidates.some((candidate) => candidate.trigger === 'frustration');
   const skills = [...new Set(candidates.flatMap((candidate) => candidate.skills))];
-  const priority = frustrated && PRIORITY_RANK[best.priority] < PRIORITY_RANK.high ? 'high' : best.priority;
+  const priority = candidates.reduce(
+    (top, candidate) => (PRIORITY_RANK[candidate.priority] > PRIORITY_RANK[top] ? candidate.priority : top),
+    best.priority,
+  );
   return { ...best, priority, skills };
 }
 
