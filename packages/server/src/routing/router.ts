@@ -70,6 +70,7 @@ export interface InboxView {
 }
 
 const LEASE_MS = 20_000;
+const RECOVERY_INTERVAL_MS = 30_000;
 const LEASE_WAIT_MS = 15_000;
 /** A handle time measured from fewer finished conversations than this is too noisy to promise. */
 const MIN_HANDLE_SAMPLES = 5;
@@ -91,6 +92,7 @@ export class Router {
   readonly #queues: Map<string, QueueConfig>;
   readonly #clock: () => Date;
   #timer: NodeJS.Timeout | undefined;
+  #recoveryTimer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #handling: Promise<void> = Promise.resolve();
   #localLock: Promise<void> = Promise.resolve();
@@ -130,12 +132,46 @@ export class Router {
     });
     this.#timer = setInterval(() => this.kick(), this.#config.tickMs);
     this.#timer.unref();
+    this.#recoveryTimer = setInterval(() => this.#scheduleRecovery(), RECOVERY_INTERVAL_MS);
+    this.#recoveryTimer.unref();
+    this.#scheduleRecovery();
     this.kick();
+  }
+
+  #scheduleRecovery(): void {
+    this.#handling = this.#handling
+      .then(async () => {
+        await this.recover();
+      })
+      .catch((error: unknown) => this.#logger.error({ err: error }, 'desk recovery failed'));
+  }
+
+  /**
+   * Waits the log knows of but the desk does not: a process that stopped between appending a request
+   * and routing it. Replays the latest request or transfer of each waiting conversation; the episode
+   * guard makes this a no-op for those already routed.
+   */
+  async recover(): Promise<number> {
+    const waiting = await this.#store.listConversations({ status: ['queued', 'offered'], limit: 500 });
+    let recovered = 0;
+    for (const conversation of waiting) {
+      const row = await this.#desk.getHandoff(conversation.id);
+      if (row && row.state !== 'closed' && row.state !== 'callback') continue;
+      const log = await this.#service.readEvents(conversation.id, row?.episode ?? 0, 1000);
+      const start = log.findLast((event) => event.type === 'handoff.requested' || event.type === 'handoff.transferred');
+      if (!start || (row && start.seq <= row.episode)) continue;
+      const { state } = await this.#service.get(conversation.id);
+      await this.#onAppended(conversation, [start], state);
+      recovered += 1;
+    }
+    if (recovered > 0) this.#logger.warn({ recovered }, 'desk: routed waits found only in the log');
+    return recovered;
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#recoveryTimer) clearInterval(this.#recoveryTimer);
     this.#unsubscribe?.();
     await this.#handling;
     await this.#dispatching?.catch(() => undefined);

@@ -50,21 +50,20 @@ export function testDatabase(backend: BackendName): TestDatabase {
   };
 }
 
-/** The server's own modules, with the desk configured for the test instead of from the environment. */
-export function modulesWithDesk(desk: DeskConfigInput, without: readonly string[] = []): RouteModule[] {
-  return [
-    ...defaultModules.filter((module) => module.name !== 'desk' && !without.includes(module.name)),
-    deskModule(desk),
-  ];
+/**
+ * The modules the desk needs (HTTP, auth, conversations, stream) and the desk configured for the test
+ * instead of from the environment. Runtimes that write on their own (the AI agent) stay out, so the
+ * logs these tests read hold only what the test and the router wrote.
+ */
+const DESK_NEEDS = new Set(['health', 'auth', 'conversations', 'stream']);
+
+export function modulesWithDesk(desk: DeskConfigInput): RouteModule[] {
+  return [...defaultModules.filter((module) => DESK_NEEDS.has(module.name)), deskModule(desk)];
 }
 
-export async function startServer(
-  env: Record<string, string>,
-  desk: DeskConfigInput,
-  without: readonly string[] = [],
-): Promise<BatonServer> {
+export async function startServer(env: Record<string, string>, desk: DeskConfigInput): Promise<BatonServer> {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env });
-  return createServer(config, { logger: pino({ level: 'silent' }), modules: modulesWithDesk(desk, without) });
+  return createServer(config, { logger: pino({ level: 'silent' }), modules: modulesWithDesk(desk) });
 }
 
 export interface TestAgent {
