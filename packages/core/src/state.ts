@@ -139,9 +139,14 @@ export function reduceAll(events: readonly (EventBody | StoredEvent)[], from?: C
   return state;
 }
 
-/** Only the owner speaks to the customer. */
+/**
+ * Only the owner speaks to the customer. One exception: while the conversation waits in a queue (no
+ * owner), the AI may keep the customer company and collect what is still missing (S9); the moment an
+ * agent accepts, the AI is silent again.
+ */
 export function canSpeak(state: ConversationState, author: { kind: 'ai' | 'bot' | 'agent'; id?: string }): boolean {
   const owner = state.owner;
+  if (owner.kind === 'queue' && author.kind === 'ai') return true;
   if (owner.kind !== author.kind) return false;
   if (owner.kind === 'agent' || owner.kind === 'bot') return owner.id === author.id;
   return true;

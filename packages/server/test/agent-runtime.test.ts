@@ -184,4 +184,41 @@ describe('AgentRuntime in a running server', () => {
     expect(ChatClient.reply(after)).toMatch(/welcome/i);
     expect(after.filter((event) => event.type === 'action')).toEqual([]);
   });
+
+  it('keeps a waiting customer company and asks only for what is still missing, once (S9)', async () => {
+    const conversation = await chat('ecommerce');
+    expect(ChatClient.reply(await conversation.say('My package never arrived'))).toMatch(/order number/);
+    const handoff = await conversation.say('I want to talk to a real person');
+    expect(handoff.find((event) => event.type === 'handoff.requested')).toMatchObject({ trigger: 'customer_request' });
+
+    const waiting = ChatClient.reply(await conversation.say('ok, how long will this take?'));
+    expect(waiting).toMatch(/Thanks for waiting/);
+    expect(waiting).toMatch(/number \d+ in the queue|as soon as one is free/);
+    expect(waiting).toContain('your order number');
+
+    const answered = await conversation.say("It's A10493");
+    const reply = ChatClient.reply(answered);
+    expect(reply).not.toContain('your order number');
+    expect(reply).toMatch(/won't need to repeat/);
+    const all = await conversation.events();
+    const afterHandoff = all.filter((event) => event.seq > (handoff.at(-1)?.seq ?? 0));
+    expect(afterHandoff.filter((event) => event.type === 'action')).toEqual([]);
+    expect(afterHandoff.filter((event) => event.type === 'handoff.requested')).toEqual([]);
+
+    // Once an agent owns it, the AI is silent again.
+    const service = server.server.deps.service;
+    await service.append(conversation.conversationId, [{ type: 'handoff.accepted', agentId: 'agent-kim' }], {
+      kind: 'system',
+    });
+    const before = (await conversation.events()).length;
+    await fetch(`${server.url}/v1/conversations/${conversation.conversationId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-customer-token': conversation.customerToken },
+      body: JSON.stringify({ text: 'hello?' }),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await runtime.idle(conversation.conversationId);
+    const during = await conversation.events(before);
+    expect(during.filter((event) => event.type === 'message' && event.author === 'ai')).toEqual([]);
+  });
 });

@@ -65,7 +65,8 @@ function bridgeText(request: HandoffRequest): string {
 /**
  * Runs the AI side of every conversation the AI owns. When the customer writes (or a human hands the
  * conversation back), it asks the escalation policy first, then lets the agent take its turn and
- * appends what it produced, then asks the policy again.
+ * appends what it produced, then asks the policy again. While the conversation waits in a queue, a
+ * customer message gets a `customer_waiting` turn: company and missing facts, no tools, no new handoff.
  *
  * Turns of one conversation run one at a time (messages that arrive meanwhile are answered together
  * in the next turn); turns of different conversations run in parallel up to `concurrency`, each with a
@@ -128,12 +129,18 @@ export class AgentRuntime {
   }
 
   #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): void {
-    if (this.#stopped || state.owner.kind !== 'ai') return;
-    const cause: Cause | undefined = events.some((event) => event.type === 'message' && event.author === 'customer')
-      ? 'customer_message'
-      : events.some((event) => event.type === 'handoff.returned')
-        ? 'handoff_returned'
-        : undefined;
+    if (this.#stopped) return;
+    const customerWrote = events.some((event) => event.type === 'message' && event.author === 'customer');
+    let cause: Cause | undefined;
+    if (state.owner.kind === 'ai') {
+      cause = customerWrote
+        ? 'customer_message'
+        : events.some((event) => event.type === 'handoff.returned')
+          ? 'handoff_returned'
+          : undefined;
+    } else if (state.owner.kind === 'queue' && customerWrote) {
+      cause = 'customer_waiting';
+    }
     if (!cause) return;
     const queue = this.#queues.get(conversation.id);
     if (queue) {
@@ -189,7 +196,7 @@ export class AgentRuntime {
 
   async #turn(conversationId: string, cause: Cause, queue: ConversationQueue): Promise<void> {
     const { conversation, state } = await this.#service.get(conversationId);
-    if (state.owner.kind !== 'ai') return;
+    if (state.owner.kind !== (cause === 'customer_waiting' ? 'queue' : 'ai')) return;
     const events = await this.#readAll(conversationId);
     const config: EscalationConfigInput = { ...this.#escalation, industry: conversation.industry };
 
@@ -219,7 +226,14 @@ export class AgentRuntime {
         facts: knownFacts(events),
         cause,
         tools: this.#tools,
-        ...(cause === 'handoff_returned' ? { brief: buildBrief(events, { industry: conversation.industry }) } : {}),
+        ...(cause === 'customer_message'
+          ? {}
+          : {
+              brief: buildBrief(events, {
+                industry: conversation.industry,
+                ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
+              }),
+            }),
       };
       for await (const step of untilAborted(this.#agent.respond(input, controller.signal), controller.signal)) {
         if (step.type === 'events' && step.events.length > 0) {
@@ -232,6 +246,11 @@ export class AgentRuntime {
     } catch (error) {
       if (BatonError.is(error) && error.code === 'not_owner') return;
       if (this.#stopped) return;
+      // Already waiting for a human: a failed small-talk turn needs no second handoff.
+      if (cause === 'customer_waiting') {
+        this.#logger.warn({ err: error, conversationId }, 'agent turn while queued failed');
+        return;
+      }
       const timedOut = controller.signal.aborted;
       this.#logger.warn({ err: error, conversationId, agent: this.#agent.name }, 'agent turn failed; handing off');
       const failure: EventBody = {
@@ -263,6 +282,7 @@ export class AgentRuntime {
       queue.controller = undefined;
     }
 
+    if (cause === 'customer_waiting') return;
     const after = decideEscalation(log, config);
     const decision = merge(after ?? undefined, requested);
     // The agent announces its own handoffs; one the policy adds on its own needs a sentence for the customer.

@@ -1,4 +1,4 @@
-import type { ConversationState, EventBody, HandoffTrigger, Priority, StoredEvent } from '@baton/core';
+import type { Brief, ConversationState, EventBody, HandoffTrigger, Priority, StoredEvent } from '@baton/core';
 import type { ToolRegistry } from './tools.ts';
 
 /** A fact the context engine already knows; agents read these and never ask for them again. */
@@ -22,10 +22,14 @@ export interface AgentInput {
   state: ConversationState;
   /** Facts extracted by the context engine from `events` (latest value per name). */
   facts: readonly AgentFact[];
-  /** The brief of the last handoff, when a human handed the conversation back (S7). */
-  brief?: unknown;
-  /** Why the agent is asked to speak: a customer message, or a human handing the conversation back. */
-  cause: 'customer_message' | 'handoff_returned';
+  /** The brief, when a human handed the conversation back (S7) or while the customer waits for one (S9). */
+  brief?: Brief;
+  /**
+   * Why the agent is asked to speak: a customer message while the AI owns the conversation, a human
+   * handing it back, or a customer writing while waiting in a queue (keep them company, collect only
+   * what is still missing, call no tools, never hand off again).
+   */
+  cause: 'customer_message' | 'handoff_returned' | 'customer_waiting';
   tools: ToolRegistry;
 }
 

@@ -90,7 +90,9 @@ export class LlmAgent implements AiAgent {
     const context = { conversationId: input.conversation.id, signal };
 
     const tools: ToolSet = {};
-    for (const definition of input.tools.list()) {
+    // While the customer waits for a human, the model only keeps them company: no actions, no handoff.
+    const offered = input.cause === 'customer_waiting' ? [] : input.tools.list();
+    for (const definition of offered) {
       tools[definition.name] = tool({
         description: definition.description,
         // No validator here: the registry validates, so a bad call is recorded and answered the same way
@@ -108,17 +110,18 @@ export class LlmAgent implements AiAgent {
         },
       });
     }
-    tools[HANDOFF_TOOL] = tool({
-      description:
-        'Hand the conversation to a human colleague. Use it when the customer asks for a person, for any medical or clinical question (skills ["clinical"], priority "high"), when a rule blocks you, or when you cannot help. Then tell the customer a colleague is taking over.',
-      inputSchema: jsonSchema(z.toJSONSchema(HandoffInput, { io: 'input' }) as Parameters<typeof jsonSchema>[0]),
-      execute: async (args: unknown) => {
-        const parsed = HandoffInput.safeParse(args);
-        if (!parsed.success) return { outcome: 'failed', error: z.prettifyError(parsed.error) };
-        handoff = parsed.data;
-        return { outcome: 'succeeded', note: 'A colleague will take over. Tell the customer, briefly.' };
-      },
-    });
+    if (input.cause !== 'customer_waiting')
+      tools[HANDOFF_TOOL] = tool({
+        description:
+          'Hand the conversation to a human colleague. Use it when the customer asks for a person, for any medical or clinical question (skills ["clinical"], priority "high"), when a rule blocks you, or when you cannot help. Then tell the customer a colleague is taking over.',
+        inputSchema: jsonSchema(z.toJSONSchema(HandoffInput, { io: 'input' }) as Parameters<typeof jsonSchema>[0]),
+        execute: async (args: unknown) => {
+          const parsed = HandoffInput.safeParse(args);
+          if (!parsed.success) return { outcome: 'failed', error: z.prettifyError(parsed.error) };
+          handoff = parsed.data;
+          return { outcome: 'succeeded', note: 'A colleague will take over. Tell the customer, briefly.' };
+        },
+      });
 
     const timeout = silence.signal;
     const abortSignal = AbortSignal.any([signal, timeout]);
@@ -308,6 +311,12 @@ export function systemPrompt(input: AgentInput, businessName: string): string {
     lines.push(
       '',
       `A human colleague just handed the conversation back to you${returned.type === 'handoff.returned' && returned.note ? ` with this note: ${returned.note}` : ''}. Tell the customer what was done and ask if anything else is needed; do not ask again for anything known.`,
+    );
+  }
+  if (input.cause === 'customer_waiting') {
+    lines.push(
+      '',
+      'The customer is waiting in the queue for a human colleague. Keep them company briefly: say where they stand, and ask for at most one fact listed as unknown in the brief that nobody asked for yet. Do not act, promise or answer anything else.',
     );
   }
   if (input.brief !== undefined) lines.push('', 'Handoff brief:', JSON.stringify(input.brief).slice(0, 4000));

@@ -135,6 +135,10 @@ export class PlaybookAgent implements AiAgent {
       yield { type: 'events', events: [aiMessage(welcomeBack(turn, input.events))] };
       return;
     }
+    if (input.cause === 'customer_waiting') {
+      yield { type: 'events', events: [aiMessage(whileWaiting(turn, input))] };
+      return;
+    }
 
     const messages = turn.customerMessagesAfter(returnedAt);
     const latest = messages.at(-1);
@@ -355,5 +359,51 @@ function welcomeBack(turn: Turn, events: readonly StoredEvent[]): string {
   if (note) parts.push(`${who} left this note: ${note.replace(/\.?$/, '.')}`);
   if (done.length > 0) parts.push(`Done while you were with them: ${[...new Set(done)].join(', ')}.`);
   parts.push('Is there anything else I can help you with?');
+  return parts.join(' ');
+}
+
+const FACT_QUESTIONS: Record<string, string> = {
+  order_id: 'your order number',
+  email: 'the email address on your account',
+  full_name: 'your full name',
+  date_of_birth: 'your date of birth',
+  member_id: 'your member number',
+  account_id: 'your account number',
+  phone: 'the phone number on your account',
+  card_last4: 'the last 4 digits of the card',
+  zip_code: 'your ZIP code',
+  street_address: 'your street address',
+  username: 'your username',
+  amount: 'the amount',
+};
+
+/** While the customer waits for a human (S9): where they stand, and at most one missing fact, asked once. */
+function whileWaiting(turn: Turn, input: AgentInput): string {
+  let requestedAt = 0;
+  let queued: { position?: number; estimatedWaitSeconds?: number } | undefined;
+  for (const event of input.events) {
+    if (event.type === 'handoff.requested') requestedAt = event.seq;
+    if (event.type === 'handoff.queued') queued = event;
+  }
+  const name = turn.value('first_name');
+  const parts = [`Thanks for waiting${name ? `, ${name}` : ''}.`];
+  if (queued?.position !== undefined) {
+    const minutes =
+      queued.estimatedWaitSeconds !== undefined ? Math.max(1, Math.round(queued.estimatedWaitSeconds / 60)) : undefined;
+    parts.push(
+      `You're number ${queued.position} in the queue${minutes !== undefined ? `, about ${minutes} minute${minutes === 1 ? '' : 's'} to go` : ''}.`,
+    );
+  } else {
+    parts.push('A colleague will be with you as soon as one is free.');
+  }
+  const askedSince = input.events
+    .filter((event) => event.seq > requestedAt && event.type === 'message' && event.author === 'ai')
+    .map((event) => (event.type === 'message' ? event.text : ''))
+    .join(' ');
+  const missing = (input.brief?.unknown ?? []).find(
+    (fact) => FACT_QUESTIONS[fact] !== undefined && !turn.facts.has(fact) && !askedSince.includes(FACT_QUESTIONS[fact]),
+  );
+  if (missing) parts.push(`While you wait, could you tell me ${FACT_QUESTIONS[missing]}? That will save time.`);
+  else parts.push("They'll see everything we've discussed, so you won't need to repeat anything.");
   return parts.join(' ');
 }
