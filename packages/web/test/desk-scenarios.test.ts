@@ -304,3 +304,66 @@ describe('S9: no one free', () => {
     await screenshot(chat, 's9-queue-position');
   });
 });
+
+describe('a conversation from offer to rating, by keyboard, with typing both ways', () => {
+  let server: TestServer;
+  let customer: Browser;
+  let sam: Browser;
+
+  beforeAll(async () => {
+    ensureWebBuild();
+    // No AI agent: the customer asks for a person with the button, and nothing else speaks.
+    server = await startTestServer({ modules: modules.filter((module) => module.name !== 'agent') });
+    [customer, sam] = await Promise.all([openBrowser({ viewport: { width: 390, height: 780 } }), openBrowser()]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all([customer?.close(), sam?.close()]);
+    await server?.close();
+  });
+
+  it('accepts with a key, shows typing both ways, resolves, and the customer rates it', async () => {
+    const samAgent = agentOf(server, 'sam@demo.baton.dev');
+    await loginToConsole(sam.page, server.url, samAgent.email, samAgent.password);
+    const chat = customer.page;
+    await chat.goto(`${server.url}/chat/?name=Avery%20Stone`);
+    await customerSays(chat, 'I was charged twice for the same order');
+    await chat.getByRole('button', { name: 'Talk to a person' }).click();
+
+    // The new offer opens by itself with Accept focused: one key takes it.
+    const accept = sam.page.getByTestId('accept');
+    await accept.waitFor();
+    await expect.poll(() => accept.evaluate((button) => button === document.activeElement)).toBe(true);
+    await sam.page.keyboard.press('a');
+    await chat.getByText(/Sam Rivera is joining; they can see everything so far/).waitFor();
+    const compose = sam.page.getByTestId('compose');
+    await expect.poll(() => compose.inputValue()).not.toBe('');
+    await expect.poll(() => compose.evaluate((input) => input === document.activeElement)).toBe(true);
+
+    await chat.getByLabel('Your message').fill('It was on my card ending 4242');
+    await sam.page.getByTestId('customer-typing').waitFor();
+    await customerSays(chat, 'It was on my card ending 4242');
+
+    await compose.fill('I can see both charges; I am refunding the second one now.');
+    await chat.getByText('Sam Rivera is typing…').waitFor();
+    await compose.press('Enter');
+    await chat.getByText('I can see both charges; I am refunding the second one now.').waitFor();
+
+    await sam.page.keyboard.press('Alt+r');
+    const dialog = sam.page.getByRole('dialog', { name: 'Resolve conversation' });
+    await dialog.getByLabel('Summary (optional)').fill('Refunded the duplicate charge.');
+    await dialog.getByRole('button', { name: 'Resolve' }).click();
+
+    const rating = chat.getByRole('form', { name: 'Rate this conversation' });
+    await rating.waitFor();
+    await rating.locator('label.star').nth(4).click();
+    expect(await rating.getByRole('radio', { name: '5 stars' }).isChecked()).toBe(true);
+    await rating.getByRole('button', { name: 'Send rating' }).click();
+    await chat.getByText('Thank you for your feedback.').waitFor();
+    await screenshot(chat, 'chat-rated-phone');
+    await sam.page
+      .getByTestId('transcript')
+      .getByText(/Customer rated ★★★★★/)
+      .waitFor();
+  });
+});
