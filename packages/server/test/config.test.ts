@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashPassword, verifyPassword } from '../src/app/auth.ts';
+import { redactUrl } from '../src/app/logger.ts';
 import { loadConfig } from '../src/config.ts';
 
 describe('loadConfig', () => {
@@ -57,5 +58,14 @@ describe('password hashing', () => {
     expect(await verifyPassword('correct horse battery staple', first)).toBe(true);
     expect(await verifyPassword('correct horse battery stapl', first)).toBe(false);
     expect(await verifyPassword('anything', 'plain-text-is-never-accepted')).toBe(false);
+  });
+});
+
+describe('log redaction', () => {
+  it('keeps credentials passed in a query string out of logged URLs', () => {
+    expect(redactUrl('/v1/stream?token=abc&conversationId=c_1&customerToken=xyz')).toBe(
+      '/v1/stream?token=[redacted]&conversationId=c_1&customerToken=[redacted]',
+    );
+    expect(redactUrl('/v1/conversations?status=queued')).toBe('/v1/conversations?status=queued');
   });
 });
