@@ -105,9 +105,23 @@ function mentions<K extends string>(
   return found.sort((a, b) => a.at - b.at).map((f) => f.name);
 }
 
+/** Questions repeat (every agent asks "Could I get your full name, please?"): read each text once. */
+function memo<T>(cache: Map<string, T>, text: string, compute: (text: string) => T): T {
+  const hit = cache.get(text);
+  if (hit !== undefined) return hit;
+  const value = compute(text);
+  if (cache.size >= 5000) cache.clear();
+  cache.set(text, value);
+  return value;
+}
+
+const secretCache = new Map<string, SecretKind[]>();
+const factCache = new Map<string, string[]>();
+const followUpCache = new Map<string, string[]>();
+
 /** Secret kinds a question asks for (a PIN, a password, a one-time code, a security answer…). */
 export function secretsAskedFor(text: string): SecretKind[] {
-  return mentions(SECRET_MENTIONS, text, true);
+  return [...memo(secretCache, text, (t) => mentions(SECRET_MENTIONS, t, true))];
 }
 
 /**
@@ -115,6 +129,10 @@ export function secretsAskedFor(text: string): SecretKind[] {
  * still narrows what the previous question asked for.
  */
 export function factsMentionedInShortFollowUp(text: string): string[] {
+  return [...memo(followUpCache, text, followUpFacts)];
+}
+
+function followUpFacts(text: string): string[] {
   if (text.split(/\s+/).length > 8 || /\b(?:i (?:can )?see|i have|is on file|thanks? (?:you )?for)\b/i.test(text))
     return [];
   return mentions(FACT_MENTIONS, text, false);
@@ -122,6 +140,10 @@ export function factsMentionedInShortFollowUp(text: string): string[] {
 
 /** Which fact(s) a question asks for, in order of mention. */
 export function factsAskedFor(text: string): string[] {
+  return [...memo(factCache, text, askedFacts)];
+}
+
+function askedFacts(text: string): string[] {
   const secrets = secretsAskedFor(text);
   const facts = mentions(FACT_MENTIONS, text, true).filter((name) => {
     // "mother's maiden name" or "your pet's name" is a security question, not a name.

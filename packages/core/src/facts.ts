@@ -180,11 +180,12 @@ function reversedIds(text: string, out: Candidate[]): void {
 }
 
 function identifiers(text: string, out: Candidate[]): void {
-  reversedIds(text, out);
-  cuedIds(text, out, 'account_id', ACCOUNT_CUE, 0.95);
-  cuedIds(text, out, 'order_id', ORDER_CUE, 0.95);
-  cuedIds(text, out, 'order_id', REFERENCE_CUE, 0.85, true);
-  cuedIds(text, out, 'member_id', MEMBER_CUE, 0.95);
+  if (/\d/.test(text) && /\b(?:is|was)\s+(?:my|the)\s/i.test(text)) reversedIds(text, out);
+  if (/ac{1,2}(?:o|n|t)|a\/c/i.test(text)) cuedIds(text, out, 'account_id', ACCOUNT_CUE, 0.95);
+  if (/ord|oder|purchase/i.test(text)) cuedIds(text, out, 'order_id', ORDER_CUE, 0.95);
+  if (/ref|confirm|booking|reserv|case|ticket/i.test(text)) cuedIds(text, out, 'order_id', REFERENCE_CUE, 0.85, true);
+  if (/member|patient|insur|subscri|policy|medic|health|mrn/i.test(text))
+    cuedIds(text, out, 'member_id', MEMBER_CUE, 0.95);
 }
 
 // ---------------------------------------------------------------- username
@@ -238,17 +239,19 @@ const ADDRESS_CUE =
   /\b(?:(?:my |the |new |shipping |home |street |mailing |billing |delivery )?(?:address|adress|addres)(?:'s| is| was|:| would be| should be)|i live at|i'?m at|live at|ship(?:ped)? (?:it )?to|deliver(?:ed)? (?:it )?to|send (?:it )?to|located at)\s*/gi;
 
 function addresses(text: string, out: Candidate[]): void {
-  for (const m of text.matchAll(ZIP_CUE)) {
+  for (const m of /zip|postal|post ?code|postcode|plz/i.test(text) ? text.matchAll(ZIP_CUE) : []) {
     const raw = m[1] ?? '';
     push(out, 'zip_code', raw, (m.index ?? 0) + m[0].length - raw.length, 0.95);
   }
-  for (const m of text.matchAll(ZIP_IN_ADDRESS)) {
+  for (const m of /\d{5}/.test(text) ? text.matchAll(ZIP_IN_ADDRESS) : []) {
     const raw = m[1] ?? '';
     push(out, 'zip_code', raw, (m.index ?? 0) + m[0].lastIndexOf(raw), 0.85);
   }
   for (const m of text.matchAll(STREET)) push(out, 'street_address', m[0], m.index ?? 0, 0.9);
-  for (const m of text.matchAll(EURO_STREET)) push(out, 'street_address', m[0], m.index ?? 0, 0.85);
-  for (const m of text.matchAll(ADDRESS_CUE)) {
+  if (/stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|laan|straat|gata|vej|ulica/i.test(text)) {
+    for (const m of text.matchAll(EURO_STREET)) push(out, 'street_address', m[0], m.index ?? 0, 0.85);
+  }
+  for (const m of /addr|adress|live|ship|deliver|send|located|i'?m at/i.test(text) ? text.matchAll(ADDRESS_CUE) : []) {
     const from = (m.index ?? 0) + m[0].length;
     const clause = /^[^.;!?\n]*/.exec(text.slice(from))?.[0] ?? '';
     // Up to the city: "12 Elm Rd, Springfield" → "12 Elm Rd".
@@ -379,15 +382,18 @@ function nameAt(text: string, from: number, requireCapital: boolean): { value: s
 
 const HONORIFIC = /^(?:mr|mrs|ms|miss|mx|dr|madame|madam|sir|mister|prof)\.?\s+(?=\p{L})/iu;
 
+const NAME_THEN_BORN = /(?:^|[:.!?]\s*)((?:\p{Lu}[\p{L}'’-]+\s+){1,2}\p{Lu}[\p{L}'’-]+),?\s+(?:born|dob|d\.o\.b)\b/gu;
+
 /** "I'm surprised", "it's called": words shaped like adjectives or verbs are not a one-word name. */
 const NOT_A_FIRST_NAME = /^(?:\p{Ll}[\p{L}]{3,}(?:ed|ing|ful|ous|ive|less|ly|able)|\p{Ll}+n't)$/u;
 
 function names(text: string, out: Candidate[], nameAsked: boolean): void {
-  for (const m of text.matchAll(NAME_CUE)) {
+  const hasName = /name|call me/i.test(text);
+  for (const m of hasName ? text.matchAll(NAME_CUE) : []) {
     const found = nameAt(text, (m.index ?? 0) + m[0].length, false);
     if (found) push(out, 'full_name', found.value, found.start, 0.95);
   }
-  for (const m of text.matchAll(INTRO_CUE)) {
+  for (const m of /this is|i am|i'?m|i’m|\bim\b|it'?s|\bits\b|here/i.test(text) ? text.matchAll(INTRO_CUE) : []) {
     const cue = m[0].trim().toLowerCase();
     if ((cue.startsWith('it') || cue.startsWith('here')) && !nameAsked) continue;
     let found = nameAt(text, (m.index ?? 0) + m[0].length, !nameAsked);
@@ -413,22 +419,24 @@ function names(text: string, out: Candidate[], nameAsked: boolean): void {
     push(out, 'full_name', found.value, found.start, nameAsked ? 0.9 : 0.8);
   }
   // "Dana Reyes, born March 3 1962".
-  for (const m of text.matchAll(
-    /(?:^|[:.!?]\s*)((?:\p{Lu}[\p{L}'’-]+\s+){1,2}\p{Lu}[\p{L}'’-]+),?\s+(?:born|dob|d\.o\.b)\b/gu,
-  )) {
+  const bornCue = /born|dob|d\.o\.b/i.test(text);
+  for (const m of bornCue ? text.matchAll(NAME_THEN_BORN) : []) {
     const value = m[1] ?? '';
     if (looksLikeName(value, { requireCapital: true }))
       push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.85);
   }
   // "Joseph Banter is the name (on the account)".
-  for (const m of text.matchAll(/(?:^|[.!?,]\s*)([\p{L}'’ -]{3,40}?)\s+is (?:the|my) (?:full )?name\b/giu)) {
+  const nameAfter = hasName && /is (?:the|my) (?:full )?name/i.test(text);
+  for (const m of nameAfter
+    ? text.matchAll(/(?:^|[.!?,]\s*)([\p{L}'’ -]{3,40}?)\s+is (?:the|my) (?:full )?name\b/giu)
+    : []) {
     const value = (m[1] ?? '').trim();
     if (value.includes(' ') && looksLikeName(value, { requireCapital: false })) {
       push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.9);
     }
   }
   const here = /(?:^|[.!]\s+)((?:\p{Lu}[\p{L}'’-]+\s+){1,3})here\b/gu;
-  for (const m of text.matchAll(here)) {
+  for (const m of /here\b/.test(text) ? text.matchAll(here) : []) {
     const value = (m[1] ?? '').trim();
     if (looksLikeName(value, { requireCapital: true }))
       push(out, 'full_name', value, (m.index ?? 0) + m[0].indexOf(value), 0.85);
@@ -633,14 +641,16 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
   const secretAsked = question ? secretsAskedFor(question).length > 0 : false;
 
   const raw: Candidate[] = [];
-  emails(text, raw);
-  phones(text, raw);
-  identifiers(text, raw);
-  usernames(text, raw);
-  addresses(text, raw);
-  birthDates(text, raw);
-  cardLast4(text, raw);
-  amounts(text, raw);
+  // Cheap tests first: each extractor runs only when its cue or shape can be in the text at all.
+  const digits = (text.match(/\d/g) ?? []).length;
+  if (/@|\sat\s|\(at\)|\[at\]/i.test(text)) emails(text, raw);
+  if (digits >= 7) phones(text, raw);
+  if (digits > 0 || /[A-Z]{5}/.test(text)) identifiers(text, raw);
+  if (/user|login|handle|screen/i.test(text)) usernames(text, raw);
+  if (digits > 0) addresses(text, raw);
+  if (digits > 0 && /born|dob|d\.o\.b|birth|b-?day/i.test(text)) birthDates(text, raw);
+  if (digits >= 4 && /last|ending|ends/i.test(text)) cardLast4(text, raw);
+  if (digits > 0 && /[$€£]|usd|eur|gbp|dollar|buck|euro|pound/i.test(text)) amounts(text, raw);
   const pendingAsked = asked.filter((name) => !(context?.alreadyGiven ?? []).includes(name));
   names(text, raw, pendingAsked.includes('full_name'));
   const clean = raw.filter((c) => !secrets.some((s) => overlaps(s, c)));
@@ -691,16 +701,22 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
 
 const REPLACED_BY = /\b(?:to|new|now|instead|updated?|changed?)\b/i;
 
-const cache = new Map<string, MessageResult>();
+/** Results by text, then by context: replaying a conversation (a brief on every event) reads each message once. */
+const cache = new Map<string, Map<string, MessageResult>>();
 const CACHE_LIMIT = 4000;
 
 function cachedExtract(text: string, context: MessageContext | undefined): MessageResult {
-  const key = `${context?.previousQuestion ?? ''}\u0001${(context?.alreadyGiven ?? []).join(',')}\u0001${(context?.recent ?? []).join(',')}\u0001${context?.correcting ? 1 : 0}\u0001${text}`;
-  const hit = cache.get(key);
+  let byContext = cache.get(text);
+  if (!byContext) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    byContext = new Map();
+    cache.set(text, byContext);
+  }
+  const key = `${context?.previousQuestion ?? ''}\u0001${context?.alreadyGiven?.join(',') ?? ''}\u0001${context?.recent?.join(',') ?? ''}\u0001${context?.correcting ? 1 : 0}`;
+  const hit = byContext.get(key);
   if (hit) return hit;
   const result = extractMessage(text, context);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, result);
+  byContext.set(key, result);
   return result;
 }
 
@@ -858,6 +874,21 @@ export class FactTracker {
     }
   }
 
+  /** An independent copy: pushing to one does not change the other. */
+  clone(): FactTracker {
+    const copy = new FactTracker();
+    for (const [name, fact] of this.known) copy.known.set(name, fact);
+    for (const [name, fact] of this.onFile) copy.onFile.set(name, fact);
+    for (const secret of this.secretValues) copy.secretValues.add(secret);
+    copy.question = this.question;
+    copy.sinceQuestion = this.sinceQuestion;
+    copy.answered = new Set(this.answered);
+    copy.recency = this.recency;
+    copy.correctionAnnounced = this.correctionAnnounced;
+    copy.count = this.count;
+    return copy;
+  }
+
   facts(): Fact[] {
     return [...this.known.values()].map((f) => ({ ...f, ...(f.previous ? { previous: [...f.previous] } : {}) }));
   }
@@ -895,7 +926,7 @@ export class FactTracker {
       ...(this.correctionAnnounced ? { correcting: true } : {}),
     };
     // "whoops" alone says the next message corrects the last value.
-    this.correctionAnnounced = text.split(/\s+/).length <= 4 && CORRECTION.test(text);
+    this.correctionAnnounced = text.length <= 40 && text.split(/\s+/).length <= 4 && CORRECTION.test(text);
     const { values, secrets } = cachedExtract(text, context);
     for (const s of secrets) this.secretValues.add(text.slice(s.start, s.end).toLowerCase());
     for (const v of values) {
@@ -909,6 +940,7 @@ export class FactTracker {
   }
 
   private leaksSecret(value: string): boolean {
+    if (this.secretValues.size === 0) return false;
     const lower = value.toLowerCase();
     for (const secret of this.secretValues) if (secret.length >= 3 && lower.includes(secret)) return true;
     return false;
@@ -942,16 +974,39 @@ function sameValue(name: string, a: string, b: string): boolean {
   return plain(a) === plain(b);
 }
 
+/**
+ * Recent replays, so that asking again for a log that only grew (a brief on every new event, the brief at
+ * the handoff of a transcript already replayed) costs the new events only. Events are immutable once
+ * appended, so a log that starts with the same event objects has the same facts up to there.
+ */
+const replays: Array<{ events: readonly EventBody[]; tracker: FactTracker }> = [];
+const REPLAY_LIMIT = 8;
+
+function startsWith(events: readonly EventBody[], prefix: readonly EventBody[]): boolean {
+  if (prefix.length > events.length) return false;
+  for (let i = 0; i < prefix.length; i += 1) if (events[i] !== prefix[i]) return false;
+  return true;
+}
+
+function trackerAfter(events: readonly EventBody[]): FactTracker {
+  let best: (typeof replays)[number] | undefined;
+  for (const replay of replays) {
+    if ((!best || replay.events.length > best.events.length) && startsWith(events, replay.events)) best = replay;
+  }
+  if (best && best.events.length === events.length) return best.tracker;
+  const tracker = best ? best.tracker.clone() : new FactTracker();
+  for (let i = tracker.size; i < events.length; i += 1) tracker.push(events[i] as EventBody);
+  replays.unshift({ events: events.slice(), tracker });
+  if (replays.length > REPLAY_LIMIT) replays.pop();
+  return tracker;
+}
+
 /** All facts known after these events: one per name (a later correction replaces an earlier value), in first-seen order. */
 export function extractFacts(events: readonly EventBody[]): Fact[] {
-  const tracker = new FactTracker();
-  for (const event of events) tracker.push(event);
-  return tracker.facts();
+  return trackerAfter(events).facts();
 }
 
 /** Values read from back-office action results: what is on file, not what the customer said. */
 export function factsOnFile(events: readonly EventBody[]): Fact[] {
-  const tracker = new FactTracker();
-  for (const event of events) tracker.push(event);
-  return tracker.factsOnFile();
+  return trackerAfter(events).factsOnFile();
 }

@@ -214,24 +214,38 @@ function merge(spans: SecretSpan[]): SecretSpan[] {
 /** Secrets in a text, with the question context, sorted and without overlaps. */
 export function findSecrets(text: string, context?: QuestionContext): SecretSpan[] {
   const spans: SecretSpan[] = [];
-  numbersAfterCue(text, PIN_CUE, 'pin', 3, 8, spans);
-  numbersBeforeCue(text, PIN_BEFORE, 'pin', spans);
-  numbersAfterCue(text, OTP_CUE, 'otp', 4, 8, spans);
-  numbersBeforeCue(text, OTP_BEFORE, 'otp', spans);
-  numbersAfterCue(text, CVV_CUE, 'cvv', 3, 4, spans);
-  ssnNumbers(text, spans);
-  cardNumbers(text, spans, false);
-  for (const m of text.matchAll(PASSWORD_CUE)) {
-    const value = valueToken(text, (m.index ?? 0) + m[0].length);
-    if (value) spans.push({ kind: 'password', ...value });
+  // Cheap tests first: most messages hold no digit and none of the cue words.
+  const hasDigit = /\d/.test(text);
+  if (hasDigit) {
+    if (/pin|pass ?code/i.test(text)) {
+      numbersAfterCue(text, PIN_CUE, 'pin', 3, 8, spans);
+      numbersBeforeCue(text, PIN_BEFORE, 'pin', spans);
+    }
+    if (/code|otp/i.test(text)) {
+      numbersAfterCue(text, OTP_CUE, 'otp', 4, 8, spans);
+      numbersBeforeCue(text, OTP_BEFORE, 'otp', spans);
+    }
+    if (/cvv|cvc|code/i.test(text)) numbersAfterCue(text, CVV_CUE, 'cvv', 3, 4, spans);
+    if (/\d-\d\d-\d|ssn|social/i.test(text)) ssnNumbers(text, spans);
+    if (/\d(?:[ -]?\d){11}/.test(text)) cardNumbers(text, spans, false);
   }
-  for (const m of text.matchAll(SECURITY_CUE)) {
-    const value = phraseValue(text, (m.index ?? 0) + m[0].length);
-    if (value) spans.push({ kind: 'security_answer', ...value });
+  if (/pass|pwd/i.test(text)) {
+    for (const m of text.matchAll(PASSWORD_CUE)) {
+      const value = valueToken(text, (m.index ?? 0) + m[0].length);
+      if (value) spans.push({ kind: 'password', ...value });
+    }
+  }
+  if (SECURITY_HINT.test(text)) {
+    for (const m of text.matchAll(SECURITY_CUE)) {
+      const value = phraseValue(text, (m.index ?? 0) + m[0].length);
+      if (value) spans.push({ kind: 'security_answer', ...value });
+    }
   }
   if (context?.previousQuestion) fromContext(text, context.previousQuestion, spans);
   return merge(spans);
 }
+
+const SECURITY_HINT = /maiden|pet|dog|cat|first|security|secret|answer|city|mom|mother|mum|mama/i;
 
 /**
  * Replaces each secret with a marker such as "[pin]". The redactions give the markers' positions in the

@@ -250,6 +250,16 @@ describe('extractFacts: a conversation', () => {
     expect(extractFacts(events)).toEqual([]);
   });
 
+  it('gives the same facts when asked again for a log that grew, or for a different log with equal texts', () => {
+    const log: EventBody[] = [ai("What's your zip code?"), customer('60614')];
+    expect(extractFacts(log)).toMatchObject([{ name: 'zip_code', value: '60614' }]);
+    const grown = [...log, customer("sorry, it's 60615")];
+    expect(extractFacts(grown)).toMatchObject([{ name: 'zip_code', value: '60615', previous: ['60614'] }]);
+    expect(extractFacts(log)).toMatchObject([{ name: 'zip_code', value: '60614' }]);
+    const other: EventBody[] = [ai('Could I get your full name?'), customer('60614')];
+    expect(extractFacts(other)).toEqual([]);
+  });
+
   it('grows one event at a time with the same result as a full replay', () => {
     const events = [
       ai('Could I get your full name, please?'),
