@@ -194,6 +194,8 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
     expect(aiSeqs.some((seq) => seq > handBack)).toBe(true);
     const lastAi = await chat.locator('.bubble.ai').last().textContent();
     expect(lastAi).not.toMatch(/email address|6-digit code/i);
+    await screenshot(chat, 's7-chat-after-hand-back');
+    await screenshot(morgan.page, 's7-console-after-hand-back');
   });
   it('shows the supervisor live queues, agents with their load, and handoff charts', async () => {
     const page = morgan.page;
