@@ -357,6 +357,25 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     SPAWN_TIMEOUT_MS,
   );
 
+  it('stays gapless with a second store on the same database in this process', async () => {
+    const conversation = await newConversation();
+    const second = createStore(config);
+    try {
+      const writers = 20;
+      await Promise.all(
+        Array.from({ length: writers }, (_, writer) =>
+          Promise.all([
+            store.append(conversation.id, [message(`first-${writer}`)]),
+            second.append(conversation.id, [message(`second-${writer}`)]),
+          ]),
+        ),
+      );
+      expectGapless(await store.readEvents(conversation.id), writers * 2);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('rejects an append whose expectedLastSeq is stale, writing nothing', async () => {
     const conversation = await newConversation();
     await store.append(conversation.id, [message('one'), message('two')]);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -48,12 +49,67 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** A FIFO lock: each holder runs after the previous one released. */
+class FileLock {
+  #tail: Promise<void> = Promise.resolve();
+
+  acquire(): Promise<() => void> {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => released);
+    return acquired;
+  }
+}
+
+/**
+ * better-sqlite3 waits for another connection's lock by blocking the thread. Two stores on one file
+ * in the same process (a test, a CLI command next to a server) would then block the very event loop
+ * the lock holder needs to finish, until busy_timeout fails the waiter. One lock per file per
+ * process makes such connections take turns instead; other processes still meet SQLite's own lock.
+ */
+const fileLocks = new Map<string, FileLock>();
+
+function fileLockFor(file: string): FileLock | undefined {
+  if (file === ':memory:' || file === '') return undefined;
+  const key = resolve(file);
+  let lock = fileLocks.get(key);
+  if (!lock) {
+    lock = new FileLock();
+    fileLocks.set(key, lock);
+  }
+  return lock;
+}
+
 /**
  * Every transaction starts with `begin immediate`: it takes the write lock up front (waiting up to
  * busy_timeout), so two processes never both hold a read snapshot and then fail to upgrade it with
  * an immediate SQLITE_BUSY. Applies to `db.transaction()` everywhere, including Kysely's migrator.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #fileLock: FileLock | undefined;
+  #releaseFileLock: (() => void) | undefined;
+
+  constructor(config: SqliteDialectConfig, fileLock: FileLock | undefined) {
+    super(config);
+    this.#fileLock = fileLock;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // The file lock comes first and serialises every holder, so one release slot is enough.
+    if (this.#fileLock) this.#releaseFileLock = await this.#fileLock.acquire();
+    return super.acquireConnection();
+  }
+
+  override async releaseConnection(): Promise<void> {
+    await super.releaseConnection();
+    const release = this.#releaseFileLock;
+    this.#releaseFileLock = undefined;
+    release?.();
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
@@ -72,14 +128,16 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
+  readonly #fileLock: FileLock | undefined;
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(config: SqliteDialectConfig, fileLock: FileLock | undefined) {
     super(config);
     this.#config = config;
+    this.#fileLock = fileLock;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#fileLock);
   }
 
   override createAdapter(): DialectAdapter {
@@ -90,18 +148,21 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
   return {
     name: 'sqlite',
-    dialect: new ImmediateSqliteDialect({
-      database: () => {
-        const database = new BetterSqlite3(options.file);
-        // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
-        // process crashes in WAL mode and keeps commits off the fsync path.
-        database.pragma('journal_mode = WAL');
-        database.pragma('synchronous = NORMAL');
-        database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-        database.pragma('foreign_keys = ON');
-        return Promise.resolve(withStatementCache(database));
+    dialect: new ImmediateSqliteDialect(
+      {
+        database: () => {
+          const database = new BetterSqlite3(options.file);
+          // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
+          // process crashes in WAL mode and keeps commits off the fsync path.
+          database.pragma('journal_mode = WAL');
+          database.pragma('synchronous = NORMAL');
+          database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+          database.pragma('foreign_keys = ON');
+          return Promise.resolve(withStatementCache(database));
+        },
       },
-    }),
+      fileLockFor(options.file),
+    ),
     capabilities: {
       jsonType: 'text',
       serialType: 'integer',
