@@ -128,7 +128,12 @@ export interface Store {
   listConversations(filter?: { status?: string[]; limit?: number }): Promise<ConversationRecord[]>;
   verifyCustomerToken(conversationId: string, tokenHash: string): Promise<boolean>;
 
-  /** Appends events in order; returns them as stored. Updates the conversation's owner/status/lastSeq. */
+  /**
+   * Appends events in order; returns them as stored (schema defaults applied). Updates the
+   * conversation's owner/status/lastSeq in the same transaction. Throws BatonError `invalid_input`
+   * (an event fails the schema), `not_found`, `conflict` (expectedLastSeq), or whatever the
+   * precondition throws; on any error nothing is written.
+   */
   append(conversationId: string, events: EventBodyInput[], options?: AppendOptions): Promise<StoredEvent[]>;
   /** Events with seq > after, in order, at most `limit` (default 1000). */
   readEvents(conversationId: string, after?: number, limit?: number): Promise<StoredEvent[]>;
