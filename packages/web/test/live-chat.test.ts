@@ -115,5 +115,10 @@ describe('the embeddable widget on a phone', () => {
     await resumed.getByTestId('chat-log').getByText('Hi, I lost my card yesterday').waitFor();
     const mine = await resumed.getByTestId('chat-log').locator('.bubble.customer').allTextContents();
     expect(mine).toEqual(['Hi, I lost my card yesterday']);
+
+    // On a laptop the same widget is a panel in the corner of the host page.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await resumed.getByTestId('chat-log').getByText('Hi, I lost my card yesterday').waitFor();
+    await screenshot(page, 'widget-open-desktop');
   });
 });
