@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnector } from '../src/agent/agent-module.ts';
 import { backOfficeTools } from '../src/agent/back-office-tools.ts';
+import { PlaybookAgent } from '../src/agent/playbook-agent.ts';
 import { ToolRegistry } from '../src/agent/tools.ts';
 import { HttpConnector } from '../src/connectors/http-connector.ts';
+import { AgentHarness } from './support/agent-harness.ts';
 
 interface Received {
   method: string;
@@ -31,7 +37,17 @@ beforeAll(async () => {
     request.on('end', () => {
       received.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
       const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname === '/orders/A10493') return reply(response, 200, { order_id: 'A10493', total: 184.2 });
+      if (url.pathname === '/orders/A10493') {
+        return reply(response, 200, {
+          order_id: 'A10493',
+          total: 184.2,
+          item_count: 3,
+          shipping_address: '9 Elm St, Springfield',
+        });
+      }
+      if (url.pathname === '/orders/A10493/tracking') {
+        return reply(response, 200, { carrier: 'Acme Post', summary: 'Delivered to the mailroom, yesterday' });
+      }
       if (url.pathname === '/orders/Z99999')
         return reply(response, 404, { error: { code: 'ORDER_NOT_FOUND', message: 'no such order' } });
       if (url.pathname === '/refunds/check')
@@ -72,7 +88,10 @@ const options = () => ({ signal: new AbortController().signal, conversationId: '
 describe('HttpConnector', () => {
   it('calls the configured endpoint and returns its JSON', async () => {
     const result = await connector().invoke('find_order', { order_id: 'A10493' }, options());
-    expect(result).toEqual({ outcome: 'succeeded', data: { order_id: 'A10493', total: 184.2 } });
+    expect(result).toEqual({
+      outcome: 'succeeded',
+      data: expect.objectContaining({ order_id: 'A10493', total: 184.2 }),
+    });
     const request = received.find((entry) => entry.url === '/orders/A10493');
     expect(request?.method).toBe('GET');
     expect(request?.headers.authorization).toBe('Bearer team-secret');
@@ -148,5 +167,43 @@ describe('HttpConnector', () => {
       outcome: 'failed',
       error: { system: 'acme', code: 'ORDER_NOT_FOUND' },
     });
+  });
+
+  it('serves the playbook agent from a BATON_CONNECTOR_CONFIG file, outcomes and all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-connector-'));
+    try {
+      const file = join(dir, 'backoffice.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: 'acme',
+          baseUrl,
+          operations: {
+            find_order: { method: 'GET', path: '/orders/{order_id}' },
+            track_shipment: { method: 'GET', path: '/orders/{order_id}/tracking' },
+            check_refund_eligibility: { method: 'POST', path: '/refunds/check' },
+          },
+        }),
+      );
+      const tools = new ToolRegistry(backOfficeTools, createConnector(file));
+      const chat = new AgentHarness(new PlaybookAgent(), 'ecommerce', tools);
+      const reply = await chat.say('Where is my order A10493? It says delivered but I never got it.');
+      expect(chat.actions()).toEqual([
+        'find_order:succeeded',
+        'track_shipment:succeeded',
+        'check_refund_eligibility:blocked',
+      ]);
+      expect(reply).toContain('3 items, $184.20');
+      expect(reply).toContain('Acme Post tracking says: Delivered to the mailroom, yesterday.');
+      expect(chat.handoffs[0]).toMatchObject({ trigger: 'policy', skills: ['refunds'] });
+      expect(chat.events.find((event) => event.type === 'action' && event.outcome === 'blocked')).toMatchObject({
+        error: { system: 'acme', code: 'REFUND_LIMIT' },
+      });
+
+      writeFileSync(file, JSON.stringify({ baseUrl: 'not a url', operations: {} }));
+      expect(() => createConnector(file)).toThrow(/BATON_CONNECTOR_CONFIG/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
