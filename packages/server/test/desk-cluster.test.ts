@@ -13,6 +13,8 @@ import { call, events, eventually, POSTGRES_URL, REDIS_URL, startConversation } 
 const SERVER = resolve(import.meta.dirname, 'support/desk-server-process.ts');
 const HANDOFFS = 24;
 const AGENTS = 6;
+/** Fewer slots than customers: most handoffs wait for an agent to be freed on either process. */
+const CAPACITY = 2;
 
 interface Process {
   child: ChildProcess;
@@ -131,7 +133,7 @@ describe('two server processes on one PostgreSQL and Redis', () => {
         email: `${id}@example.test`,
         name: `Agent ${index}`,
         passwordHash: 'x',
-        capacity: 10,
+        capacity: CAPACITY,
       });
       const token = randomToken();
       await store.createSession({
@@ -162,6 +164,7 @@ describe('two server processes on one PostgreSQL and Redis', () => {
     await Promise.all(consoles.map((console) => console.open()));
     const accepts = new Map<string, { agentId: string; via: string; status: number }[]>();
     const attempts: Promise<void>[] = [];
+    const written: { conversationId: string; status: number }[] = [];
 
     // Every agent tries every offer it hears of, through both processes at once: only the database can
     // keep this honest.
@@ -175,11 +178,30 @@ describe('two server processes on one PostgreSQL and Redis', () => {
           if (!conversationId.startsWith('c_')) continue;
           for (const via of [agent.home, agent.away]) {
             attempts.push(
-              call(via, 'POST', `/v1/conversations/${conversationId}/accept`, { token: agent.token }).then((reply) => {
-                const list = accepts.get(conversationId) ?? [];
-                list.push({ agentId: agent.id, via, status: reply.status });
-                accepts.set(conversationId, list);
-              }),
+              call(via, 'POST', `/v1/conversations/${conversationId}/accept`, { token: agent.token }).then(
+                async (reply) => {
+                  const list = accepts.get(conversationId) ?? [];
+                  list.push({ agentId: agent.id, via, status: reply.status });
+                  accepts.set(conversationId, list);
+                  if (reply.status !== 200) return;
+                  // The owner writes through the process they are not connected to, then frees the slot
+                  // through their own: the next waiting customer may be on either process.
+                  const message = await call(
+                    via === agent.home ? agent.away : agent.home,
+                    'POST',
+                    `/v1/conversations/${conversationId}/messages`,
+                    {
+                      token: agent.token,
+                      body: { text: `Hi, ${agent.name} here.` },
+                    },
+                  );
+                  written.push({ conversationId, status: message.status });
+                  const resolved = await call(agent.home, 'POST', `/v1/conversations/${conversationId}/resolve`, {
+                    token: agent.token,
+                  });
+                  written.push({ conversationId, status: resolved.status });
+                },
+              ),
             );
           }
         }
@@ -220,16 +242,16 @@ describe('two server processes on one PostgreSQL and Redis', () => {
         const found = new Map<string, string>();
         for (const id of conversations) {
           const log = await events(servers[0]!, id, agents[0]!.token);
+          if (!log.some((event) => event.type === 'handoff.resolved')) return undefined;
           const accepted = log.filter((event) => event.type === 'handoff.accepted');
-          if (accepted.length === 0) return undefined;
           expect(accepted).toHaveLength(1);
           const event = accepted[0]!;
           if (event.type === 'handoff.accepted') found.set(id, event.agentId);
         }
         return found;
       },
-      'every handoff to be accepted',
-      90_000,
+      'every handoff to be accepted and resolved',
+      120_000,
     );
     await Promise.all(attempts);
 
@@ -240,20 +262,24 @@ describe('two server processes on one PostgreSQL and Redis', () => {
       const losers = (accepts.get(id) ?? []).filter((attempt) => attempt.status !== 200);
       for (const loser of losers) expect(loser.status).toBe(409);
     }
-    // Many agents on both processes took part.
+    expect(written.filter((write) => write.status === 200 || write.status === 201)).toHaveLength(2 * HANDOFFS);
+    // Many agents on both processes took part, and nobody ever held more than their capacity.
     expect(new Set(owners.values()).size).toBeGreaterThan(1);
-
-    // Every owner writes through the process they are not connected to.
-    await Promise.all(
-      conversations.map(async (id) => {
-        const owner = agents.find((agent) => agent.id === owners.get(id))!;
-        const reply = await call(owner.away, 'POST', `/v1/conversations/${id}/messages`, {
-          token: owner.token,
-          body: { text: `Hi, ${owner.name} here.` },
-        });
-        expect(reply.status).toBe(201);
-      }),
-    );
+    const timeline: { agentId: string; at: string; delta: number }[] = [];
+    for (const id of conversations) {
+      for (const event of await events(servers[1]!, id, agents[1]!.token)) {
+        if (event.type === 'handoff.accepted') timeline.push({ agentId: event.agentId, at: event.at, delta: 1 });
+        if (event.type === 'handoff.resolved')
+          timeline.push({ agentId: event.byAgentId ?? '', at: event.at, delta: -1 });
+      }
+    }
+    timeline.sort((a, b) => (a.at === b.at ? a.delta - b.delta : a.at < b.at ? -1 : 1));
+    const holding = new Map<string, number>();
+    for (const step of timeline) {
+      const now = (holding.get(step.agentId) ?? 0) + step.delta;
+      holding.set(step.agentId, now);
+      expect(now, `${step.agentId} at ${step.at}`).toBeLessThanOrEqual(CAPACITY);
+    }
 
     const lastSeqs = new Map<string, number>();
     for (const id of conversations) {
