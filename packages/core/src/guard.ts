@@ -273,21 +273,22 @@ const DETERMINERS = new Set([
   'her',
 ]);
 
+/** A full stop inside "dana.reyes@example.com" or "3.5" does not end a sentence. */
+const SENTENCE = /(?:[^.!?\n]|[.!?]+(?![\s.!?]|$))+(?:[.!?]+|\n|$)/g;
+/** Clauses split on "; ", ", but", ", so" and a comma that opens a new question or proposal. */
+const CLAUSE_CUT =
+  /;\s*|,\s*(?=(?:but|so|and then|then|though|however|because|since|have you|did you|can you|could you|would you|let me|let's|please|try|what|is|are|do you)\b)|\s+but\s+/gi;
+
 function splitClauses(draft: string): Clause[] {
   const clauses: Clause[] = [];
-  // A full stop inside "dana.reyes@example.com" or "3.5" does not end a sentence.
-  const sentencePattern = /(?:[^.!?\n]|[.!?]+(?![\s.!?]|$))+(?:[.!?]+|\n|$)/g;
-  for (const sentence of draft.matchAll(sentencePattern)) {
+  for (const sentence of allMatches(SENTENCE, draft)) {
     const text = sentence[0];
     if (!text.trim()) continue;
     const base = sentence.index ?? 0;
     const question = /\?\s*$/.test(text);
-    // Split on "; ", ", but", ", so" and a comma that opens a new question or proposal.
-    const cut =
-      /;\s*|,\s*(?=(?:but|so|and then|then|though|however|because|since|have you|did you|can you|could you|would you|let me|let's|please|try|what|is|are|do you)\b)|\s+but\s+/gi;
     let at = 0;
     const parts: Array<{ start: number; end: number }> = [];
-    for (const match of text.matchAll(cut)) {
+    for (const match of allMatches(CLAUSE_CUT, text)) {
       const index = match.index ?? 0;
       parts.push({ start: at, end: index });
       at = index + match[0].length;
@@ -314,10 +315,23 @@ function splitClauses(draft: string): Clause[] {
   return clauses;
 }
 
+/**
+ * Every match of a global pattern. `String.prototype.matchAll` clones the pattern on each call, which
+ * costs more than the match itself on short drafts: the guard runs on every keystroke, so it reuses it.
+ */
+function allMatches(pattern: RegExp, text: string): RegExpExecArray[] {
+  const matches: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    matches.push(match);
+    if (match[0].length === 0) pattern.lastIndex++;
+  }
+  return matches;
+}
+
 function lastIndexOf(pattern: RegExp, text: string): number {
   let last = -1;
-  pattern.lastIndex = 0;
-  for (const match of text.matchAll(pattern)) last = (match.index ?? 0) + match[0].length;
+  for (const match of allMatches(pattern, text)) last = match.index + match[0].length;
   return last;
 }
 
@@ -376,7 +390,7 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
   const seen = new Set<string>();
   for (const { name, pattern } of FACT_NOUNS) {
     pattern.lastIndex = 0;
-    for (const match of lower.matchAll(pattern)) {
+    for (const match of allMatches(pattern, lower)) {
       const index = match.index ?? 0;
       const before = lower.slice(0, index);
       const after = lower.slice(index + match[0].length);

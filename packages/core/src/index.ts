@@ -1,5 +1,6 @@
 export * from './action-phrases.ts';
 export * from './brief.ts';
+export * from './context-bench.ts';
 export * from './errors.ts';
 export * from './eval.ts';
 export * from './events.ts';
