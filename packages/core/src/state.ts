@@ -35,6 +35,11 @@ export interface ConversationState {
   messageCount: number;
   customerMessageCount: number;
   lastCustomerMessageAt?: string;
+  /**
+   * The last thing the AI, a bot or an agent said to the customer: it tells what a bare answer is
+   * ("4321" after "What's your PIN?"), so secrets can be redacted before a message is stored.
+   */
+  lastPrompt?: string;
   startedAt?: string;
   updatedAt?: string;
 }
@@ -62,6 +67,8 @@ export function reduce(state: ConversationState, event: EventBody | StoredEvent)
       if (event.author === 'customer') {
         next.customerMessageCount += 1;
         next.lastCustomerMessageAt = at ?? next.lastCustomerMessageAt;
+      } else if (event.author !== 'system') {
+        next.lastPrompt = event.text;
       }
       return next;
     case 'handoff.requested':

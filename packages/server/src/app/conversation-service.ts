@@ -8,6 +8,7 @@ import {
   type Industry,
   initialState,
   type Owner,
+  redact,
   reduce,
   type StoredEvent,
 } from '@baton/core';
@@ -172,8 +173,9 @@ export class ConversationService {
     await this.#bus.publish(DESK_TOPIC, { kind: 'desk', name, payload });
   }
 
-  async #appendNow(conversationId: string, bodies: EventBody[], actor: Actor): Promise<StoredEvent[]> {
+  async #appendNow(conversationId: string, parsed: EventBody[], actor: Actor): Promise<StoredEvent[]> {
     let entry = await this.get(conversationId);
+    const bodies = redactSecrets(parsed, entry.state.lastPrompt);
     const speaker = speakerOf(bodies, actor);
     let stored: StoredEvent[] | undefined;
     let refreshed = false;
@@ -293,6 +295,25 @@ export class ConversationService {
     this.#cache.delete(conversationId);
     this.#cache.set(conversationId, entry);
   }
+}
+
+/**
+ * Secrets a customer types (PINs, passwords, one-time codes, security answers, full card numbers) never
+ * reach the record: they are replaced by a marker before the store sees the message, and the redaction
+ * list says where. The question asked just before tells what a bare answer is.
+ */
+function redactSecrets(bodies: EventBody[], lastPrompt: string | undefined): EventBody[] {
+  let previousQuestion = lastPrompt;
+  return bodies.map((body) => {
+    if (body.type !== 'message') return body;
+    if (body.author !== 'customer') {
+      if (body.author !== 'system') previousQuestion = body.text;
+      return body;
+    }
+    const { text, redactions } = redact(body.text, previousQuestion === undefined ? undefined : { previousQuestion });
+    if (redactions.length === 0) return body;
+    return { ...body, text, redactions: [...(body.redactions ?? []), ...redactions] };
+  });
 }
 
 function parseEvents(events: readonly EventBodyInput[]): EventBody[] {
