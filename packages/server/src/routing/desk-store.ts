@@ -358,7 +358,11 @@ export class DeskStore {
   }
 
   /** Conversations owned and offers open, per agent, and when each was last offered anything. */
-  async loads(): Promise<Map<string, { owned: number; offered: number; lastOfferedAt?: string }>> {
+  async loads(
+    now: Date = new Date(),
+  ): Promise<Map<string, { owned: number; offered: number; lastOfferedAt?: string }>> {
+    // Only recent offers matter for "least recently offered"; the whole history would grow every pass.
+    const since = new Date(now.getTime() - 24 * 3600_000).toISOString();
     const owned = await this.#db
       .selectFrom('desk_handoffs')
       .select(['agent_id', (eb) => eb.fn.countAll<number | string>().as('count')])
@@ -372,6 +376,7 @@ export class DeskStore {
         (eb) => eb.fn.sum<number | string>(eb.case().when('state', '=', 'open').then(1).else(0).end()).as('open'),
         (eb) => eb.fn.max('created_at').as('last'),
       ])
+      .where((eb) => eb.or([eb('state', '=', 'open'), eb('created_at', '>=', since)]))
       .groupBy('agent_id')
       .execute();
     const loads = new Map<string, { owned: number; offered: number; lastOfferedAt?: string }>();

@@ -71,6 +71,8 @@ export interface InboxView {
 
 const LEASE_MS = 20_000;
 const RECOVERY_INTERVAL_MS = 30_000;
+/** Handle times move slowly; measuring them on every routing pass would scan history each time. */
+const HANDLE_CACHE_MS = 30_000;
 const LEASE_WAIT_MS = 15_000;
 /** A handle time measured from fewer finished conversations than this is too noisy to promise. */
 const MIN_HANDLE_SAMPLES = 5;
@@ -93,6 +95,7 @@ export class Router {
   readonly #clock: () => Date;
   #timer: NodeJS.Timeout | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
+  #handleCache: { at: number; value: Map<string, number> } | undefined;
   #unsubscribe: (() => void) | undefined;
   #handling: Promise<void> = Promise.resolve();
   #localLock: Promise<void> = Promise.resolve();
@@ -399,7 +402,7 @@ export class Router {
 
   async agentViews(): Promise<AgentLoadView[]> {
     const agents = await this.#store.listAgents();
-    const loads = await this.#desk.loads();
+    const loads = await this.#desk.loads(this.#clock());
     const owned = await this.#desk.listHandoffs(['assigned']);
     return agents.map((agent) => {
       const load = loads.get(agent.id);
@@ -594,6 +597,10 @@ export class Router {
       }
     }
     waiting = stillWaiting;
+    if (waiting.length === 0) {
+      if (changed) await this.#queueNotice();
+      return;
+    }
 
     const agents = await this.#routingAgents();
     const names = new Map(agents.map((agent) => [agent.id, agent.name]));
@@ -689,7 +696,7 @@ export class Router {
 
   async #routingAgents(): Promise<(RoutingAgent & { name: string })[]> {
     const agents = await this.#store.listAgents();
-    const loads = await this.#desk.loads();
+    const loads = await this.#desk.loads(this.#clock());
     return agents.map((agent) => {
       const load = loads.get(agent.id);
       return {
@@ -707,6 +714,14 @@ export class Router {
 
   /** Mean handle time per queue over the last day, once enough conversations have finished. */
   async #handleSeconds(): Promise<Map<string, number>> {
+    const now = this.#clock().getTime();
+    if (this.#handleCache && now - this.#handleCache.at < HANDLE_CACHE_MS) return this.#handleCache.value;
+    const value = await this.#measureHandleSeconds();
+    this.#handleCache = { at: now, value };
+    return value;
+  }
+
+  async #measureHandleSeconds(): Promise<Map<string, number>> {
     const since = new Date(this.#clock().getTime() - 24 * 3600_000).toISOString();
     const samples = await this.#desk.handleTimes(since);
     const byQueue = new Map<string, number[]>();
