@@ -52,6 +52,13 @@ export interface BenchReport {
   /** Server CPU time per customer message: what a busy, shared machine cannot distort. */
   server_cpu_ms_per_message: { realistic: number | null; saturated: number | null; baseline: number | null };
   load_average: { start: number; end: number };
+  /**
+   * The realistic load exceeded what the server could serve (requests timed out, or its WebSocket ping
+   * round trip was 20× the baseline's at the median): latencies then measure queueing, not service time.
+   */
+  overloaded: boolean;
+  /** Seconds the server needed after the realistic phase to answer promptly again. */
+  drain_seconds: number;
   /** Worst event-loop delay of the load processes in the realistic phase: latency the client itself added. */
   load_process_loop_delay_ms: { p99: number; max: number };
   ratios: {
@@ -223,6 +230,8 @@ export function buildReport(raw: BenchRaw): BenchReport {
     baseline_realistic_messages_per_s: round(baselineRealistic, 1),
     server_cpu_ms_per_message: cpuPerMessage,
     load_average: { start: round(raw.loadAverage.start, 2), end: round(raw.loadAverage.end, 2) },
+    overloaded: (errors.kinds.request_failed ?? 0) > 0 || (baselineEcho.p50 > 0 && echo.p50 > 20 * baselineEcho.p50),
+    drain_seconds: round(raw.phases.drainSeconds, 1),
     load_process_loop_delay_ms: {
       p99: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.p99)), 1),
       max: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.max)), 1),
@@ -358,6 +367,12 @@ export function renderReport(report: BenchReport): string {
     `load processes' own event-loop delay: p99 ${report.load_process_loop_delay_ms.p99} ms, max ${report.load_process_loop_delay_ms.max} ms`,
   );
   for (const note of report.server.notes) lines.push(`note: ${note}`);
+  if (report.overloaded) {
+    lines.push(
+      `OVERLOADED: the realistic load exceeded what the server could serve on this machine; latencies below are ` +
+        `mostly queueing (it needed ${report.drain_seconds} s to drain afterwards). Try fewer --conversations.`,
+    );
+  }
   lines.push('');
   lines.push('Latency (ms, HDR histogram)                  baseline = bare HTTP+WebSocket server, same run');
   lines.push(

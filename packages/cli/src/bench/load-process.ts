@@ -27,6 +27,7 @@ const HANDOFF_TIMEOUT_MS = 20_000;
 const AGENT_REPLY_TIMEOUT_MS = 10_000;
 /** Customer messages exchanged with the agent before the agent resolves. */
 const MESSAGES_WITH_AGENT = 2;
+const GREETING = 'Hi, I have read the conversation so far and I can take it from here.';
 
 const scripts = loadCustomerScripts();
 const handoffLines = loadHandoffRequests();
@@ -240,13 +241,21 @@ interface Customer {
   wake: Set<() => void>;
 }
 
+interface OwnedConversation {
+  customerMessages: number;
+  /** Resolving: later customer messages (a saturating sender keeps writing) are not answered. */
+  closing: boolean;
+  /** Answers go out one at a time, so none can follow the resolution. */
+  chain: Promise<void>;
+}
+
 interface BenchAgent {
   email: string;
   id: string;
   token: string;
   url: string;
   socket: WebSocket;
-  owned: Map<string, { customerMessages: number }>;
+  owned: Map<string, OwnedConversation>;
 }
 
 interface BatonState {
@@ -602,8 +611,11 @@ function onAgentFrame(agent: BenchAgent, text: string): void {
   const owned = agent.owned.get(event.conversationId);
   if (!owned || event.type !== 'message' || event.author !== 'customer') return;
   state.result.ownerReceipts.push({ conversationId: event.conversationId, seq: event.seq, at });
+  if (owned.closing) return;
   owned.customerMessages += 1;
-  void answer(agent, event.conversationId, owned.customerMessages >= MESSAGES_WITH_AGENT);
+  const last = owned.customerMessages >= MESSAGES_WITH_AGENT;
+  owned.closing = last;
+  owned.chain = owned.chain.then(() => answer(agent, event.conversationId, last));
 }
 
 function agentHeaders(agent: BenchAgent): Record<string, string> {
@@ -642,9 +654,14 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
     }
     counters.accepted += 1;
     const seq = AppendedEvent.safeParse(accepted.body).data?.event.seq ?? 0;
-    agent.owned.set(conversationId, { customerMessages: 0 });
+    const owned: OwnedConversation = { customerMessages: 0, closing: false, chain: Promise.resolve() };
+    agent.owned.set(conversationId, owned);
     agent.socket.send(JSON.stringify({ type: 'subscribe', conversationId, after: seq }));
-    await agentMessage(agent, conversationId, 'Hi, I have read the conversation so far and I can take it from here.');
+    owned.chain = agentMessage(agent, conversationId, GREETING).then(
+      () => undefined,
+      (error: unknown) => errors.add('request_failed', describe(error)),
+    );
+    await owned.chain;
   } catch (error) {
     errors.add('request_failed', describe(error));
   }
@@ -670,7 +687,6 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
     await sleep(300 + Math.random() * 300);
     await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
     if (!andResolve) return;
-    agent.owned.delete(conversationId);
     agent.socket.send(JSON.stringify({ type: 'unsubscribe', conversationId }));
     const resolved = await http.send(
       'POST',
@@ -682,6 +698,8 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
     else counters.resolved += 1;
   } catch (error) {
     errors.add('request_failed', describe(error));
+  } finally {
+    if (andResolve) agent.owned.delete(conversationId);
   }
 }
 

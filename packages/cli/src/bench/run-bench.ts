@@ -14,6 +14,7 @@ import {
 } from './bench-protocol.ts';
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
 import { loadHandoffRequests } from './customer-scripts.ts';
+import { HttpClient } from './http-client.ts';
 import { probeServer } from './probe-server.ts';
 import { cpuMs, forkTypeScript, nextMessage, recentStderr, residentMb, stopProcess } from './process-handle.ts';
 
@@ -71,7 +72,7 @@ export interface BenchRaw {
   rss: { boot: number; start: number; end: number; samples: RssSample[]; runWindow: [number, number] };
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   core: CoreBenchResult | undefined;
-  phases: { baselineSeconds: number; saturateSeconds: number };
+  phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
   /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
   cpu: { baseline: number; batonRun: number; batonSaturate: number };
   loadAverage: { start: number; end: number };
@@ -354,6 +355,10 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
+    // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
+    // backlog, not the capacity. Wait until the servers answer promptly again.
+    progress('Baton: draining the backlog', {});
+    const drainSeconds = await drain(servers.map((server) => server.url));
     const saturateCpuBefore = serverCpu();
     await withProgress(
       progress,
@@ -391,7 +396,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       rss: { boot, start, end, samples: rssSamples, runWindow: [runFrom, runTo] },
       probe,
       core,
-      phases: { baselineSeconds, saturateSeconds },
+      phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
         baseline: baselineCpu,
         batonRun: saturateCpuBefore - runCpuBefore,
@@ -405,6 +410,32 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     await Promise.all(children.map((child) => stopProcess(child)));
     rmSync(dataDir, { recursive: true, force: true });
     if (options.store === 'postgres') await dropSchema(options.databaseUrl, schema);
+  }
+}
+
+const DRAIN_LIMIT_MS = 60_000;
+const PROMPT_MS = 100;
+
+/** Seconds until every server answered `GET /health` within 100 ms three times in a row (at most a minute). */
+async function drain(urls: readonly string[]): Promise<number> {
+  const http = new HttpClient(4);
+  const started = Date.now();
+  try {
+    let prompt = 0;
+    while (prompt < 3 && Date.now() - started < DRAIN_LIMIT_MS) {
+      const checks = await Promise.all(
+        urls.map(async (url) => {
+          const sent = performance.now();
+          const answer = await http.send('GET', `${url}/health`, undefined, {}, 10_000).catch(() => undefined);
+          return answer?.status === 200 && performance.now() - sent < PROMPT_MS;
+        }),
+      );
+      prompt = checks.every(Boolean) ? prompt + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return (Date.now() - started) / 1000;
+  } finally {
+    http.close();
   }
 }
 
