@@ -95,10 +95,13 @@ function similar(word: string, expected: string): boolean {
   const stemmedWord = stem(word);
   const stemmedExpected = stem(expected);
   if (stemmedWord === stemmedExpected) return true;
-  // Digits and short words must match exactly: "pin" is not "pen", "card" is not "cart".
-  if (expected.length < 5 || /\d/.test(expected)) return false;
+  // Digits and short words must match exactly: "pin" is not "pen", "card" is not "cart". Typos keep the
+  // first letter far more often than not, and without that rule "bills" would pass for "pills".
+  if (expected.length < 5 || /\d/.test(expected) || word[0] !== expected[0]) return false;
   const allowed = expected.length >= 9 ? 2 : 1;
-  return editDistance(stemmedWord, stemmedExpected) <= allowed || editDistance(word, expected) <= allowed;
+  if (editDistance(word, expected) <= allowed) return true;
+  // Short stems are too close to each other ("look" and "lock").
+  return stemmedExpected.length >= 5 && editDistance(stemmedWord, stemmedExpected) <= allowed;
 }
 
 /** Position of the phrase in the tokens (gaps of up to `slack` words between its tokens), or -1. */

@@ -17,8 +17,9 @@ export const cardBlock: Playbook = {
       { text: 'lost wallet', weight: 2 },
       { text: 'cannot find card', weight: 2 },
       { text: 'someone used card', weight: 2 },
-      { text: 'debit card', weight: 1 },
-      { text: 'credit card', weight: 1 },
+      // A card named alone is not enough: "my credit card keeps declining" is not a lost card.
+      { text: 'debit card', weight: 0.5 },
+      { text: 'credit card', weight: 0.5 },
     ],
   },
   steps: [

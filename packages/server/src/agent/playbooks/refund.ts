@@ -10,6 +10,8 @@ export const refund: Playbook = {
       { text: 'refund', weight: 2 },
       { text: 'money back', weight: 2 },
       { text: 'return order', weight: 1 },
+      { text: 'want to return', weight: 2 },
+      { text: 'status of return', weight: 2 },
       { text: 'charged twice', weight: 2 },
     ],
   },
