@@ -390,6 +390,8 @@ export interface ActionMatcher {
   verbs: Set<string>;
   /** Stems for the specific objects; empty when the action has none. */
   objects: Set<string>;
+  /** The stems of the name's own verb and objects, which outrank synonyms when two actions compete. */
+  own: Set<string>;
 }
 
 /** Builds the stem sets the guard looks for in a draft to recognise a mention of this action. */
@@ -405,5 +407,6 @@ export function actionMatcher(name: string): ActionMatcher {
   for (const token of specific.length ? specific : words.objects) {
     for (const synonym of OBJECT_SYNONYMS[token] ?? [token]) objects.add(stem(synonym));
   }
-  return { name, verbs, objects };
+  const own = new Set([...(words.verb ? [stem(words.verb)] : []), ...words.objects.map(stem)]);
+  return { name, verbs, objects, own };
 }

@@ -146,7 +146,7 @@ const ASK_CUE =
 
 /** Verbs that, nearest before a fact noun, make the clause about something else than giving the value. */
 const NON_ASK_CUE =
-  /\b(?:check(?:ing)?|open(?:ing)?|look(?:ing)? (?:at|in)|access(?:ing)?|log(?:ging)? (?:in|into|on)|sign(?:ing)? (?:in|into)|update|change|edit|reset|receive[ds]?|sent|send (?:it|a|the|you|an)|go to|click|use|using|used|unsubscribe|see|saw|reach|contact|call|text|notify|forward|delete|remove|recogni[sz]e|search|find|to|via|through|on file|registered|linked|associated|into)\b/g;
+  /\b(?:check(?:ing|ed|s)?|open(?:ing|ed|s)?|look(?:ing)? (?:at|in)|access(?:ing|ed)?|log(?:ging)? (?:in|into|on)|sign(?:ing)? (?:in|into)|updat(?:e|es|ed|ing)|chang(?:e|es|ed|ing)|edit(?:s|ed|ing)?|reset(?:ting|s)?|receive[ds]?|receiving|sent|send (?:it|a|the|you|an)|go to|click|use|using|used|unsubscribe|see|saw|reach|contact|call|text|notify|forward|delete|remove|recogni[sz]e|search|find|to|via|through|on file|registered|linked|associated|into)\b/g;
 
 /** Modifiers that make the question about a different value than the one on record. */
 const OTHER_VALUE_BEFORE =
@@ -234,7 +234,7 @@ function normalise(text: string): string {
 }
 
 /** Normalises multi-word synonyms to one token before stemming: "log in" → login, "look up" → lookup. */
-function canonicalTokens(lower: string): { stems: string[]; nouns: boolean[] } {
+function canonicalTokens(lower: string): { stems: string[]; nouns: boolean[]; words: string[] } {
   const replaced = lower
     .replace(/\b(?:log(?:ging|ged)?|sign(?:ing|ed)?) (?:in|on)(?:to)?\b/g, ' login ')
     .replace(/\b(?:look(?:ing|ed)?|pull(?:ing|ed)?) (?:up|into)\b/g, ' lookup ')
@@ -247,7 +247,7 @@ function canonicalTokens(lower: string): { stems: string[]; nouns: boolean[] } {
   const words = replaced.split(/[^a-z0-9']+/).filter(Boolean);
   // After a determiner a word is a thing, not a deed: "another email", "the reset", "a text".
   const nouns = words.map((_, i) => DETERMINERS.has(words[i - 1] ?? ''));
-  return { stems: words.map(stem), nouns };
+  return { stems: words.map(stem), nouns, words };
 }
 
 const DETERMINERS = new Set([
@@ -533,9 +533,9 @@ function guardFromContext(context: GuardContext): Guard {
 
     for (const clause of clauses) {
       // A fact's name ("account ID", "order number") is not the object of a step.
-      const { stems: tokens, nouns } = canonicalTokens(clause.lower.replace(FACT_NAME_PHRASES, ' factname '));
+      const { stems: tokens, nouns, words } = canonicalTokens(clause.lower.replace(FACT_NAME_PHRASES, ' factname '));
       let flaggedVerify = false;
-      const matches: Array<{ step: KnownStep; used: Set<number>; verbAt: number }> = [];
+      const matches: Array<{ step: KnownStep; used: Set<number>; verbAt: number; score: number }> = [];
       for (const step of stepList) {
         const { verbs, objects } = step.matcher;
         for (let verbAt = 0; verbAt < tokens.length; verbAt++) {
@@ -547,7 +547,9 @@ function guardFromContext(context: GuardContext): Guard {
           tokens.forEach((token, i) => {
             if (i !== verbAt && objects.has(token)) used.add(i);
           });
-          matches.push({ step, used, verbAt });
+          // More words explained first, then words that are the action's own rather than synonyms.
+          const own = [...used].filter((index) => step.matcher.own.has(tokens[index] ?? '')).length;
+          matches.push({ step, used, verbAt, score: used.size * 10 + own });
           break;
         }
       }
@@ -557,14 +559,12 @@ function guardFromContext(context: GuardContext): Guard {
         (match) =>
           !matches.some(
             (other) =>
-              other !== match &&
-              other.used.size > match.used.size &&
-              [...match.used].some((index) => other.used.has(index)),
+              other !== match && other.score > match.score && [...match.used].some((index) => other.used.has(index)),
           ),
       );
       for (const { step, verbAt } of kept) {
         // Rough character offset of the verb, to know what comes before it.
-        const verbWord = clause.lower.split(/[^a-z0-9']+/).filter(Boolean)[verbAt] ?? '';
+        const verbWord = words[verbAt] ?? '';
         const charAt = verbWord ? clause.lower.indexOf(verbWord) : 0;
         if (!proposesStep(clause, charAt, verbWord)) continue;
         const key = `repeat_action:${step.name}`;

@@ -58,12 +58,12 @@ export function runDevSet(file: string): SetReport & { guardErrors: ReturnType<t
 const pct = (value: number) => value.toFixed(3);
 const hasLabels = (counts: Counts) => counts.tp + counts.fp + counts.fn > 0;
 
-function line(report: Pick<SetReport, 'name' | 'conversations' | 'facts' | 'guard'>): string {
+function line(report: Pick<SetReport, 'name' | 'conversations' | 'facts' | 'guard'>, guardLabelled = true): string {
   const facts = hasLabels(report.facts)
     ? `facts P=${pct(report.facts.precision)} R=${pct(report.facts.recall)} F1=${pct(report.facts.f1)}`
     : 'facts      (no labels)      ';
   const guard =
-    hasLabels(report.guard) || report.guard.cleanTotal
+    guardLabelled && (hasLabels(report.guard) || report.guard.cleanTotal)
       ? `guard P=${pct(report.guard.precision)} R=${pct(report.guard.recall)} F1=${pct(report.guard.f1)} clean_pass=${report.guard.cleanPass}/${report.guard.cleanTotal}`
       : 'guard (no labels)';
   return `${report.name.padEnd(30)} n=${String(report.conversations).padStart(4)} | ${facts} | ${guard} | secret_leaks=${report.facts.secretLeaks}`;
@@ -109,7 +109,8 @@ export async function evalDevCommand(args: string[]): Promise<number> {
   for (const file of files) {
     const report = runDevSet(file);
     reports.push(report);
-    process.stdout.write(`${line(report)}\n`);
+    const labelled = report.expected.some((item) => Object.keys(item.expect.findings).length > 0);
+    process.stdout.write(`${line(report, labelled)}\n`);
     for (const error of report.guardErrors.slice(0, showErrors)) {
       const transcript = report.expected.find((item) => item.id === error.id);
       const event = transcript?.events[Number(error.index)];
