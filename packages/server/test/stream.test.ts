@@ -256,6 +256,22 @@ describe('WebSocket stream', () => {
     expect(client.events(mine.id).map((event) => event.type)).toEqual(['message', 'message']);
   });
 
+  it('stops serving an agent whose session ended while connected', async () => {
+    const token = await server.login('alex@demo.baton.dev');
+    const { id } = await startConversation(server);
+    const client = await StreamClient.open(`${server.wsUrl}?token=${token}`);
+    const logout = await fetch(`${server.url}/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(logout.status).toBe(204);
+    const closeCode = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    client.send({ type: 'subscribe', conversationId: id, after: 0 });
+    expect(await closeCode).toBe(4401);
+    expect(client.frames.find((frame) => frame.type === 'error')?.error?.code).toBe('unauthorized');
+    expect(client.events(id)).toEqual([]);
+  });
+
   it('relays typing indicators without storing them, and answers malformed frames with an error', async () => {
     const { id, customerToken } = await startConversation(server);
     const agent = await StreamClient.open(`${server.wsUrl}?token=${agentToken}`);

@@ -183,6 +183,12 @@ export class Auth {
     return agent ? { kind: 'agent', agent, sessionTokenHash: tokenHash } : null;
   }
 
+  /** Whether the principal's credentials still hold: a long-lived WebSocket re-checks its agent's session. */
+  async isStillValid(principal: Principal): Promise<boolean> {
+    if (principal.kind !== 'agent') return true;
+    return (await this.#store.getValidSession(principal.sessionTokenHash)) !== undefined;
+  }
+
   async botFromKey(key: string): Promise<Principal | null> {
     const apiKey = await this.#store.findApiKey(sha256(key));
     if (!apiKey) return null;

@@ -7,6 +7,7 @@ import { AgentSchema } from './schemas.ts';
 /** Failed logins per email within the window before further attempts are refused for a while. */
 const MAX_FAILURES = 10;
 const FAILURE_WINDOW_MS = 5 * 60 * 1000;
+const MAX_TRACKED_EMAILS = 10_000;
 
 export const authRoutes: RouteModule = {
   name: 'auth',
@@ -36,6 +37,12 @@ export const authRoutes: RouteModule = {
         const now = Date.now();
         const record = failures.get(key);
         if (record && now - record.since > FAILURE_WINDOW_MS) failures.delete(key);
+        // Bounded, so a flood of made-up emails cannot grow it without limit; the oldest go first.
+        while (failures.size > MAX_TRACKED_EMAILS) {
+          const oldest = failures.keys().next();
+          if (oldest.done) break;
+          failures.delete(oldest.value);
+        }
         if ((failures.get(key)?.count ?? 0) >= MAX_FAILURES) {
           throw new BatonError('rate_limited', 'too many failed sign-ins for this email; try again in a few minutes');
         }

@@ -186,6 +186,11 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
   }
   const frame = parsed.data;
   const { principal, deps } = connection;
+  if ((frame.type === 'subscribe' || frame.type === 'subscribe_desk') && !(await deps.auth.isStillValid(principal))) {
+    connection.send({ type: 'error', error: { code: 'unauthorized', message: 'session expired: sign in again' } });
+    connection.socket.close(4401, 'session expired');
+    return;
+  }
   switch (frame.type) {
     case 'ping':
       connection.send({ type: 'pong' });
