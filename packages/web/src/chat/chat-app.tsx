@@ -1,4 +1,4 @@
-import { type ConversationState, initialState, reduce, type StoredEvent } from '@baton/core';
+import { type ConversationState, Industry, initialState, reduce, type StoredEvent } from '@baton/core';
 import { type FormEvent, type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { CreatedConversation, describeError, EventAnswer, Nothing, request } from '../lib/api.ts';
 import { ConnectionBanner } from '../lib/connection-banner.tsx';
@@ -11,7 +11,8 @@ import { queueText, transitionText } from './transition-text.ts';
 
 const params = new URLSearchParams(location.search);
 const EMBEDDED = params.get('embed') === '1';
-const INDUSTRY = params.get('industry') ?? undefined;
+// An unknown industry from a hand-written embed code falls back to the server's default, not an error.
+const INDUSTRY = Industry.safeParse(params.get('industry')).data;
 const CUSTOMER_NAME = params.get('name') ?? undefined;
 const TITLE = params.get('title') ?? 'Support';
 
@@ -138,16 +139,25 @@ function Conversation({ session, live, onStartNew }: { session: ChatSession; liv
   const scrollRef = useRef<HTMLDivElement>(null);
   const typingSent = useRef(false);
 
-  useEffect(
-    () =>
-      live.stream.listen({
-        typing: (frame) => {
-          if (frame.conversationId !== session.conversationId || frame.author === 'customer') return;
-          setAgentTyping(frame.typing ? (frame.name ?? 'Agent') : null);
-        },
-      }),
-    [live, session.conversationId],
-  );
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = live.stream.listen({
+      typing: (frame) => {
+        if (frame.conversationId !== session.conversationId || frame.author === 'customer') return;
+        clearTimeout(timer);
+        setAgentTyping(frame.typing ? (frame.name ?? 'Agent') : null);
+        // If "stopped typing" never comes (a closed laptop), the line fades on its own.
+        if (frame.typing) timer = setTimeout(() => setAgentTyping(null), 10_000);
+      },
+      event: (event) => {
+        if (event.type === 'message' && event.author !== 'customer') setAgentTyping(null);
+      },
+    });
+    return () => {
+      clearTimeout(timer);
+      stop();
+    };
+  }, [live, session.conversationId]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll whenever a new event or typing line shows
   useEffect(() => {

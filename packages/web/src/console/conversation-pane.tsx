@@ -1,7 +1,7 @@
 import { BatonError, type StoredEvent } from '@baton/core';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationSummary, describeError, Nothing, request } from '../lib/api.ts';
-import { humanize, secondsSince } from '../lib/format.ts';
+import { formatDuration, humanize, secondsSince } from '../lib/format.ts';
 import { ActionDialog, type ActionInput, type DeskAction } from './action-dialog.tsx';
 import type { AgentSession } from './agent-session.ts';
 import { BriefPanel } from './brief-panel.tsx';
@@ -189,7 +189,7 @@ export function ConversationPane({
               </span>
               {summary?.industry ? ` · ${humanize(summary.industry)}` : ''}
               {waited !== null && (state.status === 'queued' || state.status === 'offered')
-                ? ` · waiting ${Math.round(waited / 60)} min`
+                ? ` · waiting ${formatDuration(waited)}`
                 : ''}
             </p>
           </div>

@@ -11,6 +11,7 @@ const ConversationList = z.object({ conversations: z.array(ConversationSummary) 
 /** The desk does not depend on desk frames for correctness: a slow poll catches anything a frame missed. */
 const SAFETY_POLL_MS = 5000;
 const MAX_SUBSCRIBED = 150;
+const TYPING_TTL_MS = 10_000;
 
 export interface Desk {
   stream: BatonStream;
@@ -31,6 +32,7 @@ export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk
   const [typing, setTyping] = useState<ReadonlyMap<string, TypingFrame>>(new Map());
   const [loadError, setLoadError] = useState<string | null>(null);
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
   const unauthorized = useRef(onUnauthorized);
   unauthorized.current = onUnauthorized;
 
@@ -70,12 +72,22 @@ export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk
       },
       typing: (frame) => {
         if (frame.author !== 'customer') return;
-        setTyping((current) => {
-          const next = new Map(current);
-          if (frame.typing) next.set(frame.conversationId, frame);
-          else next.delete(frame.conversationId);
-          return next;
-        });
+        const clear = () =>
+          setTyping((current) => {
+            if (!current.has(frame.conversationId)) return current;
+            const next = new Map(current);
+            next.delete(frame.conversationId);
+            return next;
+          });
+        const previous = typingTimers.current.get(frame.conversationId);
+        if (previous) clearTimeout(previous);
+        if (!frame.typing) {
+          clear();
+          return;
+        }
+        setTyping((current) => new Map(current).set(frame.conversationId, frame));
+        // A closed tab never says "stopped typing": the indicator fades on its own.
+        typingTimers.current.set(frame.conversationId, setTimeout(clear, TYPING_TTL_MS));
       },
       event: (event) => {
         if (event.type === 'message' && event.author === 'customer') {
