@@ -253,7 +253,7 @@ function labelAbcd(
       allow.full_name = word;
     }
     const money = [...rest.matchAll(/\$\s?\d[\d,]*(?:\.\d{2})?|\b\d[\d,]*(?:\.\d{2})?\s*(?:dollars|bucks)\b/gi)];
-    if (money.length > 0) allow.amount = (money[money.length - 1]?.[0] ?? '').replace(/\s/g, '');
+    if (money.length > 0 && !allow.amount) allow.amount = (money[0]?.[0] ?? '').replace(/\s/g, '');
   }
   // The full-format sample dialogues also carry their scenario: use it where the customer said the value.
   const said = customerTurns.map((t) => t.text.toLowerCase()).join('\n');
@@ -431,6 +431,9 @@ function buildStar(): Line[] {
       const e = raw[i] as Json;
       if (e.Agent === 'Wizard' && (e.Action === 'pick_suggestion' || e.Action === 'utter')) {
         asked = typeof e.ActionLabel === 'string' ? e.ActionLabel : '';
+        // A wizard who typed the question instead of picking it still asked for the date of birth.
+        if (!asked && typeof e.Text === 'string' && /date of birth|birthday|\bdob\b/i.test(e.Text))
+          asked = 'bank_ask_dob';
       }
       if (e.Agent === 'User' && e.Action === 'utter' && typeof e.Text === 'string' && e.Text.trim()) {
         turns.push({ author: 'customer', text: e.Text.trim(), asked });

@@ -217,7 +217,8 @@ export const NOT_NAME_WORDS = new Set(
   monday tuesday wednesday thursday friday saturday sunday january february march september
   october november december new old gold silver bronze guest premium member dont don't know knw idk remember forgot
   forget nothing none nope nah okkay okk kk k thx ty lol haha hmm um uh wait hold moment sec second minute done
-  correct incorrect true false maybe perhaps probably definitely exactly cool awesome perfect great alright`
+  correct incorrect true false maybe perhaps probably definitely exactly cool awesome perfect great alright i'd i'll
+  i've id ill ive`
     .split(/\s+/)
     .filter(Boolean),
 );

@@ -463,7 +463,7 @@ function bareValue(segment: string): { value: string; offset: number } {
     rest = rest.slice(label[0].length);
   }
   const trailing = rest.replace(/\s*(?:please|thanks|thank you|thx|ty)\s*[.!]*$/i, '');
-  return { value: trailing.replace(/[\s.!?,;:]+$/, ''), offset };
+  return { value: trailing.replace(/[\s.!?,;:\\]+$/, ''), offset };
 }
 
 /** How well a bare value fits a fact: 0 does not fit; higher is more specific. */
@@ -575,7 +575,7 @@ function bareAnswers(
       best = { name: lead.name, score: 1 };
       value = lead.value;
     }
-    let finalValue = value;
+    let finalValue = best.name === 'full_name' ? value.replace(HONORIFIC, '') : value;
     if (best.name === 'street_address') {
       const street = new RegExp(STREET.source, 'iu').exec(value);
       if (street) finalValue = street[0];
@@ -679,8 +679,11 @@ function extractMessage(text: string, context: MessageContext | undefined): Mess
     bareAnswers(text, context.recent, [...found, ...extra], secrets, extra, 0.75, false, false);
   }
   const all = [...found, ...extra].filter((c) => !secrets.some((s) => overlaps(s, c)));
-  // A value the customer had to type as a secret answer never doubles as a fact.
-  const values = secretAsked && asked.length === 0 ? all.filter((c) => c.confidence >= 0.9) : all;
+  // After a security question, a loosely recognised name or username may be the answer itself: drop it.
+  const values =
+    secretAsked && asked.length === 0
+      ? all.filter((c) => c.confidence >= 0.9 || (c.name !== 'full_name' && c.name !== 'username'))
+      : all;
 
   const hasCorrection = CORRECTION.test(text);
   const perName = new Map<string, ExtractedValue>();

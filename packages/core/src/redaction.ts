@@ -119,7 +119,7 @@ function phraseValue(text: string, from: number): { start: number; end: number }
 }
 
 const ANSWER_FILLER =
-  /^\s*(?:(?:ok(?:ay)?|sure|yes|yeah|yep|yup|um+|uh+|hmm+|so|well|right|alright|of course|no problem|certainly|absolutely|sorry|actually|oops|i mean|i meant|correction|my bad|oh)\b[\s,.!-]*)*(?:(?:that'?ll be|it'?ll be|here you go|here it is|it'?s|it’s|it is|its|that'?s|that is|that would be|it would be|it should be|should be|i think it'?s|i believe it'?s|the (?:answer|password|pin|code) is|my (?:answer|password|pin|code) is)\b[\s:,-]*)?/i;
+  /^\s*(?:(?:ok(?:ay)?|sure|yes|yeah|yep|yup|um+|uh+|hmm+|so|well|right|alright|of course|no problem|certainly|absolutely|sorry|actually|oops|i mean|i meant|correction|my bad|oh|gosh|wow|hey|hi|hello)\b[\s,.!-]*)*(?:(?:it was|that was|was|that'?ll be|it'?ll be|here you go|here it is|it'?s|it’s|it is|its|that'?s|that is|that would be|it would be|it should be|should be|i think it'?s|i believe it'?s|the (?:answer|password|pin|code) is|my (?:answer|password|pin|code) is)\b[\s:,-]*)?/i;
 
 /** The part of a short reply that is the answer itself ("Sure, it's Sanders." → "Sanders"). */
 export function answerCore(text: string): { start: number; end: number } | undefined {
@@ -182,11 +182,16 @@ function fromContext(text: string, question: string, spans: SecretSpan[]): void 
       }
     } else if (kind === 'password' || kind === 'security_answer') {
       if (facts.length > 0 || spans.some((s) => s.kind === kind)) continue;
-      const core = answerCore(text);
-      if (!core) continue;
-      const value = text.slice(core.start, core.end);
-      if (value.split(/\s+/).length > 5 || REFUSAL.test(value) || taken(core.start, core.end)) continue;
-      spans.push({ kind, ...core });
+      // "Oh gosh, it was Nemo. Named after Captain Nemo.": the answer is the first sentence.
+      const first = /^[^.!?\n]*/.exec(text)?.[0] ?? text;
+      for (const part of first.length < text.trim().length ? [first, text] : [text]) {
+        const core = answerCore(part);
+        if (!core) continue;
+        const value = part.slice(core.start, core.end);
+        if (value.split(/\s+/).length > 5 || REFUSAL.test(value) || taken(core.start, core.end)) continue;
+        spans.push({ kind, ...core });
+        break;
+      }
     } else if (kind === 'card_number') {
       cardNumbers(text, spans, true);
     } else if (kind === 'ssn') {
