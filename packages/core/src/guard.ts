@@ -347,6 +347,12 @@ function statesValue(clause: string, name: string, known: KnownValue | undefined
     if (value.length >= 2 && clause.includes(value)) return true;
     const d = digits(value);
     if (d.length >= 4 && digits(clause).includes(d.slice(-4))) return true;
+    // "Is 12 Elm St still right?" states most of "12 Elm St, Springfield, IL 62704".
+    const parts = value.split(/[^\p{L}\p{N}]+/u).filter((part) => part.length >= 2);
+    if (parts.length >= 3) {
+      const words = new Set(clause.split(/[^\p{L}\p{N}]+/u));
+      if (parts.filter((part) => words.has(part)).length >= Math.min(3, parts.length)) return true;
+    }
     if (name === 'full_name') {
       const parts = value.split(/\s+/).filter((part) => part.length >= 2);
       if (parts.some((part) => new RegExp(`\\b${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(clause))) {
@@ -369,6 +375,8 @@ function statesValue(clause: string, name: string, known: KnownValue | undefined
       return /\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b(?:19|20)\d{2}\b/.test(clause);
     case 'amount':
       return /[$€£]\s?\d|\d+\.\d{2}\b/.test(clause);
+    case 'street_address':
+      return /\b\d+ [a-z]+ (?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|way|ct|court|pl|place)\b/.test(clause);
     default:
       return false;
   }
@@ -714,7 +722,9 @@ export class ContinuityGuard {
     const known = new Map<string, KnownValue>();
     for (const fact of this.tracker.factsOnFile()) known.set(fact.name, { ...fact, onFile: true });
     for (const fact of this.tracker.facts()) known.set(fact.name, { ...fact, onFile: false });
-    const events = this.events.slice();
+    // The log only grows: remember its length now and copy it only if a suggestion needs the summary.
+    const events = this.events;
+    const length = events.length;
     let summary: string | undefined;
     this.prepared = guardFromContext({
       known,
@@ -724,7 +734,7 @@ export class ContinuityGuard {
       verificationSource: this.verificationSource,
       handedOff: this.options.handedOff ?? this.handedOff,
       summary: () => {
-        summary ??= summaryOf(buildBrief(events, { upTo: events.length }));
+        summary ??= summaryOf(buildBrief(events.slice(0, length), { upTo: length }));
         return summary;
       },
     });
