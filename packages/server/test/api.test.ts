@@ -88,6 +88,9 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (database) => {
       expect.arrayContaining(['/v1/conversations', '/v1/conversations/{id}/messages', '/v1/conversations/{id}/events']),
     );
     expect(paths['/v1/conversations/{id}/messages']?.post).toBeDefined();
+    const health = await fetch(`${server.url}/health`);
+    expect(health.headers.get('x-frame-options')).toBe('DENY');
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('creates a conversation, takes messages and lists events after a sequence number', async () => {

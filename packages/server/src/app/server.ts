@@ -81,6 +81,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
   // JSON only: a text/plain body would otherwise reach validation as a string and get a vaguer message.
   app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    // The chat page is framed by widget.js on customers' sites; nothing else should be framed (clickjacking).
+    if (!request.url.startsWith('/chat/')) reply.header('x-frame-options', 'DENY');
+    return payload;
+  });
 
   const service = new ConversationService({ store, bus, logger });
   const auth = new Auth(store, { sessionTtlSeconds: config.sessionTtlSeconds });
