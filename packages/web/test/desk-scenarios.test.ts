@@ -3,14 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentModule } from '../../server/src/agent/agent-module.ts';
 import { PlaybookAgent } from '../../server/src/agent/playbook-agent.ts';
 import { modules } from '../../server/src/app/modules.ts';
+import { deskModule } from '../../server/src/app/routes/desk.ts';
 import { DemoBackOffice } from '../../server/src/connectors/demo-back-office.ts';
 import { startTestServer, type TestServer } from '../../server/test/helpers.ts';
 import { type Browser, customerSays, ensureWebBuild, loginToConsole, openBrowser, screenshot } from './support/e2e.ts';
 
-/** The server's modules with the built-in playbook agent over the demo back office, as `baton start` runs it. */
+/**
+ * The server's modules with the built-in playbook agent over the demo back office, as `baton start` runs
+ * it, and offers that wait for a slow machine: reading the brief must not race the offer's expiry.
+ */
 function withPlaybookAgent() {
   const agent = createAgentModule({ agent: new PlaybookAgent(), connector: new DemoBackOffice(), env: {} });
-  return [...modules.filter((module) => module.name !== 'agent'), agent];
+  return [
+    ...modules
+      .filter((module) => module.name !== 'agent')
+      .map((module) => (module.name === 'desk' ? deskModule({ offerTtlMs: 300_000 }) : module)),
+    agent,
+  ];
 }
 
 /** Waits for the assistant's newest reply to match, on the customer's page. */
@@ -38,7 +47,7 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
 
   beforeAll(async () => {
     ensureWebBuild();
-    server = await startTestServer({ modules: withPlaybookAgent(), env: { BATON_OFFER_TTL_MS: '300000' } });
+    server = await startTestServer({ modules: withPlaybookAgent() });
     [customer, sam, morgan] = await Promise.all([
       openBrowser({ viewport: { width: 390, height: 780 } }),
       openBrowser(),
