@@ -297,8 +297,14 @@ export function analyzeSentiment(events: readonly EventBody[], options: Sentimen
   const peak = Math.max(...recent.slice(-2).map((message) => message.frustration));
   const trend = frustrationTrend(recent.map((message) => message.frustration));
   let label: SentimentLabel = 'neutral';
-  if (peak >= frustratedAt || (trend === 'rising' && frustration >= frustratedAt * 0.9)) label = 'frustrated';
-  else if (score <= -0.2) label = 'negative';
+  // A calm message after an outburst ends the frustrated label; a mild one keeps it.
+  if (
+    frustration >= frustratedAt ||
+    (trend !== 'falling' && peak >= frustratedAt) ||
+    (trend === 'rising' && frustration >= frustratedAt * 0.9)
+  ) {
+    label = 'frustrated';
+  } else if (score <= -0.2) label = 'negative';
   else if (score >= 0.3) label = 'positive';
   const evidence = recent
     .filter((message) => message.cues.length > 0)
