@@ -112,6 +112,8 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (database) => {
       [3, 'It never arrived'],
     ]);
     expect(after1.body.lastSeq).toBe(3);
+    const page = await call(server, 'GET', `/v1/conversations/${id}/events?after=0&limit=2`, { customerToken });
+    expect(page.body).toMatchObject({ lastSeq: 3, until: 2 });
 
     const view = await call(server, 'GET', `/v1/conversations/${id}`, { token: agentToken });
     expect(view.status).toBe(200);

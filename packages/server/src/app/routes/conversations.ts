@@ -183,7 +183,17 @@ export const conversationRoutes: RouteModule = {
             after: z.coerce.number().int().min(0).default(0),
             limit: z.coerce.number().int().min(1).max(1000).default(1000),
           }),
-          response: { 200: z.object({ events: z.array(StoredEventSchema), lastSeq: z.number().int() }), ...errors },
+          response: {
+            200: z.object({
+              events: z.array(StoredEventSchema),
+              lastSeq: z.number().int().describe("the conversation's last seq"),
+              until: z
+                .number()
+                .int()
+                .describe('the last seq this page covered (staff-only events included): the next page is after=until'),
+            }),
+            ...errors,
+          },
         },
       },
       async (request) => {
@@ -197,6 +207,7 @@ export const conversationRoutes: RouteModule = {
           events: events.filter((event) => isVisibleTo(principal, event)),
           // The log itself is the truth: another process may have written past this process's cache.
           lastSeq: Math.max(view.state.lastSeq, events.at(-1)?.seq ?? 0),
+          until: events.at(-1)?.seq ?? after,
         };
       },
     );
