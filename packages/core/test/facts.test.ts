@@ -46,6 +46,14 @@ describe('extractFromMessage: each fact as people write it', () => {
     ['5308 Circle Drive  Jacksonville, CA 55194', ['street_address=5308 Circle Drive', 'zip_code=55194']],
     ['postcode SW1A 1AA', ['zip_code=SW1A 1AA']],
     ['95381901 is my account #', ['account_id=95381901']],
+    ["my zip's 10001", ['zip_code=10001']],
+    ['The account is under Maria Lopez', ['full_name=Maria Lopez']],
+    ['Hi, Sarah here. My order #4471-22 is late', ['full_name=Sarah', 'order_id=4471-22']],
+    ['I was born on 4/5/88', ['date_of_birth=1988-04-05']],
+    ['My date of birth is the 5th of May 1970', ['date_of_birth=1970-05-05']],
+    ['I want a refund of $250 for order 883321', ['amount=250.00', 'order_id=883321']],
+    ['I live at 42 Wallaby Way, Sydney', ['street_address=42 Wallaby Way']],
+    ['call me back on 07700 900123', ['phone=07700 900123']],
   ])('%s', (text, expected) => {
     expect(facts(text)).toEqual(expected);
   });
@@ -118,6 +126,10 @@ describe('extractFromMessage: numbers and words that are not facts', () => {
     'This is super easy.',
     "I'm surprised you haven't heard of me",
     'order 12 items please',
+    "I've called 3 times, at 9:30 and 10:15",
+    'My birthday is next week',
+    'use promo code SAVE20',
+    'my mom is sick and I need to cancel',
   ])('%s', (text) => {
     expect(facts(text)).toEqual([]);
   });
