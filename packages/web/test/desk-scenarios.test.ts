@@ -95,6 +95,13 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
     expect(await brief.getByTestId('brief-facts').textContent()).toMatch(/@example\.com/);
     await screenshot(sam.page, 's1-offer-with-brief');
 
+    // A fact links to the message it came from: one click scrolls there and highlights it.
+    await brief.locator('[data-fact="email"]').click();
+    const highlighted = sam.page.getByTestId('transcript').locator('li.highlight');
+    await highlighted.waitFor();
+    expect(await highlighted.textContent()).toContain('dana.reyes@example.com');
+    expect(await highlighted.evaluate((item) => item === document.activeElement)).toBe(true);
+
     await accept.click();
     const compose = sam.page.getByTestId('compose');
     await expect.poll(() => compose.inputValue()).toMatch(/Dana/);

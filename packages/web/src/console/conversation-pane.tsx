@@ -41,6 +41,8 @@ export function ConversationPane({
   const [highlight, setHighlight] = useState<number | null>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const transcriptRef = useRef<HTMLDivElement>(null);
+  // Follow new messages only while the agent is at the bottom; reading further up is not interrupted.
+  const followNewest = useRef(true);
   const acceptRef = useRef<HTMLButtonElement>(null);
   const typingSent = useRef(false);
   const customerTyping = desk.typing.has(conversationId);
@@ -49,7 +51,7 @@ export function ConversationPane({
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the newest event and typing line
   useEffect(() => {
     const element = transcriptRef.current;
-    if (element && highlight === null) element.scrollTop = element.scrollHeight;
+    if (element && followNewest.current) element.scrollTop = element.scrollHeight;
   }, [events.length, customerTyping]);
 
   useEffect(() => {
@@ -103,6 +105,7 @@ export function ConversationPane({
     if (!text || busy) return;
     const asNote = mode === 'note' || !mine;
     if (await call(asNote ? 'notes' : 'messages', { text })) {
+      followNewest.current = true;
       setDraft('');
       inputRef.current?.focus();
     }
@@ -121,10 +124,11 @@ export function ConversationPane({
   const showSource = (seq: number) => {
     const element = document.getElementById(`event-${seq}`);
     if (!element) return;
-    setHighlight(seq);
+    // Cleared first so a second click on the same fact plays the highlight again.
+    setHighlight(null);
+    requestAnimationFrame(() => setHighlight(seq));
     element.scrollIntoView({ behavior: 'smooth', block: 'center' });
     element.focus({ preventScroll: true });
-    setTimeout(() => setHighlight((current) => (current === seq ? null : current)), 2500);
   };
 
   const applySuggestion = (finding: GuardFindingView) => {
@@ -232,7 +236,14 @@ export function ConversationPane({
             <OfferCountdown expiresAt={offerExpiry(events, me)} />
           </div>
         ) : null}
-        <div className="transcript-scroll" ref={transcriptRef}>
+        <div
+          className="transcript-scroll"
+          ref={transcriptRef}
+          onScroll={(event) => {
+            const element = event.currentTarget;
+            followNewest.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+          }}
+        >
           <Transcript events={events} highlight={highlight} />
           {customerTyping ? (
             <p className="typing-line" aria-live="polite" data-testid="customer-typing">
