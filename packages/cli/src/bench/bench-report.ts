@@ -152,10 +152,25 @@ export function buildReport(raw: BenchRaw): BenchReport {
   }
   const messageMs: number[] = [];
   let undelivered = 0;
+  const undeliveredSamples: string[] = [];
+  const seenSeqs = new Map<string, number[]>();
+  for (const receipt of baton.flatMap((result) => result.ownerReceipts)) {
+    seenSeqs.set(receipt.conversationId, [...(seenSeqs.get(receipt.conversationId) ?? []), receipt.seq]);
+  }
+  const runEnd = Math.max(...baton.flatMap((result) => result.ownerSends.map((sent) => sent.at)), 0);
   for (const sent of baton.flatMap((result) => result.ownerSends)) {
     const at = receipts.get(`${sent.conversationId}#${sent.seq}`);
-    if (at === undefined) undelivered += 1;
-    else messageMs.push(at - sent.at);
+    if (at !== undefined) {
+      messageMs.push(at - sent.at);
+      continue;
+    }
+    undelivered += 1;
+    if (undeliveredSamples.length < 5) {
+      undeliveredSamples.push(
+        `message_not_delivered_to_owner: ${sent.conversationId} seq ${sent.seq} sent ${round((runEnd - sent.at) / 1000, 1)} s ` +
+          `before the last owner send; owner saw seqs [${(seenSeqs.get(sent.conversationId) ?? []).join(',')}]`,
+      );
+    }
   }
 
   const realisticSeconds = Math.max(...baton.map((result) => result.realisticSeconds), 0.001);
@@ -194,6 +209,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
   if (lost > 0) errors.kinds.handoff_lost = lost;
   if (assignedTwice > 0) errors.kinds.handoff_assigned_twice = assignedTwice;
   if (undelivered > 0) errors.kinds.message_not_delivered_to_owner = undelivered;
+  errors.samples.push(...undeliveredSamples);
   const errorTotal = errors.total + lost + assignedTwice + undelivered;
 
   const report: BenchReport = {

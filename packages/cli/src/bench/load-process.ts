@@ -27,6 +27,7 @@ const HANDOFF_TIMEOUT_MS = 20_000;
 const AGENT_REPLY_TIMEOUT_MS = 10_000;
 /** Customer messages exchanged with the agent before the agent resolves. */
 const MESSAGES_WITH_AGENT = 2;
+const AGENT_HOLD_MS = 30_000;
 const GREETING = 'Hi, I have read the conversation so far and I can take it from here.';
 
 const scripts = loadCustomerScripts();
@@ -661,6 +662,13 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
       () => undefined,
       (error: unknown) => errors.add('request_failed', describe(error)),
     );
+    // A customer who never writes back (the AI escalated on its own, or the run ended) must not hold
+    // the agent's capacity for ever: the agent wraps up, as a real one would.
+    setTimeout(() => {
+      if (agent.owned.get(conversationId) !== owned || owned.closing) return;
+      owned.closing = true;
+      owned.chain = owned.chain.then(() => answer(agent, conversationId, true, false));
+    }, AGENT_HOLD_MS).unref();
     await owned.chain;
   } catch (error) {
     errors.add('request_failed', describe(error));
@@ -682,10 +690,12 @@ async function agentMessage(agent: BenchAgent, conversationId: string, text: str
   return true;
 }
 
-async function answer(agent: BenchAgent, conversationId: string, andResolve: boolean): Promise<void> {
+async function answer(agent: BenchAgent, conversationId: string, andResolve: boolean, reply = true): Promise<void> {
   try {
-    await sleep(300 + Math.random() * 300);
-    await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
+    if (reply) {
+      await sleep(300 + Math.random() * 300);
+      await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
+    }
     if (!andResolve) return;
     agent.socket.send(JSON.stringify({ type: 'unsubscribe', conversationId }));
     const resolved = await http.send(
