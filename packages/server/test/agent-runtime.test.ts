@@ -221,4 +221,24 @@ describe('AgentRuntime in a running server', () => {
     const during = await conversation.events(before);
     expect(during.filter((event) => event.type === 'message' && event.author === 'ai')).toEqual([]);
   });
+
+  it('reads a one-time code the record redacts, and never stores it', async () => {
+    const conversation = await chat('finance');
+    await conversation.say(`I'm locked out of online banking, my email is ${dana.email}`);
+    expect(ChatClient.reply(await conversation.say('111111'))).toMatch(/didn't match/);
+    // Typed after "type the 6-digit code again", the code is redacted before the store sees it.
+    const retry = await conversation.say(`sorry, it's ${dana.demoCode}`);
+    expect(ChatClient.reply(retry)).toMatch(/reset your password/);
+    const events = await conversation.events();
+    expect(events.flatMap((event) => (event.type === 'action' ? [`${event.name}:${event.outcome}`] : []))).toEqual([
+      'lookup_member:succeeded',
+      'send_verification_code:succeeded',
+      'verify_identity:failed',
+      'verify_identity:succeeded',
+      'reset_password:succeeded',
+    ]);
+    const typed = events.find((event) => event.type === 'message' && event.text.startsWith('sorry'));
+    expect(typed).toMatchObject({ redactions: [expect.objectContaining({ kind: 'otp' })] });
+    expect(JSON.stringify(events)).not.toContain(dana.demoCode);
+  });
 });

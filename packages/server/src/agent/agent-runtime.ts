@@ -12,7 +12,7 @@ import {
   type StoredEvent,
 } from '@baton/core';
 import type { Logger } from 'pino';
-import type { ConversationService } from '../app/conversation-service.ts';
+import type { AppendedTransient, ConversationService } from '../app/conversation-service.ts';
 import type { ConversationRecord } from '../store/store.ts';
 import type { AgentFact, AgentInput, AiAgent, HandoffRequest } from './ai-agent.ts';
 import type { ToolRegistry } from './tools.ts';
@@ -83,6 +83,11 @@ export class AgentRuntime {
   readonly #concurrency: number;
   readonly #turnTimeoutMs: number;
   readonly #queues = new Map<string, ConversationQueue>();
+  /**
+   * What the customer typed before secrets were redacted, by conversation and seq, kept in memory only
+   * until the turn that answers it is over: the agent must read a one-time code the record never holds.
+   */
+  readonly #originals = new Map<string, Map<number, string>>();
   readonly #slots: (() => void)[] = [];
   #idleWaiters: { conversationId: string | undefined; resolve: () => void }[] = [];
   #running = 0;
@@ -104,8 +109,8 @@ export class AgentRuntime {
   }
 
   start(): void {
-    this.#unsubscribe ??= this.#service.onAppended((conversation, events, state) =>
-      this.#onAppended(conversation, events, state),
+    this.#unsubscribe ??= this.#service.onAppended((conversation, events, state, transient) =>
+      this.#onAppended(conversation, events, state, transient),
     );
   }
 
@@ -128,7 +133,12 @@ export class AgentRuntime {
     return new Promise((resolve) => this.#idleWaiters.push({ conversationId, resolve }));
   }
 
-  #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): void {
+  #onAppended(
+    conversation: ConversationRecord,
+    events: StoredEvent[],
+    state: ConversationState,
+    transient: AppendedTransient | undefined,
+  ): void {
     if (this.#stopped) return;
     const customerWrote = events.some((event) => event.type === 'message' && event.author === 'customer');
     let cause: Cause | undefined;
@@ -142,6 +152,11 @@ export class AgentRuntime {
       cause = 'customer_waiting';
     }
     if (!cause) return;
+    if (transient && transient.originalTexts.size > 0) {
+      const originals = this.#originals.get(conversation.id) ?? new Map<number, string>();
+      for (const [seq, text] of transient.originalTexts) originals.set(seq, text);
+      this.#originals.set(conversation.id, originals);
+    }
     const queue = this.#queues.get(conversation.id);
     if (queue) {
       // A customer message outranks a hand-back: the next turn sees both anyway.
@@ -169,6 +184,7 @@ export class AgentRuntime {
       }
     } finally {
       this.#queues.delete(conversationId);
+      this.#originals.delete(conversationId);
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const waiter of waiters) {
@@ -219,9 +235,10 @@ export class AgentRuntime {
     let requested: HandoffRequest | undefined;
     let spoke = false;
     try {
+      const originals = this.#originals.get(conversationId);
       const input: AgentInput = {
         conversation: { id: conversation.id, industry: conversation.industry, customerName: conversation.customerName },
-        events,
+        events: originals ? events.map((event) => withOriginalText(event, originals)) : events,
         state,
         facts: knownFacts(events),
         cause,
@@ -345,6 +362,11 @@ async function* untilAborted<T>(steps: AsyncIterable<T>, signal: AbortSignal): A
     if (onAbort) signal.removeEventListener('abort', onAbort);
     if (signal.aborted) void iterator.return?.(undefined)?.catch(() => undefined);
   }
+}
+
+function withOriginalText(event: StoredEvent, originals: ReadonlyMap<number, string>): StoredEvent {
+  const text = originals.get(event.seq);
+  return text !== undefined && event.type === 'message' ? { ...event, text } : event;
 }
 
 /** On file first, then what the customer said: a later value of the same name wins in `factMap`. */

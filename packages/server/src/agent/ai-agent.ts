@@ -17,7 +17,10 @@ export interface HandoffRequest {
 
 export interface AgentInput {
   conversation: { id: string; industry: string; customerName?: string | null };
-  /** The whole log so far, in order. */
+  /**
+   * The whole log so far, in order. Customer messages carry what the customer typed, secrets included
+   * (a one-time code to check): agents must never write such a value into an event or a reply.
+   */
   events: readonly StoredEvent[];
   state: ConversationState;
   /** Facts extracted by the context engine from `events` (latest value per name). */

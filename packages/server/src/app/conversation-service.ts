@@ -25,10 +25,20 @@ export type Actor =
   | { kind: 'ai' }
   | { kind: 'system' };
 
+/**
+ * What an in-process listener may see but the record never holds: the customer's words before secrets
+ * were redacted (seq → original text, only for messages that were redacted). The AI runtime needs a
+ * one-time code to check it; nothing else should read this, and nobody may store it.
+ */
+export interface AppendedTransient {
+  originalTexts: ReadonlyMap<number, string>;
+}
+
 export type AppendedListener = (
   conversation: ConversationRecord,
   events: StoredEvent[],
   state: ConversationState,
+  transient: AppendedTransient,
 ) => void | Promise<void>;
 
 export interface CreateConversationInput {
@@ -207,6 +217,13 @@ export class ConversationService {
       }
     }
     entry = await this.#advance(conversationId, entry, stored);
+    const originalTexts = new Map<number, string>();
+    stored.forEach((event, index) => {
+      const original = parsed[index];
+      if (event.type === 'message' && original?.type === 'message' && original.text !== event.text) {
+        originalTexts.set(event.seq, original.text);
+      }
+    });
     for (const event of stored) {
       try {
         await this.#bus.publish(conversationTopic(conversationId), { kind: 'event', event });
@@ -215,16 +232,16 @@ export class ConversationService {
         this.#logger.error({ err: error, conversationId, seq: event.seq }, 'bus publish failed');
       }
     }
-    this.#notify(entry, stored);
+    this.#notify(entry, stored, { originalTexts });
     return stored;
   }
 
-  #notify(entry: CacheEntry, stored: StoredEvent[]): void {
+  #notify(entry: CacheEntry, stored: StoredEvent[], transient: AppendedTransient): void {
     for (const listener of this.#listeners) {
       // Deferred so a slow or throwing listener never delays the writer or other conversations.
       setImmediate(() => {
         try {
-          Promise.resolve(listener(entry.conversation, stored, entry.state)).catch((error: unknown) => {
+          Promise.resolve(listener(entry.conversation, stored, entry.state, transient)).catch((error: unknown) => {
             this.#logger.error({ err: error, conversationId: entry.conversation.id }, 'appended listener failed');
           });
         } catch (error) {
