@@ -205,7 +205,7 @@ function identifiers(text: string, out: Candidate[]): void {
 // ---------------------------------------------------------------- username
 
 const USERNAME = new RegExp(
-  `\\b(?:users?\\s?name|username|user id|login(?: id| name)?|handle|screen ?name)\\b${CONNECTOR}(?:(?:my|the)\\s+)?(@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9])`,
+  `\\b(?:users?\\s?name|username|user id|login(?: id| name)|handle|screen ?name)\\b${CONNECTOR}(?:(?:my|the)\\s+)?(@?[A-Za-z0-9][A-Za-z0-9._-]{1,38}[A-Za-z0-9])`,
   'gi',
 );
 
@@ -223,6 +223,9 @@ function usernames(text: string, out: Candidate[]): void {
     ) {
       continue;
     }
+    // "my username is dana" says so; "username locked" does not: without "is" or ":" it must look like one.
+    const between = m[0].slice(0, m[0].length - raw.length);
+    if (!/(?:\bis|\bwas|[:=#-])\s*(?:(?:my|the)\s+)?$/i.test(between) && !/[\d._@-]/.test(raw)) continue;
     const start = (m.index ?? 0) + m[0].length - raw.length;
     push(out, 'username', raw.replace(/^@/, ''), start + (raw.startsWith('@') ? 1 : 0), 0.95);
   }

@@ -130,6 +130,8 @@ describe('extractFromMessage: numbers and words that are not facts', () => {
     'My birthday is next week',
     'use promo code SAVE20',
     'my mom is sick and I need to cancel',
+    'I reset it but it still says login failed',
+    'my username locked me out',
   ])('%s', (text) => {
     expect(facts(text)).toEqual([]);
   });
