@@ -819,6 +819,13 @@ function valuesOnFile(record: Record<string, unknown>, depth: number, out: Array
   }
 }
 
+/** A bot's "phone_number" or "dob" is our `phone` or `date_of_birth`; other names are kept as given. */
+function standardName(name: string): string {
+  if ((STANDARD_FACTS as readonly string[]).includes(name)) return name;
+  const plain = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return ON_FILE_KEYS[plain] ?? (plain === 'name' ? 'full_name' : name);
+}
+
 function identitySubject(subject: string): Array<[string, string]> {
   const labelled = /^\s*([a-z_ ]+)\s*[:=]\s*(.+)$/i.exec(subject);
   if (labelled) {
@@ -828,6 +835,10 @@ function identitySubject(subject: string): Array<[string, string]> {
   }
   if (/^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i.test(subject.trim())) return [['email', subject]];
   if (/^[+\d\s().-]+$/.test(subject) && digitsOf(subject).length >= 7) return [['phone', subject]];
+  // The person who was verified: "Dana Reyes".
+  if (subject.trim().includes(' ') && looksLikeName(subject.trim(), { requireCapital: true })) {
+    return [['full_name', subject]];
+  }
   return [];
 }
 
@@ -881,7 +892,7 @@ export class FactTracker {
       case 'fact': {
         if (SECRET_FACT_NAMES.test(event.name)) return;
         const via = event.via === 'extracted' ? 'extracted' : event.via;
-        this.set(this.known, event.name, event.value, event.source ?? index, via, 0.99);
+        this.set(this.known, standardName(event.name), event.value, event.source ?? index, via, 0.99);
         return;
       }
       case 'identity':

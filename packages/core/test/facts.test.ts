@@ -232,12 +232,17 @@ describe('extractFacts: a conversation', () => {
       { type: 'fact', name: 'full_name', value: 'Priya Natarajan', via: 'system', source: 0 },
       { type: 'identity', method: 'otp_sms', result: 'verified', subject: 'email:dana@example.com' },
       { type: 'fact', name: 'pin', value: '4321', via: 'bot' },
+      { type: 'fact', name: 'phone_number', value: '(312) 555-0198', via: 'bot' },
     ];
     expect(extractFacts(events).map(({ name, value, source, via }) => ({ name, value, source, via }))).toEqual([
       { name: 'member_id', value: 'HMO-88213', source: 1, via: 'bot' },
       { name: 'full_name', value: 'Priya Natarajan', source: 0, via: 'system' },
       { name: 'email', value: 'dana@example.com', source: 3, via: 'system' },
+      { name: 'phone', value: '(312) 555-0198', source: 5, via: 'bot' },
     ]);
+    expect(
+      extractFacts([{ type: 'identity', method: 'kba', result: 'verified', subject: 'Dana Reyes' }]),
+    ).toMatchObject([{ name: 'full_name', value: 'Dana Reyes', source: 0, via: 'system' }]);
   });
 
   it('keeps values read from back-office results apart, as on file', () => {
