@@ -230,6 +230,9 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
     expect(
       await page.getByRole('img', { name: 'Handoffs and accepted offers' }).locator('rect').count(),
     ).toBeGreaterThan(0);
+    // The context engine's side: the agents' replies in this run were judged by the guard.
+    expect(await page.getByTestId('context-metrics').textContent()).toMatch(/Handed-off conversations\s*[1-9]/);
+    await page.setViewportSize({ width: 1440, height: 1400 });
     await screenshot(page, 'supervisor-dashboard');
   });
 });

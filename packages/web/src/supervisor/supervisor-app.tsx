@@ -5,7 +5,7 @@ import { type AgentSession, clearAgentSession, loadAgentSession, saveAgentSessio
 import { LoginScreen } from '../console/login-screen.tsx';
 import { describeError, Nothing, request } from '../lib/api.ts';
 import { ConnectionBanner } from '../lib/connection-banner.tsx';
-import { formatDuration, humanize } from '../lib/format.ts';
+import { formatDuration } from '../lib/format.ts';
 import { BatonStream, streamUrl } from '../lib/stream.ts';
 import { useConnectionState } from '../lib/use-connection.ts';
 import { BarChart, LineChart } from './charts.tsx';
@@ -43,6 +43,13 @@ const Bucket = z.looseObject({
   declined: z.number(),
   expired: z.number(),
   medianSecondsToAccept: z.number().optional(),
+  repeatAsks: z.number().default(0),
+  repeatActions: z.number().default(0),
+  restartPhrases: z.number().default(0),
+  customerRestatements: z.number().default(0),
+  agentMessages: z.number().default(0),
+  cleanAgentMessages: z.number().default(0),
+  medianSecondsToFirstAgentMessage: z.number().optional(),
 });
 
 const Metrics = z.looseObject({
@@ -327,14 +334,54 @@ function Dashboard({ session, onLogout }: { session: AgentSession; onLogout: () 
                   },
                 ]}
               />
+              <BarChart
+                title="Continuity findings in agents' replies"
+                labels={labels}
+                series={[
+                  { name: 'Repeat asks', color: '#d9480f', values: metrics.buckets.map((bucket) => bucket.repeatAsks) },
+                  {
+                    name: 'Repeated steps',
+                    color: '#e0a526',
+                    values: metrics.buckets.map((bucket) => bucket.repeatActions),
+                  },
+                  {
+                    name: 'Restart phrases',
+                    color: '#7a4cd9',
+                    values: metrics.buckets.map((bucket) => bucket.restartPhrases),
+                  },
+                  {
+                    name: 'Customer repeated a fact',
+                    color: '#c2255c',
+                    values: metrics.buckets.map((bucket) => bucket.customerRestatements),
+                  },
+                ]}
+              />
               <LineChart
-                title="Median time to accept (seconds)"
+                title="Agent replies with no finding (%)"
+                labels={labels}
+                series={[
+                  {
+                    name: 'Clean replies',
+                    color: '#1f9d61',
+                    values: metrics.buckets.map((bucket) =>
+                      bucket.agentMessages ? (bucket.cleanAgentMessages / bucket.agentMessages) * 100 : undefined,
+                    ),
+                  },
+                ]}
+              />
+              <LineChart
+                title="Median time to accept and to first reply (seconds)"
                 labels={labels}
                 series={[
                   {
                     name: 'Median seconds to accept',
                     color: '#7a4cd9',
                     values: metrics.buckets.map((bucket) => bucket.medianSecondsToAccept),
+                  },
+                  {
+                    name: 'Median seconds to first agent reply',
+                    color: '#0c8599',
+                    values: metrics.buckets.map((bucket) => bucket.medianSecondsToFirstAgentMessage),
                   },
                 ]}
               />
@@ -358,31 +405,48 @@ function Kpi({ label, value, tone }: { label: string; value: string; tone?: 'ok'
   );
 }
 
-/** The context engine's numbers (repeat asks, brief coverage…): shown as they come, named from their keys. */
+const Aggregate = z.looseObject({
+  conversations: z.number(),
+  handedOff: z.number(),
+  agentMessages: z.number(),
+  cleanAgentMessages: z.number(),
+  repeatAsks: z.number(),
+  repeatActions: z.number(),
+  restartPhrases: z.number(),
+  customerRestatements: z.number(),
+  conversationsWithRepeats: z.number().optional(),
+  timeToFirstAgentMessageMs: z.looseObject({ median: z.number().nullable() }).optional(),
+});
+
+/** The context engine's totals for the range: did customers have to repeat themselves after a handoff? */
 function ContextMetrics({ values }: { values: Record<string, unknown> }) {
-  const entries = Object.entries(values).filter(
-    (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
-  );
-  if (entries.length === 0) return null;
+  const parsed = Aggregate.safeParse(values);
+  if (!parsed.success) return null;
+  const totals = parsed.data;
+  const clean = totals.agentMessages ? `${Math.round((totals.cleanAgentMessages / totals.agentMessages) * 100)}%` : '—';
+  const firstReply = totals.timeToFirstAgentMessageMs?.median;
+  const entries: [string, string][] = [
+    ['Handed-off conversations', String(totals.handedOff)],
+    ['Agent replies with no finding', clean],
+    ['Repeat asks', String(totals.repeatAsks)],
+    ['Repeated steps', String(totals.repeatActions)],
+    ['Restart phrases', String(totals.restartPhrases)],
+    ['Customer repeated a fact', String(totals.customerRestatements)],
+    ['Median time to first reply', firstReply == null ? '—' : formatDuration(firstReply / 1000)],
+  ];
   return (
-    <div className="context-metrics">
+    <div className="context-metrics" data-testid="context-metrics">
       <h3>Context engine</h3>
       <dl>
-        {entries.map(([key, value]) => (
-          <div key={key}>
-            <dt>{humanize(key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase())}</dt>
-            <dd>
-              {value <= 1 && value > 0 && /rate|share|ratio/i.test(key) ? `${Math.round(value * 100)}%` : round(value)}
-            </dd>
+        {entries.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
           </div>
         ))}
       </dl>
     </div>
   );
-}
-
-function round(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
 function bucketLabel(iso: string, bucketMinutes: number): string {
