@@ -495,13 +495,27 @@ async function customerLoop(customer: Customer, thinkScale: number): Promise<voi
   const state = baton!;
   const firstPause = Math.random() * thinkTimeMs(customer.script.lines[0]!, thinkScale);
   await waitUntil(customer, () => customer.wantsHandoff, firstPause);
+  let lastSentAt: number | undefined;
   while (state.running) {
+    if (customer.handoffRequested) {
+      // The AI escalated on its own (frustration, repeated failure, policy), during its turn on the
+      // last message or right after its reply: a handoff triggered by that message.
+      if (lastSentAt !== undefined) {
+        state.result.triggers.push({ conversationId: customer.conversationId, at: lastSentAt });
+        counters.handoffs += 1;
+      }
+      lastSentAt = undefined;
+      await withAgent(customer, thinkScale);
+      continue;
+    }
     if (customer.wantsHandoff) {
+      lastSentAt = undefined;
       await handoffConversation(customer, thinkScale);
       continue;
     }
     const text = nextLine(customer);
     const sentAt = now();
+    lastSentAt = sentAt;
     const aiBefore = customer.aiMessages;
     if (state.expectAi) customer.aiPendingSince = sentAt;
     const seq = await postCustomerMessage(customer, text);
@@ -512,15 +526,8 @@ async function customerLoop(customer: Customer, thinkScale: number): Promise<voi
         AI_REPLY_TIMEOUT_MS,
       );
       if (!answered && state.running) errors.add('ai_reply_timeout', customer.conversationId);
-      if (customer.handoffRequested) {
-        // The AI escalated on its own (frustration, policy): a handoff triggered by this message.
-        state.result.triggers.push({ conversationId: customer.conversationId, at: sentAt });
-        counters.handoffs += 1;
-        await withAgent(customer, thinkScale);
-        continue;
-      }
     }
-    await waitUntil(customer, () => customer.wantsHandoff, thinkTimeMs(text, thinkScale));
+    await waitUntil(customer, () => customer.wantsHandoff || customer.handoffRequested, thinkTimeMs(text, thinkScale));
   }
 }
 
@@ -563,6 +570,8 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
     for (let exchanged = 0; exchanged < MESSAGES_WITH_AGENT && state.running; exchanged++) {
       const text = nextLine(customer);
       await sleep(Math.min(thinkTimeMs(text, thinkScale), 3000 * thinkScale));
+      // The agent may have wrapped up already (it answers a customer who wrote before the greeting too).
+      if (customer.resolved) break;
       const before = customer.agentMessages;
       const sentAt = now();
       const seq = await postCustomerMessage(customer, text);
