@@ -117,9 +117,15 @@ describe('WebSocket stream', () => {
     await server?.close();
   });
 
-  it('refuses a connection without credentials', async () => {
+  it('refuses a connection without credentials, and a session cookie sent from another site', async () => {
     await expect(StreamClient.open(server.wsUrl)).rejects.toThrow(/401/);
     await expect(StreamClient.open(`${server.wsUrl}?token=forged`)).rejects.toThrow(/401/);
+    const cookie = `baton_session=${agentToken}`;
+    await expect(StreamClient.open(server.wsUrl, { cookie, origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    const sameOrigin = await StreamClient.open(server.wsUrl, { cookie, origin: server.url });
+    sameOrigin.send({ type: 'ping' });
+    await sameOrigin.until(() => sameOrigin.frames.some((frame) => frame.type === 'pong'));
+    await sameOrigin.close();
   });
 
   it('resends exactly the missed events, once and in order, to a client that reconnects while writes go on', async () => {

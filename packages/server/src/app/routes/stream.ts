@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { BusMessage } from '../../bus/bus.ts';
-import type { Principal } from '../auth.ts';
+import { type Principal, SESSION_COOKIE } from '../auth.ts';
 import { conversationTopic, DESK_TOPIC } from '../conversation-service.ts';
 import { toBatonError } from '../http-errors.ts';
 import type { RouteDeps, RouteModule } from '../route-module.ts';
@@ -241,6 +241,28 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
   }
 }
 
+/**
+ * Browsers send the session cookie with a WebSocket handshake from any page of the same site, and
+ * WebSockets have no CORS: a cookie-only handshake must come from a page of this server.
+ */
+async function rejectCrossSiteCookie(request: FastifyRequest): Promise<void> {
+  const origin = request.headers.origin;
+  const usesCookieOnly =
+    request.cookies?.[SESSION_COOKIE] !== undefined &&
+    !request.headers.authorization &&
+    !/[?&](token|customerToken)=/.test(request.url);
+  if (!origin || !usesCookieOnly) return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    throw new BatonError('forbidden', 'invalid Origin header');
+  }
+  if (originHost !== request.headers.host) {
+    throw new BatonError('forbidden', `a session cookie is only accepted from pages of this server, not ${origin}`);
+  }
+}
+
 export const streamRoutes: RouteModule = {
   name: 'stream',
   register(app, deps) {
@@ -263,11 +285,12 @@ export const streamRoutes: RouteModule = {
       await Promise.all([...connections].map((connection) => connection.close()));
     });
 
+    const authenticate = deps.auth.require('agent', 'customer', 'bot');
     app.get(
       '/v1/stream',
       {
         websocket: true,
-        preHandler: deps.auth.require('agent', 'customer', 'bot'),
+        preHandler: [rejectCrossSiteCookie, authenticate],
         schema: { tags: ['stream'], summary: 'WebSocket: live events, desk notices, typing (docs/protocol.md)' },
       },
       (socket: WebSocket, request: FastifyRequest) => {
