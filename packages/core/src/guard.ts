@@ -96,7 +96,7 @@ const FACT_NOUNS: ReadonlyArray<{ name: string; pattern: RegExp }> = [
   {
     name: 'full_name',
     pattern:
-      /\b(?:full name|first and last names?|(?:first|last|sur|legal) ?name|your name|name on (?:the|your) (?:account|card|file|order)|the name (?:on|for) (?:the|your) (?:account|order)|who (?:am i|i'?m|i am) (?:speaking|talking|chatting) (?:with|to)|whom? (?:do i have the pleasure|i'?m (?:speaking|talking) (?:with|to)))\b/g,
+      /\b(?:full name|first and last names?|(?:first|last|sur|legal) ?name|your name|name (?:that'?s |is |that is )?(?:on|for) (?:the|your) (?:account|card|file|order|reservation)|the name (?:on|for) (?:the|your) (?:account|order)|who (?:am i|i'?m|i am) (?:speaking|talking|chatting) (?:with|to)|whom? (?:do i have the pleasure|i'?m (?:speaking|talking) (?:with|to)))\b/g,
   },
   {
     name: 'account_id',
@@ -142,7 +142,7 @@ const ASK_FORM =
 
 /** Words that, nearest before a fact noun, make the clause ask for the value. */
 const ASK_CUE =
-  /\b(?:getting|having|grab(?:bing)?|start with|begin with|confirm|provide|give|tell|share|verify|type|enter|spell|repeat|state|send (?:me|us|over|in)|let me know|what(?:'s| is| was| were|s)?|which|may i (?:have|get|ask|take)|can i (?:have|get|ask|grab|take)|could i (?:have|get|ask|grab|take)|need|require|have|get|grab|know|remind me|reply with|write|input|is|are|trouble you for)\b/g;
+  /\b(?:re-?(?:send|enter|type|confirm|share|state)|getting|having|grab(?:bing)?|start with|begin with|confirm|provide|give|tell|share|verify|type|enter|spell|repeat|state|send (?:me|us|over|in)|let me know|what(?:'s| is| was| were|s)?|which|may i (?:have|get|ask|take)|can i (?:have|get|ask|grab|take)|could i (?:have|get|ask|grab|take)|need|require|have|get|grab|know|remind me|reply with|write|input|is|are|trouble you for)\b/g;
 
 /** Verbs that, nearest before a fact noun, make the clause about something else than giving the value. */
 const NON_ASK_CUE =
@@ -171,7 +171,7 @@ const ASK_ABOUT_STEP =
   /^\s*(?:and |also |so |but |ok(?:ay)?,? |just to check,? )*(?:have|has|had|did|do|does|were|was|is|are) (?:you|they|we|it|your|the)\b/;
 const PAST_REFERENCE = /\b(?:since|after|now that|once|because|as|when) (?:we|you|i|they|the ai|our \w+|it|that)\b/;
 const REPORT =
-  /\b(?:already|has been|have been|had been|was|were|we'?ve|you'?ve|i'?ve|they'?ve|we have|you have|i have|they have|earlier|previously|didn'?t|did not|doesn'?t|does not|i (?:can )?see|i noticed|i understand|looks like|it seems|according to|the ai|our (?:ai|assistant|bot|system)|successfully|done|completed|went through|worked)\b/;
+  /\b(?:already|has been|have been|had been|was|were|we'?ve|you'?ve|i'?ve|they'?ve|we have|you have|i have|they have|earlier|previously|didn'?t|did not|doesn'?t|does not|i (?:can )?see|i noticed|i understand|looks like|it seems|according to|the ai|our (?:ai|assistant|bot)|successfully|done|completed|went through|worked)\b/;
 const PROPOSAL =
   /\b(?:while (?:i|we)|(?:i'?m|i am|we'?re|we are) (?:now |just |going to )?\w+ing|(?:i|we)(?: just| still| first| also| now)? (?:have to|must|got to|gotta|am required to|are required to)|let me|let'?s|let us|i(?:'ll| will| can| could| am going to|'m going to|'d like to| want to| need to| should| would like to| may| might)|we(?:'ll| will| can| could| should| need to|'re going to| are going to| may| might)|(?:can|could|would|will) you|you (?:should|could|can|might|may|need to|have to|'ll need to|will need to|want to|'ll want to)|please|try|trying|how about|what about|maybe|perhaps|i (?:suggest|recommend)|i'?d (?:suggest|recommend)|first|next|go ahead and|make sure (?:to|you)|the (?:next|first|best) step)\b/;
 const IMPERATIVE_START = /^\s*(?:(?:ok(?:ay)?|so|first|now|then|just|please|alright),?\s+)*(\w+)/;
@@ -211,7 +211,7 @@ const RESTART_PHRASES: ReadonlyArray<{ pattern: RegExp; afterHandoffOnly?: boole
   },
   {
     pattern:
-      /\b(?:can|could|would) you (?:please )?(?:describe|explain|tell me(?: about)?|walk me through|summari[sz]e|go over|repeat|remind me(?: of| about)?) (?:the|your|what(?:'s| is| was)(?: the)?|what) (?:problem|issue|situation|trouble|question|request|concern|going on|happening|happened|wrong)\b/,
+      /\b(?:can|could|would) you (?:please |briefly |quickly |just |kindly |first )*(?:describe|explain|tell me(?: about)?|walk me through|summari[sz]e|go over|repeat|remind me(?: of| about)?) (?:(?:the|your|what(?:'s| is| was)?(?: the| your)?) ?)(?:problem|issue|situation|trouble|question|request|concern|going on|happening|happened|wrong)\b/,
   },
   {
     pattern:
@@ -227,6 +227,7 @@ const RESTART_PHRASES: ReadonlyArray<{ pattern: RegExp; afterHandoffOnly?: boole
       /\b(?:explain|describe|go over|repeat|recap) (?:the (?:problem|issue|situation) |everything |what happened |your (?:problem|issue) )(?:again |from the (?:beginning|start|top) )?/,
   },
   { pattern: /\bfrom the (?:very )?(?:beginning|top|start)\b/ },
+  { pattern: /\bwhat (?:you were|you'?re|you are) (?:trying|hoping|wanting) to (?:do|get done|achieve)\b/ },
 ];
 
 function normalise(text: string): string {
@@ -396,10 +397,11 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
   if (PREFERENCE.test(lower)) return [];
   const asked: AskedFact[] = [];
   const seen = new Set<string>();
+  const mentioned = new Set<string>();
   for (const { name, pattern } of FACT_NOUNS) {
-    pattern.lastIndex = 0;
     for (const match of allMatches(pattern, lower)) {
-      const index = match.index ?? 0;
+      mentioned.add(name);
+      const index = match.index;
       const before = lower.slice(0, index);
       const after = lower.slice(index + match[0].length);
       if (OTHER_VALUE_BEFORE.test(before) || OTHER_VALUE_AFTER.test(after)) continue;
@@ -409,7 +411,7 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
       // "the email" / "that email" is usually the message we sent, not the address.
       if (name === 'email' && /\b(?:the|that|this|an|our|my|a) $/.test(before) && !/address/.test(match[0])) {
         if (
-          !/^\s*(?:address|on (?:file|the account|your account)|(?:you )?(?:used|registered|associated|linked))/.test(
+          !/^\s*(?:address|on (?:file|the account|your account|record)|(?:that |which )?(?:is |was )?(?:tied|linked|attached|connected|associated|registered)|for (?:the|your) account|(?:you )?(?:use|used|gave|have|registered|signed up))/.test(
             after,
           )
         ) {
@@ -434,6 +436,8 @@ function askedFacts(clause: Clause, known: ReadonlyMap<string, KnownValue>): Ask
   if (OTHER_VALUE_ANYWHERE.test(lower)) return asked;
   for (const name of factsAskedFor(clause.text)) {
     if (seen.has(name) || name === 'full_name' || !known.has(name)) continue;
+    // A name our own reading saw and let pass stays passed ("did you get the email?").
+    if (mentioned.has(name)) continue;
     if (lastIndexOf(NON_ASK_CUE, lower) > lastIndexOf(ASK_CUE, lower)) continue;
     if (statesValue(lower, name, known.get(name))) continue;
     seen.add(name);
@@ -610,6 +614,9 @@ function guardFromContext(context: GuardContext): Guard {
         });
       }
 
+      const askedInClause = findings.some(
+        (finding) => finding.kind === 'repeat_ask' && finding.span.start >= clause.start,
+      );
       if (context.verified && !flaggedVerify && IDENTITY_ASK.test(clause.lower)) {
         const asks = clause.question || ASK_FORM.test(clause.lower) || PROPOSAL.test(clause.lower);
         if (asks && !REPORT.test(clause.lower)) {
@@ -626,7 +633,8 @@ function guardFromContext(context: GuardContext): Guard {
                 span: { start: clause.start, end: clause.start + clause.text.length },
               });
             }
-          } else if (!seen.has('repeat_ask:identity')) {
+          } else if (!seen.has('repeat_ask:identity') && !askedInClause) {
+            // Asking for the date of birth "to verify your identity" is one repeat, not two.
             seen.add('repeat_ask:identity');
             findings.push({
               kind: 'repeat_ask',
