@@ -139,6 +139,10 @@ function Workspace({ session, onLogout }: { session: AgentSession; onLogout: () 
   }, [ordered, selected, select]);
 
   const logout = async () => {
+    // Signing out ends the shift: routing stops offering to this agent at once, not after an offer expires.
+    await request('/v1/desk/presence', Nothing, { body: { presence: 'offline' }, agentToken: session.token }).catch(
+      () => undefined,
+    );
     await request('/v1/auth/logout', Nothing, { method: 'POST', agentToken: session.token }).catch(() => undefined);
     onLogout();
   };
