@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { BatonError } from '@baton/core';
 import {
   createServer,
   DEMO_AGENT_EMAILS,
@@ -71,7 +72,18 @@ export async function startCommand(args: string[]): Promise<number> {
     ...(values.port !== undefined ? { PORT: values.port } : {}),
     ...(values.host !== undefined ? { HOST: values.host } : {}),
   });
-  const server = await createServer(config);
+  let server: Awaited<ReturnType<typeof createServer>>;
+  try {
+    server = await createServer(config);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new BatonError(
+        'unavailable',
+        `${config.host}:${config.port} is already in use: stop what runs there, or choose another port with PORT=… or --port`,
+      );
+    }
+    throw error;
+  }
   const seed = values.demo ? await seedDemo(server.deps) : undefined;
   const reset = values['reset-demo-passwords'] && !seed ? await resetDemoPasswords(server.deps.database) : [];
   printBanner(server.url, values.demo, seed, reset);
@@ -85,6 +97,11 @@ export async function startCommand(args: string[]): Promise<number> {
       }
       stopping = true;
       console.log(`\n  ${signal}: closing connections and the database…`);
+      // A stuck connection must not keep the process alive for ever.
+      setTimeout(() => {
+        console.error('baton: shutdown took longer than 10 s, exiting');
+        process.exit(1);
+      }, 10_000).unref();
       server.close().then(
         () => resolve(0),
         (error: unknown) => {
