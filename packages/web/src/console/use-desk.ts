@@ -70,6 +70,9 @@ export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk
       state: (state) => {
         if (state === 'open') refresh();
       },
+      error: (error) => {
+        if (error.code === 'unauthorized') unauthorized.current();
+      },
       typing: (frame) => {
         if (frame.author !== 'customer') return;
         const clear = () =>

@@ -47,6 +47,8 @@ export interface StreamOptions {
 }
 
 const MAX_BACKOFF_MS = 8000;
+/** Close code of a socket whose agent session has ended (docs/protocol.md). */
+const SESSION_ENDED = 4401;
 
 /**
  * A WebSocket client for `/v1/stream` that never loses or repeats an event: it remembers the highest
@@ -151,9 +153,16 @@ export class BatonStream {
       this.awaitingPong = false;
       if (typeof message.data === 'string') this.receive(message.data);
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      if (event.code === SESSION_ENDED) {
+        // Reconnecting cannot help: the session is over. Listeners send the agent back to sign in.
+        this.close();
+        for (const listener of this.listeners)
+          listener.error?.({ code: 'unauthorized', message: 'Your session has ended. Sign in again.' });
+        return;
+      }
       this.scheduleReconnect();
     });
     socket.addEventListener('error', () => {
