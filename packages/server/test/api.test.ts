@@ -304,6 +304,22 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (database) => {
     expect(texts.size).toBe(50);
   });
 
+  it('starts a customer conversation in a browser that also holds an agent cookie, fresh or stale', async () => {
+    for (const cookie of [`baton_session=${agentToken}`, 'baton_session=expired-long-ago']) {
+      const response = await fetch(`${server.url}/v1/conversations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify({ text: 'hello from the chat page' }),
+      });
+      expect(response.status).toBe(201);
+      expect(((await response.json()) as { conversation: { owner: unknown } }).conversation.owner).toEqual({
+        kind: 'ai',
+      });
+    }
+    const badKey = await call(server, 'POST', '/v1/conversations', { body: {}, token: 'bk_not-a-key' });
+    expect(badKey.status).toBe(401);
+  });
+
   it('lets a bot integration start a conversation and append what it did', async () => {
     const apiKey = server.seed?.bot.apiKey;
     expect(apiKey).toMatch(/^bk_/);

@@ -249,4 +249,22 @@ export class Auth {
       request.principal = await this.authenticate(request);
     };
   }
+
+  /**
+   * For routes anyone may call that act differently for a bot (starting a conversation): only a bot key
+   * counts. A session cookie is ignored, valid or stale, so an agent can try the chat page in the same
+   * browser as the console.
+   */
+  optionalBot(): preHandlerAsyncHookHandler {
+    return async (request) => {
+      const token = bearer(request);
+      if (!token?.startsWith(BOT_KEY_PREFIX)) {
+        request.principal = null;
+        return;
+      }
+      const principal = await this.botFromKey(token);
+      if (!principal) throw new BatonError('unauthorized', 'invalid API key');
+      request.principal = principal;
+    };
+  }
 }

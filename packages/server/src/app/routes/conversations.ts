@@ -85,7 +85,7 @@ export const conversationRoutes: RouteModule = {
     app.post(
       '/v1/conversations',
       {
-        preHandler: auth.optional(),
+        preHandler: auth.optionalBot(),
         schema: {
           tags: ['conversations'],
           summary: 'Start a conversation (widget or bot); returns the customer token once',
@@ -108,9 +108,6 @@ export const conversationRoutes: RouteModule = {
       },
       async (request, reply) => {
         const principal = request.principal;
-        if (principal && principal.kind !== 'bot') {
-          throw new BatonError('forbidden', 'conversations are started by a customer or a bot integration');
-        }
         const body = request.body;
         const created = await service.create({
           ...(body.industry ? { industry: body.industry } : {}),
