@@ -342,13 +342,12 @@ function stringOrUndefined(value: unknown): string | undefined {
 function welcomeBack(turn: Turn, events: readonly StoredEvent[]): string {
   let acceptedAt = 0;
   let agentName: string | undefined;
-  let note: string | undefined;
+  // The hand-back note is written for the AI, like an internal note: it is never quoted to the customer.
   for (const event of events) {
     if (event.type === 'handoff.accepted') {
       acceptedAt = event.seq;
       agentName = event.agentName ?? agentName;
     }
-    if (event.type === 'handoff.returned') note = event.note ?? note;
   }
   const done = events
     .filter((event) => event.seq > acceptedAt && event.type === 'action' && event.outcome === 'succeeded')
@@ -356,8 +355,7 @@ function welcomeBack(turn: Turn, events: readonly StoredEvent[]): string {
   const name = turn.value('first_name');
   const who = agentName ?? 'My colleague';
   const parts = [`Thanks for your patience${name ? `, ${name}` : ''}.`];
-  if (note) parts.push(`${who} left this note: ${note.replace(/\.?$/, '.')}`);
-  if (done.length > 0) parts.push(`Done while you were with them: ${[...new Set(done)].join(', ')}.`);
+  if (done.length > 0) parts.push(`${who} took care of this: ${[...new Set(done)].join(', ')}.`);
   parts.push('Is there anything else I can help you with?');
   return parts.join(' ');
 }
