@@ -5,6 +5,7 @@ import { ActionOutcome, HandoffTrigger, Priority } from './events.ts';
 import { extractFacts, type Fact, factsOnFile } from './facts.ts';
 import { findSecrets } from './redaction.ts';
 import { analyzeSentiment, Sentiment } from './sentiment.ts';
+import { resultDetails } from './step-details.ts';
 
 /**
  * The handoff brief: what a human needs before saying hello, as a pure function of the events up to the
@@ -28,6 +29,10 @@ export const BriefStep = z.object({
   source: z.number().int().nonnegative(),
   summary: z.string(),
   actor: z.string().optional(),
+  /** Who performed it, when an agent or a bot did (`agent_sam`). */
+  actorId: z.string().optional(),
+  /** What the result says, in short lines (`total: 184.2 USD`, tracking events); no secrets. */
+  details: z.array(z.string()).optional(),
 });
 export type BriefStep = z.infer<typeof BriefStep>;
 
@@ -45,6 +50,31 @@ export const BriefError = z.object({
   source: z.number().int().nonnegative(),
 });
 export type BriefError = z.infer<typeof BriefError>;
+
+/** An internal note, a transfer note or a hand-back note: staff-only words the next person needs. */
+export const BriefNote = z.object({
+  text: z.string(),
+  kind: z.enum(['note', 'transfer', 'return']),
+  authorId: z.string().optional(),
+  authorName: z.string().optional(),
+  source: z.number().int().nonnegative(),
+});
+export type BriefNote = z.infer<typeof BriefNote>;
+
+/** A person who held the conversation before and let go of it (transfer, hand-back, resolve). */
+export const BriefPreviousAgent = z.object({
+  agentId: z.string(),
+  name: z.string().optional(),
+  /** Where their time with the conversation began (accept) and ended. */
+  from: z.number().int().nonnegative(),
+  until: z.number().int().nonnegative(),
+  ended: z.enum(['transferred', 'returned', 'resolved']),
+  actions: z.array(BriefStep),
+  notes: z.array(BriefNote),
+  messages: z.number().int().nonnegative(),
+  lastMessage: z.object({ text: z.string(), source: z.number().int().nonnegative() }).optional(),
+});
+export type BriefPreviousAgent = z.infer<typeof BriefPreviousAgent>;
 
 export const Brief = z.object({
   reason: z.object({
@@ -77,6 +107,10 @@ export const Brief = z.object({
     .optional(),
   /** A suggested opening line that builds on the work done. */
   greeting: z.string(),
+  /** Staff notes up to `through` (absent when there are none): what colleagues wrote for the next person. */
+  notes: z.array(BriefNote).optional(),
+  /** People who held the conversation before (absent when none): what they did and said (S6). */
+  previousAgents: z.array(BriefPreviousAgent).optional(),
   /** How many events the brief was built from. */
   upTo: z.number().int().nonnegative(),
 });
@@ -85,6 +119,11 @@ export type Brief = z.infer<typeof Brief>;
 export interface BriefOptions {
   /** Build from `events.slice(0, upTo)`; defaults to the events up to and including the first handoff. */
   upTo?: number;
+  /**
+   * Read notes and earlier agents' work from `events.slice(0, through)`; defaults to `upTo`. The brief of
+   * the handoff stays the same for every agent; a transferred conversation adds what colleagues did since.
+   */
+  through?: number;
   customerName?: string;
   industry?: string;
 }
@@ -482,13 +521,7 @@ export function buildBrief(events: readonly EventBody[], options: BriefOptions =
   scope.forEach((event, source) => {
     if (event.type === 'action') {
       if (isMarkerAction(event.name)) return;
-      const step: BriefStep = {
-        action: event.name,
-        outcome: event.outcome,
-        source,
-        summary: stepSummary(event.name, event.outcome, event.error),
-        actor: event.actor,
-      };
+      const step = toStep(event, source);
       steps.push(step);
       if (event.outcome !== 'succeeded') {
         failed.push({
@@ -570,7 +603,142 @@ export function buildBrief(events: readonly EventBody[], options: BriefOptions =
     upTo,
   };
   if (handoff) brief.handoff = handoff;
+  const through = Math.max(upTo, Math.min(events.length, options.through ?? upTo));
+  const history = staffHistory(events.slice(0, through));
+  if (history.notes.length) brief.notes = history.notes;
+  if (history.previousAgents.length) brief.previousAgents = history.previousAgents;
   return brief;
+}
+
+function toStep(event: Extract<EventBody, { type: 'action' }>, source: number): BriefStep {
+  const step: BriefStep = {
+    action: event.name,
+    outcome: event.outcome,
+    source,
+    summary: stepSummary(event.name, event.outcome, event.error),
+    actor: event.actor,
+  };
+  if (event.actorId) step.actorId = event.actorId;
+  const details = resultDetails(event.result);
+  if (details.length) step.details = details;
+  return step;
+}
+
+/** Agent words the next person may read: secrets the detector finds are masked. */
+function maskStaffText(text: string): string {
+  let out = '';
+  let at = 0;
+  for (const span of [...findSecrets(text)].sort((a, b) => a.start - b.start)) {
+    if (span.start < at) continue;
+    out += `${text.slice(at, span.start)}[${span.kind}]`;
+    at = span.end;
+  }
+  return out + text.slice(at);
+}
+
+interface Tenure {
+  agentId: string;
+  name?: string;
+  from: number;
+  actions: BriefStep[];
+  notes: BriefNote[];
+  messages: number;
+  lastMessage?: { text: string; source: number };
+}
+
+/**
+ * Notes and the work of people who held the conversation and let go of it. An agent's time runs from
+ * their accept to the transfer, hand-back or resolve that ends it; their actions and notes are the ones
+ * they authored in between (by id, or by being the owner when the event names nobody).
+ */
+function staffHistory(events: readonly EventBody[]): { notes: BriefNote[]; previousAgents: BriefPreviousAgent[] } {
+  const notes: BriefNote[] = [];
+  const previousAgents: BriefPreviousAgent[] = [];
+  const names = new Map<string, string>();
+  let current: Tenure | undefined;
+  const end = (source: number, ended: BriefPreviousAgent['ended']) => {
+    if (!current) return;
+    const { lastMessage, name, ...rest } = current;
+    previousAgents.push({
+      ...rest,
+      ...(name ? { name } : {}),
+      until: source,
+      ended,
+      ...(lastMessage ? { lastMessage } : {}),
+    });
+    current = undefined;
+  };
+  /** The tenure an event authored by `id` belongs to: the current owner's, when it is theirs. */
+  const holder = (id: string | undefined): Tenure | undefined =>
+    current && (id === undefined || id === current.agentId) ? current : undefined;
+  events.forEach((event, source) => {
+    switch (event.type) {
+      case 'handoff.accepted': {
+        if (event.agentName) names.set(event.agentId, event.agentName);
+        const name = event.agentName ?? names.get(event.agentId);
+        current = {
+          agentId: event.agentId,
+          ...(name ? { name } : {}),
+          from: source,
+          actions: [],
+          notes: [],
+          messages: 0,
+        };
+        break;
+      }
+      case 'note': {
+        const authorName = event.authorName ?? (event.authorId ? names.get(event.authorId) : undefined);
+        const note: BriefNote = {
+          text: maskStaffText(event.text),
+          kind: 'note',
+          ...(event.authorId ? { authorId: event.authorId } : {}),
+          ...(authorName ? { authorName } : {}),
+          source,
+        };
+        notes.push(note);
+        if (current && event.authorId === current.agentId) current.notes.push(note);
+        break;
+      }
+      case 'message':
+        if (event.author === 'agent') {
+          const tenure = holder(event.authorId);
+          if (tenure) {
+            tenure.messages++;
+            tenure.lastMessage = { text: maskStaffText(event.text), source };
+          }
+        }
+        break;
+      case 'action':
+        if (event.actor === 'agent' && !isMarkerAction(event.name))
+          holder(event.actorId)?.actions.push(toStep(event, source));
+        break;
+      case 'handoff.transferred':
+      case 'handoff.returned': {
+        const kind = event.type === 'handoff.transferred' ? 'transfer' : 'return';
+        const authorId = event.fromAgentId ?? current?.agentId;
+        if (event.note) {
+          const authorName = authorId ? names.get(authorId) : undefined;
+          const note: BriefNote = {
+            text: maskStaffText(event.note),
+            kind,
+            ...(authorId ? { authorId } : {}),
+            ...(authorName ? { authorName } : {}),
+            source,
+          };
+          notes.push(note);
+          if (current && authorId === current.agentId) current.notes.push(note);
+        }
+        end(source, kind === 'transfer' ? 'transferred' : 'returned');
+        break;
+      }
+      case 'handoff.resolved':
+        end(source, 'resolved');
+        break;
+      default:
+        break;
+    }
+  });
+  return { notes, previousAgents };
 }
 
 /** The brief as plain text, for the CLI and for logs. */
@@ -599,7 +767,10 @@ export function renderBrief(brief: Brief): string {
   }
   if (brief.steps.length) {
     lines.push('Steps:');
-    for (const step of brief.steps) lines.push(`  ${step.summary} [event ${step.source}]`);
+    for (const step of brief.steps) {
+      lines.push(`  ${step.summary} [event ${step.source}]`);
+      for (const detail of step.details ?? []) lines.push(`    ${detail}`);
+    }
   }
   if (brief.errors.length) {
     lines.push('Errors:');
@@ -610,6 +781,22 @@ export function renderBrief(brief: Brief): string {
   lines.push(
     `Sentiment: ${brief.sentiment.label} (score ${brief.sentiment.score}, frustration ${brief.sentiment.frustration}, ${brief.sentiment.trend})`,
   );
+  if (brief.notes?.length) {
+    lines.push('Notes:');
+    for (const note of brief.notes) {
+      lines.push(
+        `  ${note.authorName ?? note.authorId ?? 'agent'} (${note.kind}): ${note.text} [event ${note.source}]`,
+      );
+    }
+  }
+  for (const agent of brief.previousAgents ?? []) {
+    const did = agent.actions.map((step) => step.summary).join(' ');
+    lines.push(
+      `Before: ${agent.name ?? agent.agentId} (${agent.ended}), ${agent.messages} message${agent.messages === 1 ? '' : 's'}${
+        did ? `; ${did}` : ''
+      }`,
+    );
+  }
   if (brief.unknown.length) lines.push(`Still unknown: ${brief.unknown.map(factLabel).join(', ')}`);
   lines.push(`Suggested opening: ${brief.greeting}`);
   return lines.join('\n');

@@ -17,3 +17,4 @@ export * from './score.ts';
 export * from './score-guard.ts';
 export * from './sentiment.ts';
 export * from './state.ts';
+export * from './step-details.ts';
