@@ -9,6 +9,7 @@ export { normaliseFactValue, parseDate, type StandardFactName } from './fact-val
 export * from './facts.ts';
 export * from './guard.ts';
 export * from './mask-fact.ts';
+export * from './masking.ts';
 export * from './metrics.ts';
 export * from './policy.ts';
 export * from './redaction.ts';
