@@ -249,7 +249,20 @@ const DISPLAY: Record<string, string> = {
 };
 
 /** Splits `reset_password`, `resetPassword`, `ai.not-understood` into lowercase tokens. */
+const tokensByName = new Map<string, readonly string[]>();
+
 export function actionTokens(name: string): string[] {
+  // The brief splits every action's name several times per build; callers get their own copy to change.
+  let tokens = tokensByName.get(name);
+  if (!tokens) {
+    if (tokensByName.size >= 1000) tokensByName.clear();
+    tokens = splitActionName(name);
+    tokensByName.set(name, tokens);
+  }
+  return [...tokens];
+}
+
+function splitActionName(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
@@ -394,8 +407,21 @@ export interface ActionMatcher {
   own: Set<string>;
 }
 
+const matchers = new Map<string, ActionMatcher>();
+
 /** Builds the stem sets the guard looks for in a draft to recognise a mention of this action. */
 export function actionMatcher(name: string): ActionMatcher {
+  // Preparing a guard for a long log meets the same few action names hundreds of times; nothing mutates a matcher.
+  let matcher = matchers.get(name);
+  if (!matcher) {
+    if (matchers.size >= 1000) matchers.clear();
+    matcher = buildActionMatcher(name);
+    matchers.set(name, matcher);
+  }
+  return matcher;
+}
+
+function buildActionMatcher(name: string): ActionMatcher {
   const words = actionWords(name);
   const verbs = new Set<string>();
   if (words.verb) {

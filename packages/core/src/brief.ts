@@ -336,6 +336,7 @@ interface ReasonChoice {
 }
 
 function chooseReason(events: readonly EventBody[]): ReasonChoice {
+  const rulesByAction = new Map<string, ReasonRule[]>();
   const scores = new Map<ReasonRule, { score: number; source: number | null }>();
   let customerTurn = 0;
   events.forEach((event, index) => {
@@ -352,13 +353,17 @@ function chooseReason(events: readonly EventBody[]): ReasonChoice {
         scores.set(rule, entry);
       }
     } else if (event.type === 'action' && !isMarkerAction(event.name)) {
-      const tokens = actionTokens(event.name).join(' ');
-      for (const rule of REASONS) {
-        if (rule.actions?.test(tokens)) {
-          const entry = scores.get(rule) ?? { score: 0, source: null };
-          entry.score += 1;
-          scores.set(rule, entry);
-        }
+      // A long log repeats the same few actions: match each name against the rules once.
+      let rules = rulesByAction.get(event.name);
+      if (!rules) {
+        const tokens = actionTokens(event.name).join(' ');
+        rules = REASONS.filter((rule) => rule.actions?.test(tokens));
+        rulesByAction.set(event.name, rules);
+      }
+      for (const rule of rules) {
+        const entry = scores.get(rule) ?? { score: 0, source: null };
+        entry.score += 1;
+        scores.set(rule, entry);
       }
     }
   });

@@ -856,8 +856,18 @@ const FOLLOW_UP_WORDS: Record<string, string> = {
   member_id: 'member id',
 };
 
-function isAsking(text: string): boolean {
-  return factsAskedFor(text).length > 0 || secretsAskedFor(text).length > 0;
+/** What an agent message does to the open question, by text: the same bot lines recur all through a long log. */
+const agentReadings = new Map<string, { asking: boolean; followUp: string[] }>();
+
+function readAgentMessage(text: string): { asking: boolean; followUp: string[] } {
+  let reading = agentReadings.get(text);
+  if (!reading) {
+    if (agentReadings.size >= CACHE_LIMIT) agentReadings.clear();
+    const asking = factsAskedFor(text).length > 0 || secretsAskedFor(text).length > 0;
+    reading = { asking, followUp: asking ? [] : factsMentionedInShortFollowUp(text) };
+    agentReadings.set(text, reading);
+  }
+  return reading;
 }
 
 /**
@@ -936,8 +946,8 @@ export class FactTracker {
   }
 
   private agentMessage(text: string): void {
-    const followUp = factsMentionedInShortFollowUp(text);
-    if (isAsking(text)) {
+    const { asking, followUp } = readAgentMessage(text);
+    if (asking) {
       this.question = text;
       this.sinceQuestion = 0;
       this.answered = new Set();
@@ -1037,6 +1047,11 @@ function trackerAfter(events: readonly EventBody[]): FactTracker {
   replays.unshift({ events: events.slice(), tracker });
   if (replays.length > REPLAY_LIMIT) replays.pop();
   return tracker;
+}
+
+/** A tracker that has seen exactly these events, yours to push to: a replay of a log seen before is reused. */
+export function factTrackerAfter(events: readonly EventBody[]): FactTracker {
+  return trackerAfter(events).clone();
 }
 
 /** All facts known after these events: one per name (a later correction replaces an earlier value), in first-seen order. */

@@ -3,7 +3,7 @@ import { actionMatcher, actionWords, stem } from './action-phrases.ts';
 import { type Brief, buildBrief, factLabel, isMarkerAction, isVerificationAction, nextStepFor } from './brief.ts';
 import type { ActionOutcome, EventBody, SystemError } from './events.ts';
 import { factsAskedFor } from './fact-questions.ts';
-import { FactTracker } from './facts.ts';
+import { FactTracker, factTrackerAfter } from './facts.ts';
 import { maskFact } from './mask-fact.ts';
 
 /**
@@ -673,7 +673,7 @@ function guardFromContext(context: GuardContext): Guard {
  */
 export class ContinuityGuard {
   private readonly events: EventBody[] = [];
-  private readonly tracker = new FactTracker();
+  private tracker = new FactTracker();
   private readonly steps = new Map<string, KnownStep>();
   private lastError: GuardContext['lastError'];
   private verified = false;
@@ -691,9 +691,26 @@ export class ContinuityGuard {
   }
 
   push(event: EventBody): void {
+    this.tracker.push(event);
+    this.pushStep(event);
+  }
+
+  /**
+   * Pushes a whole log into a fresh guard. Its facts come from the replay `extractFacts` keeps, so preparing
+   * the guard right after building the brief of the same log (or of a shorter one) does not read it again.
+   */
+  pushAll(events: readonly EventBody[]): void {
+    if (this.events.length > 0) {
+      for (const event of events) this.push(event);
+      return;
+    }
+    this.tracker = factTrackerAfter(events);
+    for (const event of events) this.pushStep(event);
+  }
+
+  private pushStep(event: EventBody): void {
     const index = this.events.length;
     this.events.push(event);
-    this.tracker.push(event);
     switch (event.type) {
       case 'message':
         // An agent message changes neither facts nor steps the guard reads: keep the prepared guard.
@@ -757,7 +774,7 @@ export class ContinuityGuard {
 /** Prepares the guard for a conversation: the slow part (facts, steps) runs once here. */
 export function prepareGuard(events: readonly EventBody[], options: GuardOptions = {}): Guard {
   const guard = new ContinuityGuard(options);
-  for (const event of events) guard.push(event);
+  guard.pushAll(events);
   return guard.prepare();
 }
 

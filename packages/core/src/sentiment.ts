@@ -264,6 +264,18 @@ export function scoreCustomerMessages(events: readonly EventBody[]): CustomerSco
   return scores;
 }
 
+/** The last `count` customer messages, scored: only the window counts, so a long log is not scored whole. */
+function lastCustomerScores(events: readonly EventBody[], count: number): CustomerScore[] {
+  const scores: CustomerScore[] = [];
+  for (let source = events.length - 1; source >= 0 && scores.length < count; source--) {
+    const event = events[source];
+    if (event?.type === 'message' && event.author === 'customer') {
+      scores.push({ ...scoreMessage(event.text), source, text: event.text });
+    }
+  }
+  return scores.reverse();
+}
+
 /**
  * The frustration trend over the last messages: compares the latest message with the mean of the ones
  * before it in the window, so one calm message after an outburst reads as falling.
@@ -281,7 +293,10 @@ export function frustrationTrend(values: readonly number[]): SentimentTrend {
 export function analyzeSentiment(events: readonly EventBody[], options: SentimentOptions = {}): Sentiment {
   const window = options.window ?? 4;
   const frustratedAt = options.frustratedAt ?? 0.7;
-  const recent = scoreCustomerMessages(events).slice(-window);
+  const recent =
+    Number.isInteger(window) && window > 0
+      ? lastCustomerScores(events, window)
+      : scoreCustomerMessages(events).slice(-window);
   if (recent.length === 0) return { label: 'neutral', score: 0, frustration: 0, trend: 'steady', evidence: [] };
   // Later messages weigh more: the customer's mood now matters more than at the start.
   let weighted = 0;

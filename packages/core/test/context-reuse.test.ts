@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BENCH_DRAFTS, syntheticConversation } from '../src/context-bench.ts';
+import {
+  analyzeSentiment,
+  buildBrief,
+  ContinuityGuard,
+  type EventBody,
+  extractFacts,
+  FactTracker,
+  prepareGuard,
+  scoreCustomerMessages,
+} from '../src/index.ts';
+
+/** Fresh objects with the same content: what a server gets when it reads the log from the store again. */
+function reloaded(events: readonly EventBody[]): EventBody[] {
+  return events.map((event) => structuredClone(event));
+}
+
+describe('reusing work across calls gives the same answers as a fresh replay', () => {
+  const events = syntheticConversation(300);
+
+  it('prepareGuard after a brief of the same log finds what a guard fed one event at a time finds', () => {
+    buildBrief(events.slice(0, 120));
+    buildBrief(events);
+    const reused = prepareGuard(events);
+    const fresh = new ContinuityGuard();
+    for (const event of reloaded(events)) fresh.push(event);
+    for (const draft of BENCH_DRAFTS) expect(reused(draft)).toEqual(fresh.check(draft));
+    expect(reused(BENCH_DRAFTS[0] ?? '').length).toBeGreaterThan(0);
+  });
+
+  it('facts of a grown log equal a tracker that saw every event', () => {
+    extractFacts(events.slice(0, 50));
+    const grown = extractFacts(events);
+    const tracker = new FactTracker();
+    for (const event of reloaded(events)) tracker.push(event);
+    expect(grown).toEqual(tracker.facts());
+    expect(grown.length).toBeGreaterThan(0);
+  });
+
+  it('sentiment reads the last window of customer messages, as scoring them all would', () => {
+    const all = scoreCustomerMessages(events).slice(-4);
+    const sentiment = analyzeSentiment(events);
+    expect(sentiment.frustration).toBe(all[all.length - 1]?.frustration);
+    expect(sentiment.evidence.map((item) => item.source)).toEqual(
+      all
+        .filter((message) => message.cues.length > 0)
+        .slice(-3)
+        .map((message) => message.source),
+    );
+    expect(analyzeSentiment(events, { window: 0 })).toEqual(analyzeSentiment(events, { window: 10_000 }));
+  });
+});
