@@ -47,3 +47,42 @@ describe('intent recognition', () => {
     expect(editDistance('card', 'cart')).toBe(1);
   });
 });
+
+/** The textbook full-matrix optimal string alignment distance, to check the rolling, early-exit one against. */
+function fullDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i || j));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(d[i - 1]![j]! + 1, row[j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+describe('bounded edit distance', () => {
+  it('agrees with the full matrix for every pair of short words over a small alphabet, at every cap', () => {
+    const words = [''];
+    for (let length = 1; length <= 4; length++) {
+      for (const word of words.filter((candidate) => candidate.length === length - 1)) {
+        for (const letter of 'abc') words.push(word + letter);
+      }
+    }
+    const mismatches: string[] = [];
+    for (const a of words) {
+      for (const b of words) {
+        const full = fullDistance(a, b);
+        for (const cap of [1, 2, 3]) {
+          if (editDistance(a, b, cap) !== Math.min(full, cap)) mismatches.push(`${a}/${b}/${cap}`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // Longer words after shorter ones: the reused rows must not carry state from one call to the next.
+    expect(editDistance('deliverd', 'delivered')).toBe(1);
+    expect(editDistance('ab', 'ba')).toBe(1);
+  });
+});

@@ -69,43 +69,73 @@ export function stem(token: string): string {
   return token;
 }
 
-/** Damerau-Levenshtein distance, capped: we only care whether it is 0, 1 or 2. */
+// Reused between calls (single-threaded): the distance runs on every fuzzy comparison of every turn.
+let before: number[] = [];
+let above: number[] = [];
+let row: number[] = [];
+
+/**
+ * Damerau-Levenshtein (optimal string alignment) distance, capped: we only care whether it is 0, 1 or 2.
+ * Three rolling rows instead of a matrix, and it stops as soon as two rows in a row are all at the cap,
+ * because no later cell can then come back under it.
+ */
 export function editDistance(a: string, b: string, cap = 3): number {
   if (Math.abs(a.length - b.length) >= cap) return cap;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) rows.push([i, ...new Array<number>(b.length).fill(0)]);
-  const first = rows[0]!;
-  for (let j = 0; j <= b.length; j++) first[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i]!;
-    const above = rows[i - 1]!;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
-      row[j] = best;
-    }
+  if (row.length <= b.length) {
+    before = new Array<number>(b.length + 1).fill(0);
+    above = new Array<number>(b.length + 1).fill(0);
+    row = new Array<number>(b.length + 1).fill(0);
   }
-  return Math.min(rows[a.length]![b.length]!, cap);
+  for (let j = 0; j <= b.length; j++) above[j] = j;
+  let aboveMin = 0;
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let rowMin = i;
+    const ai = a.charCodeAt(i - 1);
+    for (let j = 1; j <= b.length; j++) {
+      const bj = b.charCodeAt(j - 1);
+      const cost = ai === bj ? 0 : 1;
+      let best = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + cost);
+      if (i > 1 && j > 1 && ai === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === bj)
+        best = Math.min(best, before[j - 2]! + 1);
+      row[j] = best;
+      if (best < rowMin) rowMin = best;
+    }
+    if (rowMin >= cap && aboveMin >= cap) return cap;
+    aboveMin = rowMin;
+    const oldest = before;
+    before = above;
+    above = row;
+    row = oldest;
+  }
+  return Math.min(above[b.length]!, cap);
 }
 
-function similar(word: string, expected: string): boolean {
-  if (word === expected) return true;
-  const stemmedWord = stem(word);
-  const stemmedExpected = stem(expected);
-  if (stemmedWord === stemmedExpected) return true;
+/** A token with its stem, computed once. */
+interface Word {
+  text: string;
+  stem: string;
+}
+
+/** A phrase token with what the fuzzy comparison needs to know about it, computed once per phrase. */
+interface Expected extends Word {
+  /** Edit distance tolerated, 0 when the token must match exactly (short words, digits). */
+  allowed: number;
+}
+
+function similar(word: Word, expected: Expected): boolean {
+  if (word.text === expected.text || word.stem === expected.stem) return true;
   // Digits and short words must match exactly: "pin" is not "pen", "card" is not "cart". Typos keep the
   // first letter far more often than not, and without that rule "bills" would pass for "pills".
-  if (expected.length < 5 || /\d/.test(expected) || word[0] !== expected[0]) return false;
-  const allowed = expected.length >= 9 ? 2 : 1;
-  if (editDistance(word, expected) <= allowed) return true;
+  const allowed = expected.allowed;
+  if (allowed === 0 || word.text.charCodeAt(0) !== expected.text.charCodeAt(0)) return false;
+  if (editDistance(word.text, expected.text, allowed + 1) <= allowed) return true;
   // Short stems are too close to each other ("look" and "lock").
-  return stemmedExpected.length >= 5 && editDistance(stemmedWord, stemmedExpected) <= allowed;
+  return expected.stem.length >= 5 && editDistance(word.stem, expected.stem, allowed + 1) <= allowed;
 }
 
 /** Position of the phrase in the tokens (gaps of up to `slack` words between its tokens), or -1. */
-function findPhrase(tokens: readonly string[], phrase: readonly string[], slack = 2): number {
+function findPhrase(tokens: readonly Word[], phrase: readonly Expected[], slack = 2): number {
   if (phrase.length === 0) return -1;
   for (let start = 0; start < tokens.length; start++) {
     if (!similar(tokens[start]!, phrase[0]!)) continue;
@@ -130,10 +160,57 @@ function findPhrase(tokens: readonly string[], phrase: readonly string[], slack 
   return -1;
 }
 
-function phraseTokens(text: string): string[] {
-  const tokens = tokenize(text);
-  const meaningful = tokens.filter((token) => !STOPWORDS.has(token));
-  return meaningful.length > 0 ? meaningful : tokens;
+/**
+ * Bounded memo: playbook phrases are a fixed vocabulary, and the playbook agent re-reads every earlier
+ * customer message on each turn, so the same texts are tokenised again and again.
+ */
+class Memo<T> {
+  readonly #entries = new Map<string, T>();
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get(key: string, compute: (key: string) => T): T {
+    const found = this.#entries.get(key);
+    if (found !== undefined) {
+      // Most recently used last, so the oldest is evicted first.
+      this.#entries.delete(key);
+      this.#entries.set(key, found);
+      return found;
+    }
+    const value = compute(key);
+    if (this.#entries.size >= this.#limit) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, value);
+    return value;
+  }
+}
+
+const phraseMemo = new Memo<readonly Expected[]>(5_000);
+const messageMemo = new Memo<readonly Word[]>(2_000);
+
+function phraseTokens(text: string): readonly Expected[] {
+  return phraseMemo.get(text, () => {
+    const tokens = tokenize(text);
+    const meaningful = tokens.filter((token) => !STOPWORDS.has(token));
+    return (meaningful.length > 0 ? meaningful : tokens).map((token) => ({
+      text: token,
+      stem: stem(token),
+      allowed: token.length < 5 || /\d/.test(token) ? 0 : token.length >= 9 ? 2 : 1,
+    }));
+  });
+}
+
+function messageTokens(text: string): readonly Word[] {
+  return messageMemo.get(text, () =>
+    tokenize(text)
+      .filter((token) => !STOPWORDS.has(token))
+      .map((token) => ({ text: token, stem: stem(token) })),
+  );
 }
 
 /** Scores each intent against one message; returns the recognised ones in the order they appear. */
@@ -142,7 +219,7 @@ export function recognizeIntents(
   intents: readonly { id: string; signals: IntentSignals }[],
   threshold = 1,
 ): IntentMatch[] {
-  const tokens = tokenize(text).filter((token) => !STOPWORDS.has(token));
+  const tokens = messageTokens(text);
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
     if (intent.signals.exclude?.some((phrase) => findPhrase(tokens, phraseTokens(phrase), 1) !== -1)) continue;
