@@ -5,6 +5,8 @@ import {
   EvalResult,
   evaluateTranscript,
   Finding,
+  maskBrief,
+  maskEvents,
   prepareGuard,
   type StoredEvent,
   Transcript,
@@ -13,7 +15,7 @@ import { z } from 'zod';
 import type { Store } from '../../store/store.ts';
 import { ErrorBody } from '../http-errors.ts';
 import type { RouteModule } from '../route-module.ts';
-import { authorizeRead } from './conversations.ts';
+import { authorizeRead, viewDetail, viewerOf } from './conversations.ts';
 import { ConversationIdParams } from './schemas.ts';
 
 const PAGE = 1000;
@@ -56,14 +58,20 @@ export const contextRoutes: RouteModule = {
       },
       async (request) => {
         const { conversation } = await service.get(request.params.id);
-        await authorizeRead(deps, request.principal!, conversation, 'conversation.brief_viewed');
-        const events = await readAll(store, conversation.id);
-        const brief = buildBrief(events, {
+        const principal = request.principal!;
+        await authorizeRead(deps, principal, conversation, 'conversation.brief_viewed', viewDetail(principal));
+        if (principal.kind !== 'agent') throw new BatonError('forbidden', 'agents only');
+        // Masked before the brief is built, so nothing derived (details, facts) carries a hidden field; and
+        // after, for what the brief adds on its own.
+        const viewer = viewerOf(principal);
+        const events = maskEvents(await readAll(store, conversation.id), viewer);
+        const built = buildBrief(events, {
           industry: conversation.industry,
           ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
-          ...(request.query.upTo ? { upTo: request.query.upTo } : {}),
+          // Notes and earlier agents' work after the handoff belong to the brief a transferred agent reads (S6).
+          ...(request.query.upTo ? { upTo: request.query.upTo } : { through: events.length }),
         });
-        return { brief };
+        return { brief: maskBrief(built, viewer) };
       },
     );
 

@@ -1,4 +1,12 @@
-import { BatonError, HandoffRequested, Industry, type StoredEvent } from '@baton/core';
+import {
+  BatonError,
+  CLINICAL_SKILL,
+  HandoffRequested,
+  Industry,
+  maskEvents,
+  type StoredEvent,
+  type Viewer,
+} from '@baton/core';
 import { z } from 'zod';
 import type { ConversationRecord } from '../../store/store.ts';
 import type { Principal } from '../auth.ts';
@@ -68,6 +76,16 @@ export async function authorizeRead(
       detail,
     });
   }
+}
+
+/** Who reads, for field-level masking: an agent's role and skills (S3: `clinical` opens clinical fields). */
+export function viewerOf(principal: Extract<Principal, { kind: 'agent' }>): Viewer {
+  return { role: principal.agent.role, skills: principal.agent.skills };
+}
+
+/** What an agent's read let them see, for the audit entry. */
+export function viewDetail(principal: Principal): Record<string, unknown> {
+  return principal.kind === 'agent' ? { clinical: principal.agent.skills.includes(CLINICAL_SKILL) } : {};
 }
 
 function principalOf(request: { principal: Principal | null }): Principal {
@@ -198,10 +216,16 @@ export const conversationRoutes: RouteModule = {
         const { id } = request.params;
         const { after, limit } = request.query;
         const view = await service.get(id);
-        await authorizeRead(deps, principal, view.conversation, 'conversation.events_read', { after, limit });
+        await authorizeRead(deps, principal, view.conversation, 'conversation.events_read', {
+          after,
+          limit,
+          ...viewDetail(principal),
+        });
         const events = await service.readEvents(id, after, limit);
+        const visible = events.filter((event) => isVisibleTo(principal, event));
         return {
-          events: events.filter((event) => isVisibleTo(principal, event)),
+          // Clinical fields only for clinical staff, identity secrets for no one (S3); bots read what they wrote.
+          events: principal.kind === 'agent' ? maskEvents(visible, viewerOf(principal)) : visible,
           // The log itself is the truth: another process may have written past this process's cache.
           lastSeq: Math.max(view.state.lastSeq, events.at(-1)?.seq ?? 0),
           until: events.at(-1)?.seq ?? after,
