@@ -1,6 +1,7 @@
 import type { Brief, EventBodyInput, StoredEvent } from '@baton/core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Actor } from '../src/app/conversation-service.ts';
 import { contextRoutes } from '../src/app/routes/context.ts';
 import { type BatonServer, createServer } from '../src/app/server.ts';
@@ -88,6 +89,25 @@ describe('what each agent may read: brief after a transfer, result details, clin
     expect(reply.status).toBe(200);
     return reply.body.events;
   };
+  /** Subscribes over the WebSocket from the start and collects `count` events. */
+  const streamEvents = (agent: TestAgent, id: string, count: number) =>
+    new Promise<StoredEvent[]>((resolve, reject) => {
+      const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
+        headers: { authorization: `Bearer ${agent.token}` },
+      });
+      const received: StoredEvent[] = [];
+      socket.once('error', reject);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe', conversationId: id, after: 0 })));
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; event?: StoredEvent; error?: unknown };
+        if (frame.type === 'error') reject(new Error(JSON.stringify(frame.error)));
+        if (frame.type === 'event' && frame.event) received.push(frame.event);
+        if (received.length >= count) {
+          socket.close();
+          resolve(received);
+        }
+      });
+    });
   const presence = (agent: TestAgent) =>
     call(url, 'POST', '/v1/desk/presence', { token: agent.token, body: { presence: 'online' } });
 
@@ -217,6 +237,13 @@ describe('what each agent may read: brief after a transfer, result details, clin
     expect(nurseEvents.find((event) => event.type === 'action' && event.name === 'find_referral')).toMatchObject({
       result: { status, diagnosis },
     });
+
+    // The live stream the console builds its brief from is masked the same way.
+    const streamed = await streamEvents(scheduler, clinic.id, schedulerEvents.length);
+    expect(streamed.find((event) => event.type === 'action' && event.name === 'find_referral')).toMatchObject({
+      result: { status, diagnosis: '[restricted]' },
+    });
+    expect(JSON.stringify(streamed)).not.toContain(diagnosis);
 
     // Who, what, when: each read is in the audit log, with whether clinical fields were open to the reader.
     const audit = await server.deps.store.listAudit(clinic.id, 100);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatonError, type StoredEvent } from '@baton/core';
+import { BatonError, maskEvent, type StoredEvent } from '@baton/core';
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { type Principal, SESSION_COOKIE } from '../auth.ts';
 import { conversationTopic, DESK_TOPIC } from '../conversation-service.ts';
 import { toBatonError } from '../http-errors.ts';
 import type { RouteDeps, RouteModule } from '../route-module.ts';
-import { authorizeRead, isVisibleTo } from './conversations.ts';
+import { authorizeRead, isVisibleTo, viewDetail, viewerOf } from './conversations.ts';
 
 const ConversationId = z.string().min(1).max(120);
 
@@ -165,7 +165,11 @@ class ConversationSubscription {
 
   #send(event: StoredEvent): void {
     this.#lastSeq = event.seq;
-    if (isVisibleTo(this.connection.principal, event)) this.connection.send({ type: 'event', event });
+    const principal = this.connection.principal;
+    if (!isVisibleTo(principal, event)) return;
+    // The same field-level masking as the events route (S3): the console builds its brief from these.
+    const shown = principal.kind === 'agent' ? maskEvent(event, viewerOf(principal)) : event;
+    this.connection.send({ type: 'event', event: shown });
   }
 }
 
@@ -197,7 +201,10 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
       return;
     case 'subscribe': {
       const { conversation } = await deps.service.get(frame.conversationId);
-      await authorizeRead(deps, principal, conversation, 'conversation.subscribed', { after: frame.after });
+      await authorizeRead(deps, principal, conversation, 'conversation.subscribed', {
+        after: frame.after,
+        ...viewDetail(principal),
+      });
       await connection.subscriptions.get(frame.conversationId)?.close();
       if (connection.subscriptions.size >= MAX_SUBSCRIPTIONS) {
         throw new BatonError('rate_limited', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
