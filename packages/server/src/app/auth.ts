@@ -25,6 +25,9 @@ export const SESSION_COOKIE = 'baton_session';
 export const CUSTOMER_TOKEN_HEADER = 'x-customer-token';
 export const BOT_KEY_PREFIX = 'bk_';
 
+/** Bounds the cache of verified customer tokens: about 10,000 × 110 bytes. */
+const VERIFIED_CUSTOMERS_LIMIT = 10_000;
+
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLength: 32, maxmem: 64 * 1024 * 1024 } as const;
 
 function scrypt(password: string, salt: Buffer, params: { N: number; r: number; p: number; keyLength: number }) {
@@ -133,6 +136,13 @@ export class Auth {
   readonly #store: Store;
   readonly #options: AuthOptions;
   #dummyHash: Promise<string> | undefined;
+  /**
+   * (conversation, token hash) pairs the store has confirmed. A customer token is set when the
+   * conversation starts and never changes, so a confirmed pair stays valid; the widget sends the token
+   * with every message and the lookup was a store round trip each time. Only successes are kept, so
+   * wrong guesses cannot fill it.
+   */
+  readonly #verifiedCustomers = new Set<string>();
 
   constructor(store: Store, options: AuthOptions) {
     this.#store = store;
@@ -196,9 +206,21 @@ export class Auth {
   }
 
   async customerFromToken(conversationId: string, token: string): Promise<Principal | null> {
-    return (await this.#store.verifyCustomerToken(conversationId, sha256(token)))
-      ? { kind: 'customer', conversationId }
-      : null;
+    const tokenHash = sha256(token);
+    const key = `${conversationId}\n${tokenHash}`;
+    if (this.#verifiedCustomers.has(key)) {
+      // Most recently used last, so the oldest is evicted first.
+      this.#verifiedCustomers.delete(key);
+      this.#verifiedCustomers.add(key);
+      return { kind: 'customer', conversationId };
+    }
+    if (!(await this.#store.verifyCustomerToken(conversationId, tokenHash))) return null;
+    if (this.#verifiedCustomers.size >= VERIFIED_CUSTOMERS_LIMIT) {
+      const oldest = this.#verifiedCustomers.values().next();
+      if (!oldest.done) this.#verifiedCustomers.delete(oldest.value);
+    }
+    this.#verifiedCustomers.add(key);
+    return { kind: 'customer', conversationId };
   }
 
   /**
