@@ -335,8 +335,22 @@ interface ReasonChoice {
   source: number | null;
 }
 
+/** Each rule's words as a global pattern, compiled once rather than per message and rule. */
+const countingPatterns = new Map<ReasonRule, RegExp>();
+
+function countingWords(rule: ReasonRule): RegExp {
+  let pattern = countingPatterns.get(rule);
+  if (!pattern) {
+    pattern = new RegExp(rule.words.source, 'gi');
+    countingPatterns.set(rule, pattern);
+  }
+  return pattern;
+}
+
+/** The rules each action name counts for: a long log repeats the same few actions. */
+const rulesByAction = new Map<string, ReasonRule[]>();
+
 function chooseReason(events: readonly EventBody[]): ReasonChoice {
-  const rulesByAction = new Map<string, ReasonRule[]>();
   const scores = new Map<ReasonRule, { score: number; source: number | null }>();
   let customerTurn = 0;
   events.forEach((event, index) => {
@@ -346,16 +360,16 @@ function chooseReason(events: readonly EventBody[]): ReasonChoice {
       customerTurn++;
       if (customerTurn > 6) return;
       for (const rule of REASONS) {
-        const hits = event.text.match(new RegExp(rule.words.source, 'gi'))?.length ?? 0;
+        const hits = event.text.match(countingWords(rule))?.length ?? 0;
         if (hits === 0) continue;
         const entry = scores.get(rule) ?? { score: 0, source: index };
         entry.score += Math.min(hits, 2) * weight;
         scores.set(rule, entry);
       }
     } else if (event.type === 'action' && !isMarkerAction(event.name)) {
-      // A long log repeats the same few actions: match each name against the rules once.
       let rules = rulesByAction.get(event.name);
       if (!rules) {
+        if (rulesByAction.size >= 1000) rulesByAction.clear();
         const tokens = actionTokens(event.name).join(' ');
         rules = REASONS.filter((rule) => rule.actions?.test(tokens));
         rulesByAction.set(event.name, rules);

@@ -1025,22 +1025,51 @@ function sameValue(name: string, a: string, b: string): boolean {
 /**
  * Recent replays, so that asking again for a log that only grew (a brief on every new event, the brief at
  * the handoff of a transcript already replayed) costs the new events only. Events are immutable once
- * appended, so a log that starts with the same event objects has the same facts up to there.
+ * appended, so a log that starts with the same events has the same facts up to there. "The same" is by
+ * content: a server reads the log from its store again for every request, as fresh objects, and a viewer
+ * whose log was masked differently must not get facts read from the unmasked one.
  */
 const replays: Array<{ events: readonly EventBody[]; tracker: FactTracker }> = [];
 const REPLAY_LIMIT = 8;
 
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let count = 0;
+  for (const key in left) {
+    if (!Object.hasOwn(left, key)) continue;
+    // An absent key and one set to undefined read the same everywhere in the core.
+    if (left[key] === undefined) continue;
+    count += 1;
+    if (!sameJson(left[key], right[key])) return false;
+  }
+  for (const key in right) if (Object.hasOwn(right, key) && right[key] !== undefined) count -= 1;
+  return count === 0;
+}
+
 function startsWith(events: readonly EventBody[], prefix: readonly EventBody[]): boolean {
   if (prefix.length > events.length) return false;
-  for (let i = 0; i < prefix.length; i += 1) if (events[i] !== prefix[i]) return false;
+  if (prefix.length === 0) return true;
+  // The last event differs first when a log is another conversation's or was masked for another viewer.
+  const last = prefix.length - 1;
+  if (!sameJson(events[last], prefix[last]) || !sameJson(events[0], prefix[0])) return false;
+  for (let i = 1; i < last; i += 1) if (!sameJson(events[i], prefix[i])) return false;
   return true;
 }
 
 function trackerAfter(events: readonly EventBody[]): FactTracker {
-  let best: (typeof replays)[number] | undefined;
-  for (const replay of replays) {
-    if ((!best || replay.events.length > best.events.length) && startsWith(events, replay.events)) best = replay;
-  }
+  // Longest first: the first that matches is the best, and the others need not be compared.
+  const best = [...replays]
+    .sort((a, b) => b.events.length - a.events.length)
+    .find((replay) => startsWith(events, replay.events));
   if (best && best.events.length === events.length) return best.tracker;
   const tracker = best ? best.tracker.clone() : new FactTracker();
   for (let i = tracker.size; i < events.length; i += 1) tracker.push(events[i] as EventBody);

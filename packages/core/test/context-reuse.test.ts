@@ -38,6 +38,22 @@ describe('reusing work across calls gives the same answers as a fresh replay', (
     expect(grown.length).toBeGreaterThan(0);
   });
 
+  it('a log read again as fresh objects reuses the replay only where its content is the same', () => {
+    const log = syntheticConversation(60);
+    const before = extractFacts(log);
+    expect(extractFacts(reloaded(log))).toEqual(before);
+    // The same log masked for another viewer: same positions, other content, other facts.
+    const masked = reloaded(log).map((event) =>
+      event.type === 'message' && event.text.includes('dana.reyes@example.com')
+        ? { ...event, text: event.text.replace('dana.reyes@example.com', 'other.person@example.org') }
+        : event,
+    );
+    const emailOf = (facts: ReturnType<typeof extractFacts>) => facts.find((fact) => fact.name === 'email')?.value;
+    expect(emailOf(before)).toBe('dana.reyes@example.com');
+    expect(emailOf(extractFacts(masked))).toBe('other.person@example.org');
+    expect(emailOf(extractFacts(reloaded(log)))).toBe('dana.reyes@example.com');
+  });
+
   it('sentiment reads the last window of customer messages, as scoring them all would', () => {
     const all = scoreCustomerMessages(events).slice(-4);
     const sentiment = analyzeSentiment(events);
