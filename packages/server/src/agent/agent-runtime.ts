@@ -37,6 +37,9 @@ interface ConversationQueue {
   controller: AbortController | undefined;
 }
 
+/** Conversations whose log the runtime keeps between turns. */
+const LOGS_KEPT = 1_000;
+
 const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
 
 const APOLOGY =
@@ -89,6 +92,8 @@ export class AgentRuntime {
    */
   readonly #originals = new Map<string, Map<number, string>>();
   readonly #slots: (() => void)[] = [];
+  /** Logs read by recent turns, by conversation (bounded, least recently used out first). */
+  readonly #logs = new Map<string, readonly StoredEvent[]>();
   #idleWaiters: { conversationId: string | undefined; resolve: () => void }[] = [];
   #running = 0;
   #unsubscribe: (() => void) | undefined;
@@ -329,13 +334,27 @@ export class AgentRuntime {
     }
   }
 
-  async #readAll(conversationId: string): Promise<StoredEvent[]> {
-    const all: StoredEvent[] = [];
+  /**
+   * The whole log, read from the store only past what an earlier turn already read: events are never
+   * changed once written, so the tail is all that can be new (whichever process appended it).
+   */
+  async #readAll(conversationId: string): Promise<readonly StoredEvent[]> {
+    const known = this.#logs.get(conversationId);
+    this.#logs.delete(conversationId);
+    let all: readonly StoredEvent[] = known ?? [];
     for (;;) {
       const page = await this.#service.readEvents(conversationId, all.at(-1)?.seq ?? 0, 1000);
-      all.push(...page);
-      if (page.length < 1000) return all;
+      // A fresh array: agents received the previous one and may still hold it.
+      if (page.length > 0) all = all.concat(page);
+      if (page.length < 1000) break;
     }
+    if (this.#logs.size >= LOGS_KEPT) {
+      const oldest = this.#logs.keys().next();
+      if (!oldest.done) this.#logs.delete(oldest.value);
+    }
+    // Most recently used last, so the oldest is evicted first.
+    this.#logs.set(conversationId, all);
+    return all;
   }
 }
 
