@@ -37,6 +37,17 @@ function Steps({
           </button>
           <span className={`badge ${step.outcome}`}>{step.outcome}</span>
           {step.outcome !== 'succeeded' && step.summary ? <div className="muted small">{step.summary}</div> : null}
+          {step.details.length ? (
+            <ul className="step-details muted small" data-testid="step-details">
+              {step.details.map((line, index) => (
+                // Lines repeat (two identical scans) and never reorder: the index is the identity.
+                // biome-ignore lint/suspicious/noArrayIndexKey: see above
+                <li key={index} style={line.startsWith(' ') ? { paddingLeft: '1em' } : undefined}>
+                  {line.trim()}
+                </li>
+              ))}
+            </ul>
+          ) : null}
         </li>
       ))}
     </ol>
@@ -83,6 +94,37 @@ export function BriefPanel({ brief, onShowSource }: { brief: BriefView; onShowSo
               <li key={note.seq} className="note-card">
                 <strong>{note.author}</strong>
                 <p>{note.text}</p>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      {brief.previousAgents.length ? (
+        <div className="brief-section">
+          <h3>Before you</h3>
+          <ul className="note-list" data-testid="brief-previous-agents">
+            {brief.previousAgents.map((agent) => (
+              <li key={`${agent.agentId}-${agent.lastMessage?.seq ?? 0}`} className="note-card">
+                <strong>{agent.name}</strong>{' '}
+                <span className="muted small">
+                  {agent.ended} · {agent.messages} message{agent.messages === 1 ? '' : 's'} to the customer
+                </span>
+                {agent.lastMessage ? (
+                  <p>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => onShowSource(agent.lastMessage?.seq ?? 0)}
+                      title="Their last message"
+                    >
+                      “{agent.lastMessage.text}”
+                    </button>
+                  </p>
+                ) : null}
+                {agent.actions.length ? (
+                  <Steps steps={agent.actions} onShowSource={onShowSource} testId="brief-previous-actions" />
+                ) : null}
               </li>
             ))}
           </ul>

@@ -16,6 +16,8 @@ export interface BriefStepView {
   actor: string;
   outcome: 'succeeded' | 'failed' | 'blocked';
   summary: string;
+  /** What the back-office answer said (`total: 184.2 USD`, tracking events), from the core brief. */
+  details: string[];
 }
 
 export interface BriefErrorView {
@@ -29,6 +31,16 @@ export interface BriefNoteView {
   seq: number;
   author: string;
   text: string;
+}
+
+/** A colleague who held the conversation before: how it ended for them and what they did. */
+export interface BriefPreviousAgentView {
+  agentId: string;
+  name: string;
+  ended: 'transferred' | 'returned' | 'resolved';
+  messages: number;
+  lastMessage: { text: string; seq: number } | null;
+  actions: BriefStepView[];
 }
 
 /** What the console shows before an agent accepts: everything needed to not ask the customer again. */
@@ -50,6 +62,7 @@ export interface BriefView {
   /** What humans did after the handoff: notes (transfer notes included) and their actions. */
   notes: BriefNoteView[];
   since: BriefStepView[];
+  previousAgents: BriefPreviousAgentView[];
 }
 
 /**
@@ -63,27 +76,56 @@ export function buildBriefView(events: readonly StoredEvent[], customerName?: st
     if (event.type === 'handoff.requested') lastRequest = index;
   });
   const upTo = lastRequest >= 0 ? lastRequest + 1 : events.length;
-  const brief: Brief = buildBrief(events, { upTo, ...(customerName ? { customerName } : {}) });
+  // `through`: the core adds colleagues' notes and work after the handoff (S6), as the API's brief does.
+  const brief: Brief = buildBrief(events, {
+    upTo,
+    through: events.length,
+    ...(customerName ? { customerName } : {}),
+  });
   // The core reports 0-based positions in the array it was given; the console links by seq.
   const seqOf = (source: number) => events[source]?.seq ?? source + 1;
   const requestSeq = lastRequest >= 0 ? (events[lastRequest]?.seq ?? 0) : Number.POSITIVE_INFINITY;
 
-  const notes: BriefNoteView[] = [];
+  const toStep = (step: Brief['steps'][number]): BriefStepView => ({
+    seq: seqOf(step.source),
+    name: step.action,
+    actor: step.actor ?? 'ai',
+    outcome: step.outcome,
+    summary: step.summary,
+    details: step.details ?? [],
+  });
+  const NOTE_TITLE = { transfer: 'Transfer note', return: 'Hand-back note' } as const;
+  const notes: BriefNoteView[] = (brief.notes ?? []).map((note) => ({
+    seq: seqOf(note.source),
+    author:
+      note.kind === 'note'
+        ? (note.authorName ?? 'Agent')
+        : `${NOTE_TITLE[note.kind]}${note.authorName ? ` from ${note.authorName}` : ''}`,
+    text: note.text,
+  }));
+  const previousAgents: BriefPreviousAgentView[] = (brief.previousAgents ?? []).map((agent) => ({
+    agentId: agent.agentId,
+    name: agent.name ?? agent.agentId,
+    ended: agent.ended,
+    messages: agent.messages,
+    lastMessage: agent.lastMessage ? { text: agent.lastMessage.text, seq: seqOf(agent.lastMessage.source) } : null,
+    actions: agent.actions.map(toStep),
+  }));
   const since: BriefStepView[] = [];
   let queue: string | null = null;
   for (const event of events) {
     if (event.type === 'handoff.requested' && event.queue) queue = event.queue;
     if (event.type === 'handoff.queued') queue = event.queue;
-    if (event.type === 'handoff.transferred') {
-      if (event.queue) queue = event.queue;
-      if (event.note) notes.push({ seq: event.seq, author: 'Transfer note', text: event.note });
-    }
-    if (event.type === 'handoff.returned' && event.note) {
-      notes.push({ seq: event.seq, author: 'Hand-back note', text: event.note });
-    }
-    if (event.type === 'note') notes.push({ seq: event.seq, author: event.authorName ?? 'Agent', text: event.text });
+    if (event.type === 'handoff.transferred' && event.queue) queue = event.queue;
     if (event.type === 'action' && event.seq > requestSeq && event.actor === 'agent') {
-      since.push({ seq: event.seq, name: event.name, actor: event.actor, outcome: event.outcome, summary: event.name });
+      since.push({
+        seq: event.seq,
+        name: event.name,
+        actor: event.actor,
+        outcome: event.outcome,
+        summary: event.name,
+        details: [],
+      });
     }
   }
 
@@ -113,13 +155,7 @@ export function buildBriefView(events: readonly StoredEvent[], customerName?: st
         : {}),
     },
     facts: [...facts.values()],
-    steps: brief.steps.map((step) => ({
-      seq: seqOf(step.source),
-      name: step.action,
-      actor: step.actor ?? 'ai',
-      outcome: step.outcome,
-      summary: step.summary,
-    })),
+    steps: brief.steps.map(toStep),
     errors: brief.errors.map((error) => ({
       seq: seqOf(error.source),
       system: error.system,
@@ -135,5 +171,6 @@ export function buildBriefView(events: readonly StoredEvent[], customerName?: st
     greeting: brief.greeting,
     notes,
     since,
+    previousAgents,
   };
 }
