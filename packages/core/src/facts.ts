@@ -1029,8 +1029,24 @@ function sameValue(name: string, a: string, b: string): boolean {
  * content: a server reads the log from its store again for every request, as fresh objects, and a viewer
  * whose log was masked differently must not get facts read from the unmasked one.
  */
-const replays: Array<{ events: readonly EventBody[]; tracker: FactTracker }> = [];
-const REPLAY_LIMIT = 8;
+interface Replay {
+  events: readonly EventBody[];
+  tracker: FactTracker;
+}
+/**
+ * By conversation when the events carry one (a server's stored log), so a desk of many live conversations
+ * keeps each one's latest replays instead of a few shared by all; transcripts without ids share one list.
+ */
+const replays = new Map<string, Replay[]>();
+const REPLAYS_PER_LOG = 3;
+const REPLAYS_UNKEYED = 8;
+const LOGS_LIMIT = 128;
+
+function logKey(events: readonly EventBody[]): string {
+  const first = events[0];
+  const id = first && 'conversationId' in first ? first.conversationId : undefined;
+  return typeof id === 'string' ? `c:${id}` : '';
+}
 
 function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -1066,15 +1082,24 @@ function startsWith(events: readonly EventBody[], prefix: readonly EventBody[]):
 }
 
 function trackerAfter(events: readonly EventBody[]): FactTracker {
+  const key = logKey(events);
+  const list = replays.get(key) ?? [];
+  // Least recently used conversations go first when the map is full.
+  replays.delete(key);
+  replays.set(key, list);
   // Longest first: the first that matches is the best, and the others need not be compared.
-  const best = [...replays]
+  const best = [...list]
     .sort((a, b) => b.events.length - a.events.length)
     .find((replay) => startsWith(events, replay.events));
   if (best && best.events.length === events.length) return best.tracker;
   const tracker = best ? best.tracker.clone() : new FactTracker();
   for (let i = tracker.size; i < events.length; i += 1) tracker.push(events[i] as EventBody);
-  replays.unshift({ events: events.slice(), tracker });
-  if (replays.length > REPLAY_LIMIT) replays.pop();
+  list.unshift({ events: events.slice(), tracker });
+  if (list.length > (key ? REPLAYS_PER_LOG : REPLAYS_UNKEYED)) list.pop();
+  if (replays.size > LOGS_LIMIT) {
+    const oldest = replays.keys().next().value;
+    if (oldest !== undefined) replays.delete(oldest);
+  }
   return tracker;
 }
 

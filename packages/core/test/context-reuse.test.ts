@@ -54,6 +54,27 @@ describe('reusing work across calls gives the same answers as a fresh replay', (
     expect(emailOf(extractFacts(reloaded(log)))).toBe('dana.reyes@example.com');
   });
 
+  it('many conversations read in turn, each one event longer each time, get the facts of a full replay', () => {
+    const logs = Array.from({ length: 20 }, (_, n) =>
+      syntheticConversation(40).map((event, i) => ({
+        ...(n % 2 && event.type === 'message' && event.author === 'customer'
+          ? { ...event, text: event.text.replace('60614', `6061${n % 10}`) }
+          : event),
+        conversationId: `c${n}`,
+        seq: i + 1,
+        at: '2026-01-01T00:00:00Z',
+      })),
+    );
+    for (let length = 30; length <= 40; length += 1) {
+      for (const log of logs) {
+        const read = reloaded(log.slice(0, length) as EventBody[]);
+        const tracker = new FactTracker();
+        for (const event of read) tracker.push(event);
+        expect(extractFacts(read)).toEqual(tracker.facts());
+      }
+    }
+  });
+
   it('sentiment reads the last window of customer messages, as scoring them all would', () => {
     const all = scoreCustomerMessages(events).slice(-4);
     const sentiment = analyzeSentiment(events);
