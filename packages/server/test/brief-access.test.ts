@@ -2,12 +2,16 @@ import type { Brief, EventBodyInput, StoredEvent } from '@baton/core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { randomToken, sha256 } from '../src/app/auth.ts';
 import type { Actor } from '../src/app/conversation-service.ts';
+import { authRoutes } from '../src/app/routes/auth-routes.ts';
 import { contextRoutes } from '../src/app/routes/context.ts';
+import { conversationRoutes } from '../src/app/routes/conversations.ts';
 import { type BatonServer, createServer } from '../src/app/server.ts';
 import { loadConfig } from '../src/config.ts';
 import type { ConnectorResult } from '../src/connectors/connector.ts';
 import { DemoBackOffice } from '../src/connectors/demo-back-office.ts';
+import { startTestServer } from './helpers.ts';
 import {
   addAgent,
   call,
@@ -263,5 +267,59 @@ describe('what each agent may read: brief after a transfer, result details, clin
     await call(url, 'GET', `/v1/conversations/${clinic.id}`, { token: scheduler.token });
     const after = await server.deps.store.listAudit(clinic.id, 100);
     expect(after.some((entry) => entry.actorId === scheduler.id && entry.action === 'conversation.viewed')).toBe(true);
+  });
+});
+
+describe('the demo clinic (S3)', () => {
+  it('seeds a scheduler without the clinical skill and a nurse with it; only the nurse reads the diagnosis', async () => {
+    const demo = await startTestServer({ modules: [authRoutes, conversationRoutes, contextRoutes] });
+    try {
+      const byEmail = (email: string) => demo.seed?.agents.find((agent) => agent.email === email);
+      const pat = byEmail('pat@demo.baton.dev');
+      const kim = byEmail('kim@demo.baton.dev');
+      expect(pat?.skills).not.toContain('clinical');
+      expect(kim?.skills).toContain('clinical');
+      const session = async (agentId: string) => {
+        const token = randomToken();
+        await demo.server.deps.store.createSession({
+          tokenHash: sha256(token),
+          agentId,
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        });
+        return token;
+      };
+      const { service } = demo.server.deps;
+      const { conversation } = await service.create({ industry: 'healthcare', customerName: 'Maria Gonzalez' });
+      await service.append(
+        conversation.id,
+        [
+          {
+            type: 'action',
+            name: 'find_referral',
+            actor: 'system',
+            outcome: 'succeeded',
+            result: {
+              referral_id: 'REF-1',
+              status: 'awaiting specialist scheduling',
+              diagnosis: 'Stage 2 hypertension',
+            },
+          },
+        ],
+        { kind: 'system' },
+      );
+      const read = async (token: string) => {
+        const response = await fetch(`${demo.url}/v1/conversations/${conversation.id}/brief`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(response.status).toBe(200);
+        return JSON.stringify(await response.json());
+      };
+      const asPat = await read(await session(pat!.id));
+      expect(asPat).toContain('status: awaiting specialist scheduling');
+      expect(asPat).not.toContain('hypertension');
+      expect(await read(await session(kim!.id))).toContain('diagnosis: Stage 2 hypertension');
+    } finally {
+      await demo.close();
+    }
   });
 });

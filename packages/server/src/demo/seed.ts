@@ -31,6 +31,8 @@ const DEMO_AGENTS: Omit<SeededAgent, 'password'>[] = [
   },
   { id: 'agent_alex', name: 'Alex Chen', email: 'alex@demo.baton.dev', role: 'agent', skills: ['orders', 'refunds'] },
   { id: 'agent_kim', name: 'Nurse Kim', email: 'kim@demo.baton.dev', role: 'agent', skills: ['clinical'] },
+  // S3: the clinic's scheduler sees a referral's status, never its diagnosis (no `clinical` skill).
+  { id: 'agent_pat', name: 'Pat Okafor', email: 'pat@demo.baton.dev', role: 'agent', skills: ['scheduling'] },
   {
     id: 'agent_morgan',
     name: 'Morgan Lee',
