@@ -219,19 +219,43 @@ export function recognizeIntents(
   intents: readonly { id: string; signals: IntentSignals }[],
   threshold = 1,
 ): IntentMatch[] {
-  const tokens = messageTokens(text);
   const matches: IntentMatch[] = [];
   for (const intent of intents) {
-    if (intent.signals.exclude?.some((phrase) => findPhrase(tokens, phraseTokens(phrase), 1) !== -1)) continue;
-    let score = 0;
-    let position = Number.POSITIVE_INFINITY;
-    for (const phrase of intent.signals.phrases) {
-      const at = findPhrase(tokens, phraseTokens(phrase.text));
-      if (at === -1) continue;
-      score += phrase.weight ?? 1;
-      position = Math.min(position, at);
+    let memo = scoreMemos.get(intent.signals);
+    if (!memo) {
+      memo = new Memo<Score>(2_000);
+      scoreMemos.set(intent.signals, memo);
     }
-    if (score >= threshold) matches.push({ id: intent.id, score, position });
+    const { excluded, score, position } = memo.get(text, () => scoreOf(messageTokens(text), intent.signals));
+    if (!excluded && score >= threshold) matches.push({ id: intent.id, score, position });
   }
   return matches.sort((left, right) => left.position - right.position || right.score - left.score);
+}
+
+interface Score {
+  /** An exclude phrase ruled the intent out for this message. */
+  excluded: boolean;
+  score: number;
+  position: number;
+}
+
+/**
+ * Scores by intent and message text: the playbook agent scores every earlier customer message again on
+ * each turn. Keyed by the signals object, which playbooks never change.
+ */
+const scoreMemos = new WeakMap<IntentSignals, Memo<Score>>();
+
+function scoreOf(tokens: readonly Word[], signals: IntentSignals): Score {
+  if (signals.exclude?.some((phrase) => findPhrase(tokens, phraseTokens(phrase), 1) !== -1)) {
+    return { excluded: true, score: 0, position: Number.POSITIVE_INFINITY };
+  }
+  let score = 0;
+  let position = Number.POSITIVE_INFINITY;
+  for (const phrase of signals.phrases) {
+    const at = findPhrase(tokens, phraseTokens(phrase.text));
+    if (at === -1) continue;
+    score += phrase.weight ?? 1;
+    position = Math.min(position, at);
+  }
+  return { excluded: false, score, position };
 }
