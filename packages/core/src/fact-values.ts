@@ -37,6 +37,10 @@ const MONTHS: Record<string, number> = {
 export const MONTH_NAME =
   '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
+// Compiled once: parseDate runs on every candidate value of every message.
+const MONTH_DAY_YEAR = new RegExp(`(${MONTH_NAME})\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4}|'\\d{2})`);
+const DAY_MONTH_YEAR = new RegExp(`(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?(${MONTH_NAME})\\.?,?\\s+(\\d{4}|'\\d{2})`);
+
 /** Dates as people write them; the first match wins, so the unambiguous forms come first. */
 export const DATE_SOURCE = [
   String.raw`\d{4}[-/.]\d{1,2}[-/.]\d{1,2}`,
@@ -78,14 +82,14 @@ export function parseDate(text: string): string | undefined {
     const [mo, d] = a > 12 && b <= 12 ? [b, a] : [a, b];
     return validDate(y, mo, d) ? `${y}-${pad(mo)}-${pad(d)}` : undefined;
   }
-  m = new RegExp(`(${MONTH_NAME})\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4}|'\\d{2})`).exec(s);
+  m = MONTH_DAY_YEAR.exec(s);
   if (m) {
     const mo = MONTHS[(m[1] ?? '').slice(0, 3)] ?? 0;
     const d = Number(m[2]);
     const y = expandYear(Number((m[3] ?? '').replace("'", '')));
     return validDate(y, mo, d) ? `${y}-${pad(mo)}-${pad(d)}` : undefined;
   }
-  m = new RegExp(`(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?(${MONTH_NAME})\\.?,?\\s+(\\d{4}|'\\d{2})`).exec(s);
+  m = DAY_MONTH_YEAR.exec(s);
   if (m) {
     const mo = MONTHS[(m[2] ?? '').slice(0, 3)] ?? 0;
     const d = Number(m[1]);

@@ -143,9 +143,20 @@ function idLike(value: string, { allowLetters }: { allowLetters: boolean }): boo
   return allowLetters && /^[A-Z]{5,}$/.test(alnum) && !NOT_NAME_WORDS.has(alnum.toLowerCase());
 }
 
+/** One compiled pattern per cue: matchAll copies it, so sharing one is safe. */
+const cuedPatterns = new Map<string, RegExp>();
+
+function cuedPattern(cue: string): RegExp {
+  let re = cuedPatterns.get(cue);
+  if (!re) {
+    re = new RegExp(`${cue}${CONNECTOR}(?:(?:my|the|your)\\s+)?${ID_VALUE}`, 'gi');
+    cuedPatterns.set(cue, re);
+  }
+  return re;
+}
+
 function cuedIds(text: string, out: Candidate[], name: string, cue: string, confidence: number, allowLetters = false) {
-  const re = new RegExp(`${cue}${CONNECTOR}(?:(?:my|the|your)\\s+)?${ID_VALUE}`, 'gi');
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(cuedPattern(cue))) {
     const raw = m[1] ?? '';
     const start = (m.index ?? 0) + m[0].length - raw.length;
     // "account id is PSIWLUGAEY": an id of letters only when the cue says it is an id.
@@ -250,6 +261,8 @@ const STREET = new RegExp(
   `(?<![\\d.,$/-])\\d{1,6}[A-Za-z]?(?:-\\d+)?\\s+(?:[\\p{L}0-9.'’-]+\\s+){0,4}${STREET_SUFFIX}\\b\\.?(?:\\s+(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\\b\\.?)?${UNIT}`,
   'giu',
 );
+/** The first street in a text: not global, so `exec` keeps no state between calls. */
+const STREET_ONCE = new RegExp(STREET.source, 'iu');
 const EURO_STREET =
   /(?<![\p{L}])(?:ul\.\s*)?[\p{Lu}][\p{L}-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|laan|straat|gata|gatan|vej|veien|ulica)\s+\d{1,5}[a-z]?\b/gu;
 const ADDRESS_CUE =
@@ -601,7 +614,7 @@ function bareAnswers(
     }
     let finalValue = best.name === 'full_name' ? value.replace(HONORIFIC, '') : value;
     if (best.name === 'street_address') {
-      const street = new RegExp(STREET.source, 'iu').exec(value);
+      const street = STREET_ONCE.exec(value);
       if (street) finalValue = street[0];
       else finalValue = value.split(',')[0] ?? value;
     }
