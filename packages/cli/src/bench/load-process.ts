@@ -814,10 +814,13 @@ process.on('message', (message: unknown) => {
         send({ type: 'phase-done', phase: 'saturate' });
         return;
       case 'finish':
-        send({ type: 'baton-result', result: finishBaton() });
         clearInterval(progress);
         http.close();
-        process.disconnect?.();
+        // Disconnect only once the result is written: a large result sent just before disconnect() was
+        // lost at the default load, and the parent saw the process exit instead of its answer.
+        process.send?.({ type: 'baton-result', result: finishBaton() } satisfies LoadReport, undefined, undefined, () =>
+          process.disconnect?.(),
+        );
         return;
     }
   };
