@@ -37,10 +37,22 @@ export async function migrateToLatest(
     // neighbouring schema (another test run, another tenant) would make it skip creating ours.
     ...(handle.schema ? { migrationTableSchema: handle.schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely checks for its tables by listing every table of every schema; a neighbouring schema dropped in
+  // the middle of that listing (another tenant, another test run) fails it with 3F000 although nothing of
+  // ours is wrong. Migrations run in one transaction and are idempotent, so trying again is safe.
+  for (let attempt = 1; error && isVanishedNeighbourSchema(error, handle.schema) && attempt <= 3; attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     throw new BatonError('internal', `migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+function isVanishedNeighbourSchema(error: unknown, ownSchema: string | undefined): boolean {
+  if (typeof error !== 'object' || error === null || Reflect.get(error, 'code') !== '3F000') return false;
+  const message = String(Reflect.get(error, 'message') ?? '');
+  return ownSchema === undefined || !message.includes(`"${ownSchema}"`);
 }
