@@ -5,6 +5,7 @@ export {
   ConversationService,
   conversationTopic,
   DESK_TOPIC,
+  deskAgentTopic,
 } from './app/conversation-service.ts';
 export type { BatonApp, RouteDeps, RouteModule } from './app/route-module.ts';
 export { type BatonServer, type CreateServerOptions, createServer } from './app/server.ts';

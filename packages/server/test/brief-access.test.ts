@@ -26,6 +26,7 @@ const QUEUES = [
   { id: 'orders', name: 'Orders', skills: ['refunds'] },
   { id: 'billing', name: 'Billing', skills: ['billing'] },
   { id: 'nurses', name: 'Nurses', skills: ['clinical'] },
+  { id: 'scheduling', name: 'Scheduling', skills: ['scheduling'] },
 ];
 
 /** A back-office answer as the tool registry records it: one action event. */
@@ -267,6 +268,66 @@ describe('what each agent may read: brief after a transfer, result details, clin
     await call(url, 'GET', `/v1/conversations/${clinic.id}`, { token: scheduler.token });
     const after = await server.deps.store.listAudit(clinic.id, 100);
     expect(after.some((entry) => entry.actorId === scheduler.id && entry.action === 'conversation.viewed')).toBe(true);
+  });
+  it('puts the brief in the offer itself, masked for the agent it goes to, and audits that read', async () => {
+    const clinic = await record('healthcare', 'Ana Ruiz');
+    await clinic.append([{ type: 'message', author: 'customer', text: 'Can I move my cardiology appointment?' }], {
+      kind: 'customer',
+    });
+    await clinic.append([
+      {
+        type: 'action',
+        name: 'find_referral',
+        actor: 'system',
+        input: { patient_id: 'P-77' },
+        outcome: 'succeeded',
+        result: { status: 'approved', diagnosis: 'atrial fibrillation' },
+      },
+      { type: 'handoff.requested', trigger: 'policy', priority: 'normal', skills: ['scheduling'] },
+    ]);
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
+      headers: { authorization: `Bearer ${scheduler.token}` },
+    });
+    const offer = new Promise<Record<string, unknown>>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.on('message', (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; name?: string; payload?: Record<string, unknown> };
+        if (frame.type === 'desk' && frame.name === 'offer' && frame.payload?.conversationId === clinic.id) {
+          if (frame.payload.state === 'open') resolve(frame.payload);
+        }
+      });
+    });
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'subscribe_desk' }));
+    // The desk subscription is in place once a ping made after it is answered.
+    await new Promise<void>((resolve) => {
+      socket.on('message', (data) => {
+        if (JSON.parse(data.toString()).type === 'pong') resolve();
+      });
+      socket.send(JSON.stringify({ type: 'ping' }));
+    });
+    await presence(scheduler);
+    const payload = await offer;
+    socket.close();
+    expect(payload.agentId).toBe(scheduler.id);
+    const offered = payload.brief as Brief;
+    expect(offered.steps.find((step) => step.action === 'find_referral')?.details).toEqual(
+      expect.arrayContaining(['status: approved', 'diagnosis: [restricted]']),
+    );
+    expect(JSON.stringify(offered)).not.toContain('atrial fibrillation');
+    // The same brief the route gives that agent.
+    const fetched = await brief(scheduler, clinic.id);
+    expect(offered.steps).toEqual(fetched.steps);
+    expect(offered.facts).toEqual(fetched.facts);
+    const audit = await server.deps.store.listAudit(clinic.id, 100);
+    expect(
+      audit.some(
+        (entry) =>
+          entry.actorId === scheduler.id &&
+          entry.action === 'conversation.brief_offered' &&
+          entry.detail.clinical === false,
+      ),
+    ).toBe(true);
   });
 });
 

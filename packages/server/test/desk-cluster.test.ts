@@ -166,44 +166,50 @@ describe('two server processes on one PostgreSQL and Redis', () => {
     const attempts: Promise<void>[] = [];
     const written: { conversationId: string; status: number }[] = [];
 
-    // Every agent tries every offer it hears of, through both processes at once: only the database can
-    // keep this honest.
+    // An offer goes to one agent's consoles only; as soon as any console hears one, every agent tries to
+    // take it, through both processes at once: only the database can keep this honest.
+    const race = (conversationId: string) => {
+      for (const agent of agents) {
+        for (const via of [agent.home, agent.away]) {
+          attempts.push(
+            call(via, 'POST', `/v1/conversations/${conversationId}/accept`, { token: agent.token }).then(
+              async (reply) => {
+                const list = accepts.get(conversationId) ?? [];
+                list.push({ agentId: agent.id, via, status: reply.status });
+                accepts.set(conversationId, list);
+                if (reply.status !== 200) return;
+                // The owner writes through the process they are not connected to, then frees the slot
+                // through their own: the next waiting customer may be on either process.
+                const message = await call(
+                  via === agent.home ? agent.away : agent.home,
+                  'POST',
+                  `/v1/conversations/${conversationId}/messages`,
+                  {
+                    token: agent.token,
+                    body: { text: `Hi, ${agent.name} here.` },
+                  },
+                );
+                written.push({ conversationId, status: message.status });
+                const resolved = await call(agent.home, 'POST', `/v1/conversations/${conversationId}/resolve`, {
+                  token: agent.token,
+                });
+                written.push({ conversationId, status: resolved.status });
+              },
+            ),
+          );
+        }
+      }
+    };
     for (const console of consoles) {
-      const agent = agents.find((candidate) => candidate.id === console.name)!;
       const original = console.notices.push.bind(console.notices);
       console.notices.push = (...notices) => {
         for (const notice of notices) {
           if (notice.name !== 'offer' || notice.payload.state !== 'open') continue;
+          // Offers are for the agent they name, and carry the brief.
+          expect(notice.payload.agentId).toBe(console.name);
+          expect(notice.payload.brief).toBeTruthy();
           const conversationId = String(notice.payload.conversationId);
-          if (!conversationId.startsWith('c_')) continue;
-          for (const via of [agent.home, agent.away]) {
-            attempts.push(
-              call(via, 'POST', `/v1/conversations/${conversationId}/accept`, { token: agent.token }).then(
-                async (reply) => {
-                  const list = accepts.get(conversationId) ?? [];
-                  list.push({ agentId: agent.id, via, status: reply.status });
-                  accepts.set(conversationId, list);
-                  if (reply.status !== 200) return;
-                  // The owner writes through the process they are not connected to, then frees the slot
-                  // through their own: the next waiting customer may be on either process.
-                  const message = await call(
-                    via === agent.home ? agent.away : agent.home,
-                    'POST',
-                    `/v1/conversations/${conversationId}/messages`,
-                    {
-                      token: agent.token,
-                      body: { text: `Hi, ${agent.name} here.` },
-                    },
-                  );
-                  written.push({ conversationId, status: message.status });
-                  const resolved = await call(agent.home, 'POST', `/v1/conversations/${conversationId}/resolve`, {
-                    token: agent.token,
-                  });
-                  written.push({ conversationId, status: resolved.status });
-                },
-              ),
-            );
-          }
+          if (conversationId.startsWith('c_')) race(conversationId);
         }
         return original(...notices);
       };
@@ -302,14 +308,22 @@ describe('two server processes on one PostgreSQL and Redis', () => {
         expect(seqs.slice(0, lastSeqs.get(id))).toEqual(Array.from({ length: lastSeqs.get(id) ?? 0 }, (_, i) => i + 1));
         expect(new Set(seqs).size).toBe(seqs.length);
       }
-      // Desk notices reach consoles on both processes, whichever process took the accept.
+      // Queue counts reach every console on both processes; an accepted offer reaches its agent's
+      // console, whichever process took the accept.
+      expect(console.notices.some((notice) => notice.name === 'queue')).toBe(true);
       const acceptedNotices = new Set(
         console.notices
           .filter((notice) => notice.name === 'offer' && notice.payload.state === 'accepted')
           .map((notice) => String(notice.payload.conversationId)),
       );
-      for (const id of conversations)
-        expect(acceptedNotices.has(id), `${console.name} heard ${id} accepted`).toBe(true);
+      for (const id of conversations) {
+        if (owners.get(id) === console.name) {
+          expect(acceptedNotices.has(id), `${console.name} heard ${id} accepted`).toBe(true);
+        }
+      }
+      expect(
+        console.notices.filter((notice) => notice.name === 'offer').every((n) => n.payload.agentId === console.name),
+      ).toBe(true);
     }
     for (const console of consoles) console.close();
   }, 180_000);

@@ -57,6 +57,8 @@ export interface ConversationView {
 
 export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
 export const DESK_TOPIC = 'desk';
+/** Notices for one agent only (their offers, with the brief): never fanned out to the whole desk. */
+export const deskAgentTopic = (agentId: string) => `desk:agent:${agentId}`;
 
 const STAFF_AUTHORS = new Set(['ai', 'agent', 'bot']);
 /** How many times an ownership-checked append retries after another process wrote in between. */
@@ -178,9 +180,12 @@ export class ConversationService {
     return run;
   }
 
-  /** Publishes a desk-wide notice (offers, queues, presence) to every console on every process. */
-  async publishDesk(name: string, payload: Record<string, unknown>): Promise<void> {
-    await this.#bus.publish(DESK_TOPIC, { kind: 'desk', name, payload });
+  /**
+   * Publishes a desk notice to every console on every process (queues, presence), or with `to` only to
+   * that agent's consoles (their offers).
+   */
+  async publishDesk(name: string, payload: Record<string, unknown>, to?: { agentId: string }): Promise<void> {
+    await this.#bus.publish(to ? deskAgentTopic(to.agentId) : DESK_TOPIC, { kind: 'desk', name, payload });
   }
 
   async #appendNow(conversationId: string, parsed: EventBody[], actor: Actor): Promise<StoredEvent[]> {

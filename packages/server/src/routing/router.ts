@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
   BatonError,
+  type Brief,
+  CLINICAL_SKILL,
   type ConversationState,
   estimateWaitSeconds,
   isEligible,
@@ -16,8 +18,9 @@ import {
   type WaitingHandoff,
 } from '@baton/core';
 import type { Logger } from 'pino';
+import { briefFor, readWholeLog } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
-import type { ConversationRecord, Store } from '../store/store.ts';
+import type { AgentRecord, ConversationRecord, Store } from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
 import type { DeskHandoff, DeskOffer, DeskStore } from './desk-store.ts';
 
@@ -76,6 +79,11 @@ const HANDLE_CACHE_MS = 30_000;
 const LEASE_WAIT_MS = 15_000;
 /** A handle time measured from fewer finished conversations than this is too noisy to promise. */
 const MIN_HANDLE_SAMPLES = 5;
+/**
+ * Queue counts go to every console: a burst of routing changes is announced once, this long after the
+ * first, so fifty consoles are not woken fifty times in a second.
+ */
+const QUEUE_NOTICE_MS = 200;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,6 +110,7 @@ export class Router {
   #dispatching: Promise<void> | undefined;
   #dispatchAgain = false;
   #stopped = false;
+  #queueNoticeTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: {
     desk: DeskStore;
@@ -175,6 +184,8 @@ export class Router {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#recoveryTimer) clearInterval(this.#recoveryTimer);
+    if (this.#queueNoticeTimer) clearTimeout(this.#queueNoticeTimer);
+    this.#queueNoticeTimer = undefined;
     this.#unsubscribe?.();
     await this.#handling;
     await this.#dispatching?.catch(() => undefined);
@@ -234,8 +245,8 @@ export class Router {
       [{ type: 'handoff.accepted', agentId: agent.id, agentName: agent.name }],
       { kind: 'agent', id: agent.id, name: agent.name },
     );
-    await this.#notice('offer', { conversationId, agentId: agent.id, state: 'accepted' });
-    await this.#queueNotice();
+    await this.#offerNotice({ conversationId, agentId: agent.id, state: 'accepted' });
+    this.#queueNotice();
     return event!;
   }
 
@@ -252,7 +263,7 @@ export class Router {
         agentId: agent.id,
         ...(reason ? { reason } : {}),
       });
-      await this.#notice('offer', { conversationId, agentId: agent.id, state: 'declined' });
+      await this.#offerNotice({ conversationId, agentId: agent.id, state: 'declined' });
       await this.#dispatch();
       return event;
     });
@@ -311,7 +322,7 @@ export class Router {
         for (const offer of await this.#desk.openOffers({ agentId: agent.id })) {
           if (await this.#desk.closeOffer(offer.id, 'cancelled', now, { agentId: agent.id })) {
             await this.#requeueAfter(offer, now, { type: 'handoff.expired', agentId: agent.id });
-            await this.#notice('offer', { conversationId: offer.conversationId, agentId: agent.id, state: 'expired' });
+            await this.#offerNotice({ conversationId: offer.conversationId, agentId: agent.id, state: 'expired' });
           }
         }
       });
@@ -503,7 +514,7 @@ export class Router {
   async #cancelOpenOffers(conversationId: string, now: string): Promise<void> {
     for (const offer of await this.#desk.openOffers({ conversationId })) {
       if (await this.#desk.closeOffer(offer.id, 'cancelled', now)) {
-        await this.#notice('offer', { conversationId, agentId: offer.agentId, state: 'cancelled' });
+        await this.#offerNotice({ conversationId, agentId: offer.agentId, state: 'cancelled' });
       }
     }
   }
@@ -553,7 +564,7 @@ export class Router {
         id: agent.id,
         name: agent.name,
       });
-      await this.#queueNotice();
+      this.#queueNotice();
       return stored!;
     } catch (error) {
       if (handoff) await this.#desk.transition(conversationId, [to], 'assigned', now, { agentId: agent.id });
@@ -571,7 +582,7 @@ export class Router {
     for (const offer of await this.#desk.openOffers({ expiredBy: now })) {
       if (await this.#desk.closeOffer(offer.id, 'expired', now)) {
         await this.#requeueAfter(offer, now, { type: 'handoff.expired', agentId: offer.agentId });
-        await this.#notice('offer', { conversationId: offer.conversationId, agentId: offer.agentId, state: 'expired' });
+        await this.#offerNotice({ conversationId: offer.conversationId, agentId: offer.agentId, state: 'expired' });
         changed = true;
       }
     }
@@ -598,11 +609,12 @@ export class Router {
     }
     waiting = stillWaiting;
     if (waiting.length === 0) {
-      if (changed) await this.#queueNotice();
+      if (changed) this.#queueNotice();
       return;
     }
 
     const agents = await this.#routingAgents();
+    const byId = new Map(agents.map((agent) => [agent.id, agent]));
     const names = new Map(agents.map((agent) => [agent.id, agent.name]));
     const plan = planOffers(waiting.map(waitingOf), agents, this.#config.queues, nowDate);
     const offeredNow = new Set(plan.map((assignment) => assignment.conversationId));
@@ -654,18 +666,22 @@ export class Router {
         ...(agentName ? { agentName } : {}),
         expiresAt,
       });
-      await this.#notice('offer', {
-        conversationId: assignment.conversationId,
-        agentId: assignment.agentId,
-        state: 'open',
-        queue: handoff.queue,
-        priority: handoff.priority,
-        expiresAt,
-      });
+      const agent = byId.get(assignment.agentId);
+      await this.#offerNotice(
+        {
+          conversationId: assignment.conversationId,
+          agentId: assignment.agentId,
+          state: 'open',
+          queue: handoff.queue,
+          priority: handoff.priority,
+          expiresAt,
+        },
+        agent,
+      );
       changed = true;
     }
 
-    if (changed) await this.#queueNotice();
+    if (changed) this.#queueNotice();
   }
 
   /** After a decline or expiry: back to waiting, with that agent left out, and the event in the log. */
@@ -694,7 +710,7 @@ export class Router {
     return stored!;
   }
 
-  async #routingAgents(): Promise<(RoutingAgent & { name: string })[]> {
+  async #routingAgents(): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
     const agents = await this.#store.listAgents();
     const loads = await this.#desk.loads(this.#clock());
     return agents.map((agent) => {
@@ -702,6 +718,7 @@ export class Router {
       return {
         id: agent.id,
         name: agent.name,
+        role: agent.role,
         skills: agent.skills,
         languages: agent.languages,
         capacity: agent.capacity,
@@ -735,7 +752,19 @@ export class Router {
     return result;
   }
 
-  async #queueNotice(): Promise<void> {
+  /** Announces queue counts to the whole desk soon: calls within `QUEUE_NOTICE_MS` share one notice. */
+  #queueNotice(): void {
+    if (this.#queueNoticeTimer || this.#stopped) return;
+    this.#queueNoticeTimer = setTimeout(() => {
+      this.#queueNoticeTimer = undefined;
+      this.#publishQueueCounts().catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'queue notice not published'),
+      );
+    }, QUEUE_NOTICE_MS);
+    this.#queueNoticeTimer.unref();
+  }
+
+  async #publishQueueCounts(): Promise<void> {
     const handoffs = await this.#desk.listHandoffs(['waiting', 'offered', 'callback']);
     const queues = this.#config.queues.map((queue) => ({
       id: queue.id,
@@ -746,9 +775,40 @@ export class Router {
     await this.#notice('queue', { queues });
   }
 
-  async #notice(name: string, payload: Record<string, unknown>): Promise<void> {
+  /**
+   * Tells one agent about their offer, on their consoles only. A new offer carries the brief, masked for
+   * that agent and audited as a read, so it is on screen with the offer itself.
+   */
+  async #offerNotice(
+    payload: { conversationId: string; agentId: string; state: string } & Record<string, unknown>,
+    agent?: { role: AgentRecord['role']; skills: readonly string[] },
+  ): Promise<void> {
+    let brief: Brief | undefined;
+    if (payload.state === 'open' && agent) {
+      try {
+        const { conversation } = await this.#service.get(payload.conversationId);
+        const events = await readWholeLog(this.#store, payload.conversationId);
+        brief = briefFor(events, conversation, { role: agent.role, skills: [...agent.skills] });
+      } catch (error) {
+        // The console builds the brief from the log itself: an offer without one is still an offer.
+        this.#logger.warn({ err: error, conversationId: payload.conversationId }, 'brief for the offer failed');
+      }
+    }
+    await this.#notice('offer', brief ? { ...payload, brief } : payload, { agentId: payload.agentId });
+    if (brief) {
+      await this.#store.appendAudit({
+        actorKind: 'agent',
+        actorId: payload.agentId,
+        action: 'conversation.brief_offered',
+        conversationId: payload.conversationId,
+        detail: { clinical: agent?.skills.includes(CLINICAL_SKILL) ?? false },
+      });
+    }
+  }
+
+  async #notice(name: string, payload: Record<string, unknown>, to?: { agentId: string }): Promise<void> {
     try {
-      await this.#service.publishDesk(name, payload);
+      await this.#service.publishDesk(name, payload, to);
     } catch (error) {
       this.#logger.warn({ err: error, name }, 'desk notice not published');
     }

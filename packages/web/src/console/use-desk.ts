@@ -7,6 +7,8 @@ import { BatonStream, streamUrl, type TypingFrame } from '../lib/stream.ts';
 import type { AgentSession } from './agent-session.ts';
 
 const ConversationList = z.object({ conversations: z.array(ConversationSummary) });
+/** An offer notice: only the offered agent's consoles receive one; a new offer carries the brief. */
+const OfferNotice = z.object({ conversationId: z.string(), state: z.string() });
 
 /** The desk does not depend on desk frames for correctness: a slow poll catches anything a frame missed. */
 const SAFETY_POLL_MS = 5000;
@@ -66,7 +68,16 @@ export function useDesk(session: AgentSession, onUnauthorized: () => void): Desk
     void load();
     const poll = setInterval(() => void load(), SAFETY_POLL_MS);
     const stop = stream.listen({
-      desk: () => refresh(),
+      desk: (frame) => {
+        const offer = frame.name === 'offer' ? OfferNotice.safeParse(frame.payload) : undefined;
+        if (offer?.success && offer.data.state === 'open') {
+          // A new offer for me: its log starts streaming now, and the list is read at once, not debounced.
+          if (!stream.isSubscribed(offer.data.conversationId)) stream.subscribe(offer.data.conversationId, 0);
+          void load();
+          return;
+        }
+        refresh();
+      },
       state: (state) => {
         if (state === 'open') refresh();
       },

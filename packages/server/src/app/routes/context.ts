@@ -1,33 +1,10 @@
-import {
-  BatonError,
-  Brief,
-  buildBrief,
-  EvalResult,
-  evaluateTranscript,
-  Finding,
-  maskBrief,
-  maskEvents,
-  prepareGuard,
-  type StoredEvent,
-  Transcript,
-} from '@baton/core';
+import { BatonError, Brief, EvalResult, evaluateTranscript, Finding, prepareGuard, Transcript } from '@baton/core';
 import { z } from 'zod';
-import type { Store } from '../../store/store.ts';
+import { briefFor, readWholeLog } from '../agent-brief.ts';
 import { ErrorBody } from '../http-errors.ts';
 import type { RouteModule } from '../route-module.ts';
 import { authorizeRead, viewDetail, viewerOf } from './conversations.ts';
 import { ConversationIdParams } from './schemas.ts';
-
-const PAGE = 1000;
-
-async function readAll(store: Store, conversationId: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for (;;) {
-    const page = await store.readEvents(conversationId, events.at(-1)?.seq ?? 0, PAGE);
-    events.push(...page);
-    if (page.length < PAGE) return events;
-  }
-}
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -61,17 +38,8 @@ export const contextRoutes: RouteModule = {
         const principal = request.principal!;
         await authorizeRead(deps, principal, conversation, 'conversation.brief_viewed', viewDetail(principal));
         if (principal.kind !== 'agent') throw new BatonError('forbidden', 'agents only');
-        // Masked before the brief is built, so nothing derived (details, facts) carries a hidden field; and
-        // after, for what the brief adds on its own.
-        const viewer = viewerOf(principal);
-        const events = maskEvents(await readAll(store, conversation.id), viewer);
-        const built = buildBrief(events, {
-          industry: conversation.industry,
-          ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
-          // Notes and earlier agents' work after the handoff belong to the brief a transferred agent reads (S6).
-          ...(request.query.upTo ? { upTo: request.query.upTo } : { through: events.length }),
-        });
-        return { brief: maskBrief(built, viewer) };
+        const events = await readWholeLog(store, conversation.id);
+        return { brief: briefFor(events, conversation, viewerOf(principal), request.query.upTo) };
       },
     );
 
@@ -90,7 +58,7 @@ export const contextRoutes: RouteModule = {
       async (request) => {
         const { conversation } = await service.get(request.params.id);
         await authorizeRead(deps, request.principal!, conversation, 'conversation.guard_checked');
-        const events = await readAll(store, conversation.id);
+        const events = await readWholeLog(store, conversation.id);
         return { findings: prepareGuard(events)(request.body.draft) };
       },
     );

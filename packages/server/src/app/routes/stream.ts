@@ -5,7 +5,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { BusMessage } from '../../bus/bus.ts';
 import { type Principal, SESSION_COOKIE } from '../auth.ts';
-import { conversationTopic, DESK_TOPIC } from '../conversation-service.ts';
+import { conversationTopic, DESK_TOPIC, deskAgentTopic } from '../conversation-service.ts';
 import { toBatonError } from '../http-errors.ts';
 import type { RouteDeps, RouteModule } from '../route-module.ts';
 import { authorizeRead, isVisibleTo, viewDetail, viewerOf } from './conversations.ts';
@@ -36,6 +36,30 @@ const HEARTBEAT_MS = 30_000;
 /** A client this far behind is dropped; it resumes from its last seq when it reconnects. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The same event or desk notice goes to many sockets: serialise it once. Keyed by the object itself,
+ * so a masked copy (a new object) gets its own text and nothing outlives the message.
+ */
+const frameTexts = new WeakMap<object, string>();
+
+function eventFrameText(event: StoredEvent): string {
+  let text = frameTexts.get(event);
+  if (text === undefined) {
+    text = `{"type":"event","event":${JSON.stringify(event)}}`;
+    frameTexts.set(event, text);
+  }
+  return text;
+}
+
+function deskFrameText(message: Extract<BusMessage, { kind: 'desk' }>): string {
+  let text = frameTexts.get(message);
+  if (text === undefined) {
+    text = JSON.stringify({ type: 'desk', name: message.name, payload: message.payload } satisfies ServerFrame);
+    frameTexts.set(message, text);
+  }
+  return text;
+}
+
 class Connection {
   readonly id = randomUUID();
   readonly subscriptions = new Map<string, ConversationSubscription>();
@@ -49,12 +73,17 @@ class Connection {
   ) {}
 
   send(frame: ServerFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  /** Sends an already serialised frame (see `eventFrameText`, `deskFrameText`). */
+  sendText(text: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.socket.close(1013, 'too far behind: reconnect and resume');
       return;
     }
-    this.socket.send(JSON.stringify(frame));
+    this.socket.send(text);
   }
 
   fail(error: unknown, conversationId?: string): void {
@@ -169,7 +198,7 @@ class ConversationSubscription {
     if (!isVisibleTo(principal, event)) return;
     // The same field-level masking as the events route (S3): the console builds its brief from these.
     const shown = principal.kind === 'agent' ? maskEvent(event, viewerOf(principal)) : event;
-    this.connection.send({ type: 'event', event: shown });
+    this.connection.sendText(eventFrameText(shown));
   }
 }
 
@@ -222,8 +251,15 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
     }
     case 'subscribe_desk': {
       if (principal.kind !== 'agent') throw new BatonError('forbidden', 'the desk is for agents');
-      connection.deskUnsubscribe ??= deps.bus.subscribe(DESK_TOPIC, (message) => {
-        if (message.kind === 'desk') connection.send({ type: 'desk', name: message.name, payload: message.payload });
+      // The whole desk's notices (queues, presence) and this agent's own (offers, with the brief).
+      const relay = (message: BusMessage) => {
+        if (message.kind === 'desk') connection.sendText(deskFrameText(message));
+      };
+      connection.deskUnsubscribe ??= Promise.all([
+        deps.bus.subscribe(DESK_TOPIC, relay),
+        deps.bus.subscribe(deskAgentTopic(principal.agent.id), relay),
+      ]).then((unsubscribes) => async () => {
+        await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
       });
       await connection.deskUnsubscribe;
       return;

@@ -1,0 +1,35 @@
+import { type Brief, buildBrief, maskBrief, maskEvents, type StoredEvent, type Viewer } from '@baton/core';
+import type { ConversationRecord, Store } from '../store/store.ts';
+
+const PAGE = 1000;
+
+/** Every event of a conversation, read page by page. */
+export async function readWholeLog(store: Store, conversationId: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for (;;) {
+    const page = await store.readEvents(conversationId, events.at(-1)?.seq ?? 0, PAGE);
+    for (const event of page) events.push(event);
+    if (page.length < PAGE) return events;
+  }
+}
+
+/**
+ * The brief as one agent may see it: the log is masked for them before the brief is built, so nothing
+ * derived (details, facts) carries a hidden field, and the brief is masked after, for what it adds on
+ * its own. The brief route and the offer notice both send this.
+ */
+export function briefFor(
+  events: readonly StoredEvent[],
+  conversation: Pick<ConversationRecord, 'industry' | 'customerName'>,
+  viewer: Viewer,
+  upTo?: number,
+): Brief {
+  const masked = maskEvents(events, viewer);
+  const built = buildBrief(masked, {
+    industry: conversation.industry,
+    ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
+    // Notes and earlier agents' work after the handoff belong to the brief a transferred agent reads (S6).
+    ...(upTo ? { upTo } : { through: masked.length }),
+  });
+  return maskBrief(built, viewer);
+}
