@@ -85,6 +85,9 @@ const MIN_HANDLE_SAMPLES = 5;
  */
 const QUEUE_NOTICE_MS = 200;
 
+type RouterEvent = Parameters<ConversationService['append']>[1][number];
+type QueuedEvent = Extract<RouterEvent, { type: 'handoff.queued' }>;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -620,7 +623,8 @@ export class Router {
     const offeredNow = new Set(plan.map((assignment) => assignment.conversationId));
     const handleSeconds = await this.#handleSeconds();
 
-    // Tell every waiting customer their place, before the offers so a new one always gets a queued event.
+    // Tell every waiting customer their place; a new wait always gets a queued event, before its offer.
+    const unpublished = new Map<string, QueuedEvent>();
     for (const queue of this.#config.queues) {
       const inQueue = orderQueue(waiting.filter((handoff) => handoff.queue === queue.id).map(waitingOf));
       const eligible = agents.filter((agent) => isEligible(agent, blankHandoff(queue.id), queue));
@@ -642,13 +646,19 @@ export class Router {
             });
         const unchanged = row.position === place && row.estimateSeconds === estimate;
         if (unchanged || (offered && row.position !== undefined)) continue;
-        await this.#desk.setPublishedPosition(entry.conversationId, place, estimate);
-        await this.#append(entry.conversationId, {
+        const queued: QueuedEvent = {
           type: 'handoff.queued',
           queue: queue.id,
           position: place,
           ...(estimate !== undefined ? { estimatedWaitSeconds: estimate } : {}),
-        });
+        };
+        // A new wait offered in this very pass: its queued event goes with the offer, in one write.
+        if (offered) {
+          unpublished.set(entry.conversationId, queued);
+          continue;
+        }
+        await this.#desk.setPublishedPosition(entry.conversationId, place, estimate);
+        await this.#append(entry.conversationId, queued);
         changed = true;
       }
     }
@@ -658,14 +668,23 @@ export class Router {
       if (!handoff) continue;
       const expiresAt = new Date(nowDate.getTime() + this.#config.offerTtlMs).toISOString();
       const offer = await this.#desk.openOffer({ handoff, agentId: assignment.agentId, now, expiresAt });
-      if (!offer) continue;
+      const queued = unpublished.get(assignment.conversationId);
+      if (queued) {
+        await this.#desk.setPublishedPosition(
+          assignment.conversationId,
+          queued.position ?? 1,
+          queued.estimatedWaitSeconds,
+        );
+      }
+      if (!offer) {
+        if (queued) await this.#append(assignment.conversationId, queued);
+        continue;
+      }
       const agentName = names.get(assignment.agentId);
-      await this.#append(assignment.conversationId, {
-        type: 'handoff.offered',
-        agentId: assignment.agentId,
-        ...(agentName ? { agentName } : {}),
-        expiresAt,
-      });
+      await this.#appendAll(assignment.conversationId, [
+        ...(queued ? [queued] : []),
+        { type: 'handoff.offered', agentId: assignment.agentId, ...(agentName ? { agentName } : {}), expiresAt },
+      ]);
       const agent = byId.get(assignment.agentId);
       await this.#offerNotice(
         {
@@ -697,17 +716,13 @@ export class Router {
     return this.#append(offer.conversationId, event, event.type === 'handoff.declined' ? offer.agentId : undefined);
   }
 
-  async #append(
-    conversationId: string,
-    event: Parameters<ConversationService['append']>[1][number],
-    agentId?: string,
-  ): Promise<StoredEvent> {
-    const [stored] = await this.#service.append(
-      conversationId,
-      [event],
-      agentId ? { kind: 'agent', id: agentId } : { kind: 'system' },
-    );
+  async #append(conversationId: string, event: RouterEvent, agentId?: string): Promise<StoredEvent> {
+    const [stored] = await this.#appendAll(conversationId, [event], agentId);
     return stored!;
+  }
+
+  #appendAll(conversationId: string, events: RouterEvent[], agentId?: string): Promise<StoredEvent[]> {
+    return this.#service.append(conversationId, events, agentId ? { kind: 'agent', id: agentId } : { kind: 'system' });
   }
 
   async #routingAgents(): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
