@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Priority } from '@baton/core';
-import type { Kysely } from 'kysely';
+import { BatonError, type Priority } from '@baton/core';
+import { type Kysely, sql } from 'kysely';
 import type { Database, DatabaseHandle } from '../store/database.ts';
 
 export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
@@ -128,9 +128,48 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
  */
 export class DeskStore {
   readonly #db: Kysely<Database & DeskTables>;
+  readonly #advisoryLocks: boolean;
 
-  constructor(handle: Pick<DatabaseHandle, 'db'>) {
+  constructor(handle: Pick<DatabaseHandle, 'db'> & Partial<Pick<DatabaseHandle, 'dialect'>>) {
     this.#db = handle.db.withTables<DeskTables>();
+    this.#advisoryLocks = handle.dialect === 'postgres';
+  }
+
+  /**
+   * Runs `work` while holding the desk lease, across all processes. On PostgreSQL a transaction-scoped
+   * advisory lock: a second process waits in the database and goes the moment the first commits (no
+   * polling, released even if the holder's process dies). Elsewhere the `desk_lease` row, polled.
+   */
+  async withLease<T>(
+    work: () => Promise<T>,
+    options: { waitMs: number; leaseMs: number; now: () => Date },
+  ): Promise<T> {
+    if (this.#advisoryLocks) {
+      try {
+        return await this.#db.transaction().execute(async (trx) => {
+          await sql`select set_config('lock_timeout', ${`${options.waitMs}ms`}, true)`.execute(trx);
+          await sql`select pg_advisory_xact_lock(${DESK_LOCK_KEY}::bigint)`.execute(trx);
+          return work();
+        });
+      } catch (error) {
+        if (isLockTimeout(error))
+          throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
+        throw error;
+      }
+    }
+    const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const deadline = Date.now() + options.waitMs;
+    while (!(await this.tryLease(holder, options.now(), options.leaseMs))) {
+      if (Date.now() > deadline) {
+        throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
+      }
+      await sleep(5 + Math.random() * 20);
+    }
+    try {
+      return await work();
+    } finally {
+      await this.releaseLease(holder);
+    }
   }
 
   async getHandoff(conversationId: string): Promise<DeskHandoff | undefined> {
@@ -430,6 +469,16 @@ export class DeskStore {
       .where('holder', '=', holder)
       .execute();
   }
+}
+
+/** Any fixed 64-bit key: the one advisory lock Baton takes, for the routing loop. */
+const DESK_LOCK_KEY = 0x62_61_74_6f_6e_64;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isLockTimeout(error: unknown): boolean {
+  // 55P03 lock_not_available: lock_timeout passed.
+  return !!error && typeof error === 'object' && (error as { code?: unknown }).code === '55P03';
 }
 
 class OfferNotOpened extends Error {}

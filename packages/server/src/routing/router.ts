@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   BatonError,
   type Brief,
@@ -87,8 +86,6 @@ const QUEUE_NOTICE_MS = 200;
 
 type RouterEvent = Parameters<ConversationService['append']>[1][number];
 type QueuedEvent = Extract<RouterEvent, { type: 'handoff.queued' }>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Routes waiting customers to agents. Reacts to handoff events appended in this process and to agents
@@ -840,20 +837,8 @@ export class Router {
       release = resolve;
     });
     await previous;
-    const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
-      const deadline = Date.now() + LEASE_WAIT_MS;
-      while (!(await this.#desk.tryLease(holder, this.#clock(), LEASE_MS))) {
-        if (Date.now() > deadline) {
-          throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
-        }
-        await sleep(5 + Math.random() * 20);
-      }
-      try {
-        return await work();
-      } finally {
-        await this.#desk.releaseLease(holder);
-      }
+      return await this.#desk.withLease(work, { waitMs: LEASE_WAIT_MS, leaseMs: LEASE_MS, now: this.#clock });
     } finally {
       release();
     }
