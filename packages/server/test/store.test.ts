@@ -15,6 +15,7 @@ import { createStore, type SqlStore } from '../src/store/sql-store.ts';
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = resolve(import.meta.dirname, 'support/store-append-worker.ts');
 const MIGRATE_WORKER = resolve(import.meta.dirname, 'support/store-migrate-worker.ts');
+const LOCK_HOLDER = resolve(import.meta.dirname, 'support/sqlite-write-lock-holder.ts');
 /** Starting Node with tsx takes seconds on a busy CI machine; a bound against hangs, not a timing check. */
 const SPAWN_TIMEOUT_MS = 120_000;
 
@@ -567,11 +568,182 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect(second).toMatchObject({ actorId: null, detail: {} });
   });
 
+  it.each(['the same store', 'a second store on the same database'])(
+    'keeps appends out of a transaction in flight on %s: gapless, and not rolled back with it',
+    async (where) => {
+      const conversation = await newConversation();
+      const other = where === 'the same store' ? store : createStore(config);
+      try {
+        let release: () => void = () => {};
+        const gate = new Promise<void>((resolveGate) => {
+          release = resolveGate;
+        });
+        let opened: () => void = () => {};
+        const open = new Promise<void>((resolveOpen) => {
+          opened = resolveOpen;
+        });
+        const transaction = other.handle.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('audit_log')
+            .values({
+              at: new Date().toISOString(),
+              actor_kind: 'system',
+              action: 'test.rolled_back',
+              conversation_id: conversation.id,
+              detail: '{}',
+            })
+            .execute();
+          opened();
+          await gate;
+          throw new Error('roll back');
+        });
+        await open;
+        const writers = 10;
+        let settled = 0;
+        const appends = Array.from({ length: writers }, (_, writer) =>
+          store.append(conversation.id, [message(`w${writer}`)]).finally(() => {
+            settled += 1;
+          }),
+        );
+        const audit = store.appendAudit({ actorKind: 'system', action: 'test.kept', conversationId: conversation.id });
+        const read = store.getConversation(conversation.id);
+        // Everything that could run without waiting has run by now.
+        await new Promise((resolveTurn) => setImmediate(resolveTurn));
+        // One connection: the appends wait for the transaction instead of running inside it.
+        if (store.handle.capabilities.singleConnection) expect(settled).toBe(0);
+        release();
+        await expect(transaction).rejects.toThrow('roll back');
+        const results = await Promise.all(appends);
+        expect(results.map((batch) => batch[0]?.seq).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+          Array.from({ length: writers }, (_, index) => index + 1),
+        );
+        expect((await read)?.id).toBe(conversation.id);
+        await audit;
+        expectGapless(await store.readEvents(conversation.id), writers);
+        expect((await store.getConversation(conversation.id))?.lastSeq).toBe(writers);
+        expect((await store.listAudit(conversation.id)).map((entry) => entry.action)).toEqual(['test.kept']);
+      } finally {
+        if (other !== store) await other.close();
+      }
+    },
+  );
+
   it('isolates work in its own schema or file', async () => {
     const tables = await sql<{ count: number | string }>`select count(*) as count from conversations`.execute(
       store.handle.db,
     );
     expect(Number(tables.rows[0]?.count)).toBeGreaterThan(0);
+  });
+});
+
+describe('SQLite fast path', () => {
+  let directory = '';
+  let file = '';
+  let conversationId = '';
+
+  beforeAll(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'baton-fast-path-'));
+    file = join(directory, 'baton.db');
+    const setup = createStore({ file });
+    try {
+      await setup.migrate();
+    } finally {
+      await setup.close();
+    }
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function conversationWithOneEvent(store: SqlStore): Promise<string> {
+    conversationId = newId();
+    await store.createConversation({
+      id: conversationId,
+      industry: 'other',
+      channel: 'api',
+      customerTokenHash: 'x',
+      owner: { kind: 'ai' },
+    });
+    await store.append(conversationId, [message('first')]);
+    return conversationId;
+  }
+
+  function holdWriteLock(options: { holdMs?: number }): ChildProcess {
+    return spawn(
+      process.execPath,
+      ['--import', 'tsx', LOCK_HOLDER, JSON.stringify({ file, conversationId, ...options })],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+  }
+
+  it(
+    "waits for another process's write lock, then appends after its event",
+    async () => {
+      const store = createStore({ file });
+      const conversation = await conversationWithOneEvent(store);
+      // The child commits on its own: this process's thread is blocked in SQLite's busy wait meanwhile.
+      const child = holdWriteLock({ holdMs: 300 });
+      try {
+        const lines = childLines(child);
+        expect(await lines.next()).toBe('locked');
+        const [appended] = await store.append(conversation, [message('after the other process')]);
+        expect(appended?.seq).toBe(3);
+        expect(await lines.next()).toBe('committed');
+        expect(await exitCode(child)).toBe(0);
+        const texts = (await store.readEvents(conversation)).map((event) => event.type === 'message' && event.text);
+        expect(texts).toEqual(['first', 'from the other process', 'after the other process']);
+      } finally {
+        child.kill();
+        await store.close();
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it(
+    'says unavailable when the write lock stays taken past busy_timeout, writing nothing',
+    async () => {
+      const store = createStore({ file, busyTimeoutMs: 50 });
+      const conversation = await conversationWithOneEvent(store);
+      const child = holdWriteLock({});
+      try {
+        const lines = childLines(child);
+        expect(await lines.next()).toBe('locked');
+        const error = await expectBatonError(store.append(conversation, [message('too early')]), 'unavailable');
+        expect(error.isRetryable).toBe(true);
+        // WAL: reads go on beside the other process's write.
+        expect((await store.readEvents(conversation)).map((event) => event.seq)).toEqual([1]);
+        child.stdin?.write('commit\n');
+        expect(await lines.next()).toBe('committed');
+        expect(await exitCode(child)).toBe(0);
+        expect((await store.append(conversation, [message('now')]))[0]?.seq).toBe(3);
+        expectGapless(await store.readEvents(conversation), 3);
+      } finally {
+        child.kill();
+        await store.close();
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  it('shares the one connection of an in-memory database with Kysely', async () => {
+    const store = createStore({ file: ':memory:' });
+    try {
+      await store.migrate();
+      const conversation = await conversationWithOneEvent(store);
+      const rows = await store.handle.db
+        .selectFrom('events')
+        .select('seq')
+        .where('conversation_id', '=', conversation)
+        .execute();
+      expect(rows).toEqual([{ seq: 1 }]);
+      expect(await store.getConversation(conversation)).toMatchObject({ lastSeq: 1 });
+    } finally {
+      await store.close();
+    }
   });
 });
 

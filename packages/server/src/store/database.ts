@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createPostgresDialect } from './postgres-dialect.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
+import type { SqliteFastPath } from './sqlite-fast-path.ts';
 
 /**
  * Table types. JSON columns are typed as their stored form (`string`, or the parsed value on
@@ -112,6 +113,8 @@ export interface DialectFactory {
   dialect: Dialect;
   capabilities: DialectCapabilities;
   classifyError(error: unknown): DatabaseErrorKind | undefined;
+  /** SQLite only: synchronous prepared statements on Kysely's connection, for the store's hot path. */
+  sqliteFastPath?: SqliteFastPath;
 }
 
 export interface DatabaseConfig {
@@ -119,6 +122,8 @@ export interface DatabaseConfig {
   url?: string;
   /** SQLite file; default `./data/baton.db`. `:memory:` works for throwaway stores. */
   file?: string;
+  /** SQLite only: how long a writer waits for another process's write lock before `unavailable`; default 5 s. */
+  busyTimeoutMs?: number;
   /** PostgreSQL only: the schema to work in (created when missing), e.g. to isolate a test run. */
   schema?: string;
   /** PostgreSQL pool size; default 10. */
@@ -133,6 +138,8 @@ export interface DatabaseHandle {
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** PostgreSQL schema the handle works in, when one was configured. */
   schema?: string;
+  /** SQLite only: see `DialectFactory.sqliteFastPath`. */
+  sqliteFastPath?: SqliteFastPath;
   destroy(): Promise<void>;
 }
 
@@ -154,9 +161,10 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
   } else {
     const file = config.file ?? DEFAULT_SQLITE_FILE;
     if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-    factory = createSqliteDialect({ file });
+    factory = createSqliteDialect({ file, busyTimeoutMs: config.busyTimeoutMs });
   }
   const db = new Kysely<Database>({ dialect: factory.dialect });
+  const { sqliteFastPath } = factory;
   let destroyed: Promise<void> | undefined;
   return {
     db,
@@ -164,8 +172,10 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
     capabilities: factory.capabilities,
     classifyError: factory.classifyError,
     ...(isPostgresUrl(config.url) && config.schema ? { schema: config.schema } : {}),
+    ...(sqliteFastPath ? { sqliteFastPath } : {}),
     destroy() {
-      destroyed ??= db.destroy();
+      // Kysely closes the connection only if it opened it; the fast path may have opened it alone.
+      destroyed ??= db.destroy().then(() => sqliteFastPath?.close());
       return destroyed;
     },
   };

@@ -20,10 +20,13 @@ import {
   type Database,
   type DatabaseConfig,
   type DatabaseHandle,
+  type EventsTable,
   readJson,
+  type SessionsTable,
 } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import type { BatonMigration } from './migrations/index.ts';
+import type { SqliteFastPath } from './sqlite-fast-path.ts';
 import type {
   AgentPresence,
   AgentRecord,
@@ -50,6 +53,29 @@ const INSERT_CHUNK = 1000;
 const EventBatch = z.array(EventBody);
 const StringList = z.array(z.string());
 
+/**
+ * The hot queries as SQLite runs them on the fast path, each the same as the Kysely query it stands in
+ * for in the method that uses it (PostgreSQL runs those).
+ */
+const SQLITE = {
+  insertConversation:
+    'insert into conversations (id, industry, channel, bot_id, customer_name, customer_token_hash, status, owner, last_seq, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  getConversation: 'select * from conversations where id = ?',
+  customerTokenHash: 'select customer_token_hash from conversations where id = ?',
+  claimSeqs:
+    'update conversations set last_seq = last_seq + ?, updated_at = ? where id = ? returning last_seq, owner, status',
+  currentSeq: 'select last_seq, owner, status from conversations where id = ?',
+  insertEvent: 'insert into events (conversation_id, seq, type, at, body) values (?, ?, ?, ?, ?)',
+  setOwnerAndStatus: 'update conversations set owner = ?, status = ? where id = ?',
+  readEvents: 'select seq, at, body from events where conversation_id = ? and seq > ? order by seq limit ?',
+  getAgent: 'select * from agents where id = ?',
+  listAgents: 'select * from agents order by name, id',
+  validSession: 'select * from sessions where token_hash = ? and expires_at > ?',
+  findApiKey: 'select * from api_keys where key_hash = ?',
+  insertAudit:
+    'insert into audit_log (at, actor_kind, actor_id, action, conversation_id, detail) values (?, ?, ?, ?, ?, ?) returning *',
+} as const;
+
 export interface SqlStoreOptions {
   /** Migrations to run on `migrate()`; default the shared registry. */
   migrations?: Record<string, BatonMigration>;
@@ -57,17 +83,21 @@ export interface SqlStoreOptions {
 
 /**
  * The Store over Kysely: one set of queries for SQLite and PostgreSQL. `handle.db` is public so
- * modules with their own tables (routing, auth) share the same connection pool.
+ * modules with their own tables (routing, auth) share the same connection pool. On SQLite the hot
+ * methods skip Kysely and run prepared statements synchronously on the same connection (see
+ * sqlite-fast-path.ts): Kysely's per-query machinery cost several times what SQLite did.
  */
 export class SqlStore implements Store {
   readonly dialect: DatabaseHandle['dialect'];
   readonly handle: DatabaseHandle;
   private readonly db: Kysely<Database>;
+  private readonly fast: SqliteFastPath | undefined;
   private readonly migrations: Record<string, BatonMigration> | undefined;
 
   constructor(handle: DatabaseHandle, options: SqlStoreOptions = {}) {
     this.handle = handle;
     this.db = handle.db;
+    this.fast = handle.sqliteFastPath;
     this.dialect = handle.dialect;
     this.migrations = options.migrations;
   }
@@ -95,14 +125,36 @@ export class SqlStore implements Store {
       created_at: now,
       updated_at: now,
     };
-    await this.translateErrors(() => this.db.insertInto('conversations').values(row).execute(), {
+    const { fast } = this;
+    const insert: () => Promise<unknown> = fast
+      ? () =>
+          fast.execute((sqlite) =>
+            sqlite.run(
+              SQLITE.insertConversation,
+              row.id,
+              row.industry,
+              row.channel,
+              row.bot_id,
+              row.customer_name,
+              row.customer_token_hash,
+              row.status,
+              row.owner as string,
+              row.last_seq,
+              row.created_at,
+              row.updated_at,
+            ),
+          )
+      : () => this.db.insertInto('conversations').values(row).execute();
+    await this.translateErrors(insert, {
       unique_violation: () => new BatonError('conflict', `conversation ${input.id} already exists`),
     });
     return toConversation(row);
   }
 
   async getConversation(id: string): Promise<ConversationRecord | undefined> {
-    const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = this.fast
+      ? await this.fast.execute((sqlite) => sqlite.get<Selectable<ConversationsTable>>(SQLITE.getConversation, id))
+      : await this.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toConversation(row) : undefined;
   }
 
@@ -121,15 +173,20 @@ export class SqlStore implements Store {
   }
 
   async verifyCustomerToken(conversationId: string, tokenHash: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('conversations')
-      .select('customer_token_hash')
-      .where('id', '=', conversationId)
-      .executeTakeFirst();
+    const row = this.fast
+      ? await this.fast.execute((sqlite) =>
+          sqlite.get<Pick<ConversationsTable, 'customer_token_hash'>>(SQLITE.customerTokenHash, conversationId),
+        )
+      : await this.db
+          .selectFrom('conversations')
+          .select('customer_token_hash')
+          .where('id', '=', conversationId)
+          .executeTakeFirst();
     return row !== undefined && timingSafeEqualText(row.customer_token_hash, tokenHash);
   }
 
   async append(conversationId: string, events: EventBodyInput[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    // ~0.5-1 µs an event, so kept even for callers that parsed already: the store never trusts its input.
     const parsed = EventBatch.safeParse(events);
     if (!parsed.success) {
       throw new BatonError('invalid_input', `invalid event: ${z.prettifyError(parsed.error)}`, {
@@ -138,6 +195,25 @@ export class SqlStore implements Store {
     }
     const bodies = parsed.data;
     const count = bodies.length;
+    const { fast } = this;
+    if (fast) {
+      return this.translateErrors(() =>
+        fast.transaction((sqlite) => {
+          // Under the write lock (begin immediate) from here to commit, so times follow seqs.
+          const at = new Date().toISOString();
+          const claimed =
+            count > 0
+              ? sqlite.get<ClaimedSeqs>(SQLITE.claimSeqs, count, at, conversationId)
+              : sqlite.get<ClaimedSeqs>(SQLITE.currentSeq, conversationId);
+          const plan = planAppend(conversationId, bodies, claimed, at, options);
+          for (const row of plan.rows) {
+            sqlite.run(SQLITE.insertEvent, row.conversation_id, row.seq, row.type, row.at, row.body);
+          }
+          if (plan.moved) sqlite.run(SQLITE.setOwnerAndStatus, plan.moved.owner, plan.moved.status, conversationId);
+          return plan.stored;
+        }),
+      );
+    }
     return this.writeTransaction(async (trx) => {
       // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
       // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
@@ -148,65 +224,34 @@ export class SqlStore implements Store {
         .where('id', '=', conversationId)
         .returning(['last_seq', 'owner', 'status'])
         .executeTakeFirst();
-      if (!claimed) throw new BatonError('not_found', `conversation ${conversationId} not found`);
-      const previousSeq = claimed.last_seq - count;
-      const current = {
-        ...initialState(readJson(claimed.owner) as Owner),
-        status: claimed.status as ConversationStatus,
-        lastSeq: previousSeq,
-      };
-      if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== previousSeq) {
-        throw new BatonError(
-          'conflict',
-          `conversation ${conversationId} is at seq ${previousSeq}, not ${options.expectedLastSeq}`,
-          { details: { lastSeq: previousSeq, expectedLastSeq: options.expectedLastSeq } },
-        );
-      }
-      options.precondition?.({ lastSeq: previousSeq, owner: current.owner, status: current.status });
-      if (count === 0) return [];
-
-      // Owner and status follow from the stored owner/status and the new events alone.
-      let state: ConversationState = current;
-      const stored = bodies.map((body, index): StoredEvent => {
-        const event: StoredEvent = { ...body, conversationId, seq: previousSeq + index + 1, at };
-        state = reduce(state, event);
-        return event;
-      });
-      for (let start = 0; start < stored.length; start += INSERT_CHUNK) {
+      const plan = planAppend(conversationId, bodies, claimed, at, options);
+      for (let start = 0; start < plan.rows.length; start += INSERT_CHUNK) {
         await trx
           .insertInto('events')
-          .values(
-            stored.slice(start, start + INSERT_CHUNK).map((event, index) => ({
-              conversation_id: conversationId,
-              seq: event.seq,
-              type: event.type,
-              at,
-              body: JSON.stringify(bodies[start + index]),
-            })),
-          )
+          .values(plan.rows.slice(start, start + INSERT_CHUNK))
           .execute();
       }
-      // Most appends are messages: skip the second write when ownership did not move.
-      if (state.status !== current.status || !sameOwner(state.owner, current.owner)) {
-        await trx
-          .updateTable('conversations')
-          .set({ owner: JSON.stringify(state.owner), status: state.status })
-          .where('id', '=', conversationId)
-          .execute();
+      if (plan.moved) {
+        await trx.updateTable('conversations').set(plan.moved).where('id', '=', conversationId).execute();
       }
-      return stored;
+      return plan.stored;
     });
   }
 
   async readEvents(conversationId: string, after = 0, limit?: number): Promise<StoredEvent[]> {
-    const rows = await this.db
-      .selectFrom('events')
-      .select(['seq', 'at', 'body'])
-      .where('conversation_id', '=', conversationId)
-      .where('seq', '>', after)
-      .orderBy('seq')
-      .limit(clampLimit(limit, DEFAULT_READ_LIMIT))
-      .execute();
+    const rowLimit = clampLimit(limit, DEFAULT_READ_LIMIT);
+    const rows = this.fast
+      ? await this.fast.execute((sqlite) =>
+          sqlite.all<Pick<EventsTable, 'seq' | 'at' | 'body'>>(SQLITE.readEvents, conversationId, after, rowLimit),
+        )
+      : await this.db
+          .selectFrom('events')
+          .select(['seq', 'at', 'body'])
+          .where('conversation_id', '=', conversationId)
+          .where('seq', '>', after)
+          .orderBy('seq')
+          .limit(rowLimit)
+          .execute();
     // Our own writes, validated on append: read back without a second parse on the hot path.
     return rows.map((row) => ({ ...(readJson(row.body) as EventBody), conversationId, seq: row.seq, at: row.at }));
   }
@@ -231,7 +276,9 @@ export class SqlStore implements Store {
   }
 
   async getAgent(id: string): Promise<AgentRecord | undefined> {
-    const row = await this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = this.fast
+      ? await this.fast.execute((sqlite) => sqlite.get<Selectable<AgentsTable>>(SQLITE.getAgent, id))
+      : await this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toAgent(row) : undefined;
   }
 
@@ -245,7 +292,9 @@ export class SqlStore implements Store {
   }
 
   async listAgents(): Promise<AgentRecord[]> {
-    const rows = await this.db.selectFrom('agents').selectAll().orderBy('name').orderBy('id').execute();
+    const rows = this.fast
+      ? await this.fast.execute((sqlite) => sqlite.all<Selectable<AgentsTable>>(SQLITE.listAgents))
+      : await this.db.selectFrom('agents').selectAll().orderBy('name').orderBy('id').execute();
     return rows.map(toAgent);
   }
 
@@ -279,12 +328,16 @@ export class SqlStore implements Store {
   }
 
   async getValidSession(tokenHash: string, now = new Date()): Promise<SessionRecord | undefined> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .where('expires_at', '>', now.toISOString())
-      .executeTakeFirst();
+    const row = this.fast
+      ? await this.fast.execute((sqlite) =>
+          sqlite.get<Selectable<SessionsTable>>(SQLITE.validSession, tokenHash, now.toISOString()),
+        )
+      : await this.db
+          .selectFrom('sessions')
+          .selectAll()
+          .where('token_hash', '=', tokenHash)
+          .where('expires_at', '>', now.toISOString())
+          .executeTakeFirst();
     return row ? { tokenHash: row.token_hash, agentId: row.agent_id, expiresAt: row.expires_at } : undefined;
   }
 
@@ -308,23 +361,35 @@ export class SqlStore implements Store {
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const row = await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+    const row = this.fast
+      ? await this.fast.execute((sqlite) => sqlite.get<Selectable<ApiKeysTable>>(SQLITE.findApiKey, keyHash))
+      : await this.db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
     return row ? toApiKey(row) : undefined;
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const row = await this.db
-      .insertInto('audit_log')
-      .values({
-        at: new Date().toISOString(),
-        actor_kind: entry.actorKind,
-        actor_id: entry.actorId ?? null,
-        action: entry.action,
-        conversation_id: entry.conversationId ?? null,
-        detail: JSON.stringify(entry.detail ?? {}),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const values = {
+      at: new Date().toISOString(),
+      actor_kind: entry.actorKind,
+      actor_id: entry.actorId ?? null,
+      action: entry.action,
+      conversation_id: entry.conversationId ?? null,
+      detail: JSON.stringify(entry.detail ?? {}),
+    };
+    const row = this.fast
+      ? await this.fast.execute((sqlite) =>
+          sqlite.get<Selectable<AuditLogTable>>(
+            SQLITE.insertAudit,
+            values.at,
+            values.actor_kind,
+            values.actor_id,
+            values.action,
+            values.conversation_id,
+            values.detail,
+          ),
+        )
+      : await this.db.insertInto('audit_log').values(values).returningAll().executeTakeFirst();
+    if (!row) throw new Error('audit insert returned no row');
     return toAudit(row);
   }
 
@@ -373,6 +438,57 @@ export class SqlStore implements Store {
 /** Opens the database from config (see `createDatabase`); call `migrate()` before use. */
 export function createStore(config: DatabaseConfig = {}, options: SqlStoreOptions = {}): SqlStore {
   return new SqlStore(createDatabase(config), options);
+}
+
+/** The conversation row as an append's claim leaves it: `last_seq` already counts the new events. */
+type ClaimedSeqs = Pick<ConversationsTable, 'last_seq' | 'owner' | 'status'>;
+
+interface AppendPlan {
+  stored: StoredEvent[];
+  rows: (EventsTable & { body: string })[];
+  /** Set only when the events move the owner or status: most appends are messages and skip that write. */
+  moved?: { owner: string; status: string };
+}
+
+/**
+ * Decides an append from the claimed row, for both paths: `not_found`, the expectedLastSeq
+ * `conflict` and the precondition throw here, before anything is inserted; then the events' seqs and
+ * the owner/status they lead to, from the stored owner/status and the new events alone.
+ */
+function planAppend(
+  conversationId: string,
+  bodies: EventBody[],
+  claimed: ClaimedSeqs | undefined,
+  at: string,
+  options: AppendOptions,
+): AppendPlan {
+  if (!claimed) throw new BatonError('not_found', `conversation ${conversationId} not found`);
+  const previousSeq = claimed.last_seq - bodies.length;
+  const current: ConversationState = {
+    ...initialState(readJson(claimed.owner) as Owner),
+    status: claimed.status as ConversationStatus,
+    lastSeq: previousSeq,
+  };
+  if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== previousSeq) {
+    throw new BatonError(
+      'conflict',
+      `conversation ${conversationId} is at seq ${previousSeq}, not ${options.expectedLastSeq}`,
+      { details: { lastSeq: previousSeq, expectedLastSeq: options.expectedLastSeq } },
+    );
+  }
+  options.precondition?.({ lastSeq: previousSeq, owner: current.owner, status: current.status });
+
+  let state = current;
+  const stored: StoredEvent[] = [];
+  const rows: AppendPlan['rows'] = [];
+  bodies.forEach((body, index) => {
+    const event: StoredEvent = { ...body, conversationId, seq: previousSeq + index + 1, at };
+    state = reduce(state, event);
+    stored.push(event);
+    rows.push({ conversation_id: conversationId, seq: event.seq, type: event.type, at, body: JSON.stringify(body) });
+  });
+  const moved = state.status !== current.status || !sameOwner(state.owner, current.owner);
+  return { stored, rows, ...(moved ? { moved: { owner: JSON.stringify(state.owner), status: state.status } } : {}) };
 }
 
 function sameOwner(left: Owner, right: Owner): boolean {

@@ -11,6 +11,7 @@ import {
   SqliteDriver,
 } from 'kysely';
 import { type DialectFactory, errorCode } from './database.ts';
+import { ConnectionLock, SqliteFastPath } from './sqlite-fast-path.ts';
 
 export interface SqliteDialectOptions {
   file: string;
@@ -49,35 +50,22 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-/** A FIFO lock: each holder runs after the previous one released. */
-class FileLock {
-  #tail: Promise<void> = Promise.resolve();
-
-  acquire(): Promise<() => void> {
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const acquired = this.#tail.then(() => release);
-    this.#tail = this.#tail.then(() => released);
-    return acquired;
-  }
-}
-
 /**
  * better-sqlite3 waits for another connection's lock by blocking the thread. Two stores on one file
  * in the same process (a test, a CLI command next to a server) would then block the very event loop
  * the lock holder needs to finish, until busy_timeout fails the waiter. One lock per file per
  * process makes such connections take turns instead; other processes still meet SQLite's own lock.
+ * The same lock keeps the fast path (sqlite-fast-path.ts) out of Kysely's transactions.
  */
-const fileLocks = new Map<string, FileLock>();
+const fileLocks = new Map<string, ConnectionLock>();
 
-function fileLockFor(file: string): FileLock | undefined {
-  if (file === ':memory:' || file === '') return undefined;
+function connectionLockFor(file: string): ConnectionLock {
+  // An in-memory database is private to its connection: a lock of its own.
+  if (file === ':memory:' || file === '') return new ConnectionLock();
   const key = resolve(file);
   let lock = fileLocks.get(key);
   if (!lock) {
-    lock = new FileLock();
+    lock = new ConnectionLock();
     fileLocks.set(key, lock);
   }
   return lock;
@@ -89,25 +77,22 @@ function fileLockFor(file: string): FileLock | undefined {
  * an immediate SQLITE_BUSY. Applies to `db.transaction()` everywhere, including Kysely's migrator.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
-  readonly #fileLock: FileLock | undefined;
-  #releaseFileLock: (() => void) | undefined;
+  readonly #lock: ConnectionLock;
 
-  constructor(config: SqliteDialectConfig, fileLock: FileLock | undefined) {
+  constructor(config: SqliteDialectConfig, lock: ConnectionLock) {
     super(config);
-    this.#fileLock = fileLock;
+    this.#lock = lock;
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    // The file lock comes first and serialises every holder, so one release slot is enough.
-    if (this.#fileLock) this.#releaseFileLock = await this.#fileLock.acquire();
+    // Held from here to releaseConnection: a whole transaction, with every await inside it.
+    await this.#lock.acquire();
     return super.acquireConnection();
   }
 
   override async releaseConnection(): Promise<void> {
     await super.releaseConnection();
-    const release = this.#releaseFileLock;
-    this.#releaseFileLock = undefined;
-    release?.();
+    this.#lock.release();
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -128,16 +113,16 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  readonly #fileLock: FileLock | undefined;
+  readonly #lock: ConnectionLock;
 
-  constructor(config: SqliteDialectConfig, fileLock: FileLock | undefined) {
+  constructor(config: SqliteDialectConfig, lock: ConnectionLock) {
     super(config);
     this.#config = config;
-    this.#fileLock = fileLock;
+    this.#lock = lock;
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config, this.#fileLock);
+    return new ImmediateSqliteDriver(this.#config, this.#lock);
   }
 
   override createAdapter(): DialectAdapter {
@@ -146,23 +131,25 @@ class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
+  // One connection, opened on first use by whichever comes first: Kysely's driver or the fast path.
+  let connection: BetterSqlite3.Database | undefined;
+  const open = () => {
+    if (!connection) {
+      connection = new BetterSqlite3(options.file);
+      // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
+      // process crashes in WAL mode and keeps commits off the fsync path.
+      connection.pragma('journal_mode = WAL');
+      connection.pragma('synchronous = NORMAL');
+      connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      connection.pragma('foreign_keys = ON');
+    }
+    return connection;
+  };
+  const lock = connectionLockFor(options.file);
   return {
     name: 'sqlite',
-    dialect: new ImmediateSqliteDialect(
-      {
-        database: () => {
-          const database = new BetterSqlite3(options.file);
-          // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
-          // process crashes in WAL mode and keeps commits off the fsync path.
-          database.pragma('journal_mode = WAL');
-          database.pragma('synchronous = NORMAL');
-          database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-          database.pragma('foreign_keys = ON');
-          return Promise.resolve(withStatementCache(database));
-        },
-      },
-      fileLockFor(options.file),
-    ),
+    dialect: new ImmediateSqliteDialect({ database: () => Promise.resolve(withStatementCache(open())) }, lock),
+    sqliteFastPath: new SqliteFastPath(open, lock),
     capabilities: {
       jsonType: 'text',
       serialType: 'integer',
