@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EventBody, SystemError } from './events.ts';
 import { HandoffTrigger, Priority } from './events.ts';
-import { scoreCustomerMessages } from './sentiment.ts';
+import { scoreMessage } from './sentiment.ts';
 
 /**
  * The escalation policy: from the record, decides whether the AI should hand the conversation to a human,
@@ -188,12 +188,299 @@ const FRAUD =
 const AI_NOT_UNDERSTOOD =
   /\b(?:(?:did(?:n'?t| not)|do(?:n'?t| not)) (?:quite )?(?:understand|get that|follow)|not sure (?:what|i understand)|could you (?:please )?(?:rephrase|say that another way)|i'?m (?:sorry, )?(?:not able to|unable to) understand|can you rephrase)\b/;
 
-function lastIndexOfType(events: readonly EventBody[], predicate: (event: EventBody) => boolean): number {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const event = events[i];
-    if (event && predicate(event)) return i;
+/** The most recent customer messages the tracker keeps: the largest frustration window allowed. */
+const RECENT_CUSTOMER = 20;
+
+/** What the policy reads in a customer message, whatever the settings: computed once per text. */
+interface CustomerReading {
+  fraud: boolean;
+  emergency: boolean;
+  clinicalQuestion: boolean;
+  asksForPerson: boolean;
+}
+
+/** Bounded per-text memos: a conversation's latest messages are read again on every turn. */
+const MEMO_LIMIT = 4000;
+const customerReadings = new Map<string, CustomerReading>();
+const notUnderstoodTexts = new Map<string, boolean>();
+const rulePatterns = new Map<string, RegExp | null>();
+
+function remember<T>(memo: Map<string, T>, key: string, compute: (key: string) => T): T {
+  const found = memo.get(key);
+  if (found !== undefined) return found;
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  const value = compute(key);
+  memo.set(key, value);
+  return value;
+}
+
+function readCustomer(text: string): CustomerReading {
+  return remember(customerReadings, text, () => {
+    const lower = text.toLowerCase().replace(/[’‘]/g, "'");
+    return {
+      fraud: FRAUD.test(lower),
+      emergency: CLINICAL_EMERGENCY.test(lower),
+      clinicalQuestion: CLINICAL.test(lower) && QUESTION_LIKE.test(lower),
+      asksForPerson: asksForPerson(text),
+    };
+  });
+}
+
+function saysNotUnderstood(text: string): boolean {
+  return remember(notUnderstoodTexts, text, () => AI_NOT_UNDERSTOOD.test(text.toLowerCase().replace(/[’‘]/g, "'")));
+}
+
+/** A rule's pattern, compiled once; null when it is not a valid regular expression (the rule is skipped). */
+function rulePattern(pattern: string): RegExp | null {
+  return remember(rulePatterns, pattern, () => {
+    try {
+      return new RegExp(pattern, 'i');
+    } catch {
+      return null;
+    }
+  });
+}
+
+/**
+ * The escalation policy's view of one log, kept up to date one event at a time: a runtime that keeps it
+ * between turns decides in time independent of the conversation's length. `decideEscalation` is this
+ * tracker fed the whole log, so both always decide the same.
+ *
+ * Everything it keeps is independent of the settings; `decide` applies them.
+ */
+export class EscalationTracker {
+  /** Events seen: the index the next pushed event gets. */
+  #count = 0;
+  #returned = -1;
+  #requested = -1;
+  #lastCustomer = -1;
+  #lastCustomerText = '';
+  // What follows is about the events since the last hand-back only (reset by `handoff.returned`).
+  /** The latest customer messages, oldest first (at most RECENT_CUSTOMER). */
+  #recent: { index: number; text: string }[] = [];
+  #blocked: { index: number; event: Extract<EventBody, { type: 'action' }> } | undefined;
+  #failures = new Map<string, { count: number; source: number }>();
+  #streak = 0;
+  #streakSource = -1;
+  #markedTurn = false;
+
+  /** The number of events seen so far. */
+  get size(): number {
+    return this.#count;
   }
-  return -1;
+
+  push(event: EventBody): void {
+    const index = this.#count;
+    this.#count += 1;
+    switch (event.type) {
+      case 'handoff.returned':
+        this.#returned = index;
+        this.#recent = [];
+        this.#blocked = undefined;
+        this.#failures = new Map();
+        this.#streak = 0;
+        this.#streakSource = -1;
+        this.#markedTurn = false;
+        return;
+      case 'handoff.requested':
+        this.#requested = index;
+        return;
+      case 'message':
+        if (event.author === 'customer') {
+          this.#lastCustomer = index;
+          this.#lastCustomerText = event.text;
+          this.#recent.push({ index, text: event.text });
+          if (this.#recent.length > RECENT_CUSTOMER) this.#recent.shift();
+        } else if (event.author === 'ai') {
+          if (saysNotUnderstood(event.text)) {
+            if (!this.#markedTurn) {
+              this.#streak++;
+              this.#streakSource = index;
+            }
+          } else if (!this.#markedTurn) this.#streak = 0;
+          this.#markedTurn = false;
+        }
+        return;
+      case 'action':
+        if (event.outcome === 'blocked') this.#blocked = { index, event };
+        if (event.name === 'ai.not_understood') {
+          if (!this.#markedTurn) {
+            this.#streak++;
+            this.#streakSource = index;
+          }
+          this.#markedTurn = true;
+        }
+        if (event.outcome === 'failed' && !event.name.startsWith('ai.')) {
+          const entry = this.#failures.get(event.name) ?? { count: 0, source: index };
+          entry.count++;
+          entry.source = index;
+          this.#failures.set(event.name, entry);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** An independent copy: pushing to one does not change the other. */
+  clone(): EscalationTracker {
+    const copy = new EscalationTracker();
+    copy.#count = this.#count;
+    copy.#returned = this.#returned;
+    copy.#requested = this.#requested;
+    copy.#lastCustomer = this.#lastCustomer;
+    copy.#lastCustomerText = this.#lastCustomerText;
+    copy.#recent = [...this.#recent];
+    copy.#blocked = this.#blocked;
+    for (const [name, entry] of this.#failures) copy.#failures.set(name, { ...entry });
+    copy.#streak = this.#streak;
+    copy.#streakSource = this.#streakSource;
+    copy.#markedTurn = this.#markedTurn;
+    return copy;
+  }
+
+  /**
+   * Whether the AI should hand off now, and why (see `decideEscalation`), with settings already parsed
+   * by `EscalationConfig.parse`.
+   */
+  decide(policy: EscalationConfig): EscalationDecision | null {
+    if (this.#requested > this.#returned) return null;
+    const candidates: EscalationDecision[] = [];
+    const lastCustomer = this.#lastCustomer;
+
+    if (lastCustomer > this.#returned) {
+      const customerText = this.#lastCustomerText;
+      const reading = readCustomer(customerText);
+      if (policy.fraud.enabled && reading.fraud) {
+        candidates.push({
+          trigger: 'policy',
+          reason: 'suspected fraud',
+          priority: policy.fraud.priority,
+          skills: [policy.fraud.skill],
+          source: lastCustomer,
+        });
+      }
+      if (policy.clinical.enabled && policy.industry === 'healthcare') {
+        if (reading.emergency) {
+          candidates.push({
+            trigger: 'policy',
+            reason: 'possible medical emergency',
+            priority: 'urgent',
+            skills: [policy.clinical.skill],
+            source: lastCustomer,
+          });
+        } else if (reading.clinicalQuestion) {
+          candidates.push({
+            trigger: 'policy',
+            reason: 'clinical question: the AI never answers these',
+            priority: policy.clinical.priority,
+            skills: [policy.clinical.skill],
+            source: lastCustomer,
+          });
+        }
+      }
+      for (const rule of policy.rules) {
+        if (rule.industry && rule.industry !== policy.industry) continue;
+        const pattern = rulePattern(rule.pattern);
+        if (pattern?.test(customerText)) {
+          candidates.push({
+            trigger: 'policy',
+            reason: rule.reason ?? `rule ${rule.name}`,
+            priority: rule.priority,
+            skills: rule.skills,
+            source: lastCustomer,
+          });
+        }
+      }
+      if (policy.personRequest && reading.asksForPerson) {
+        candidates.push({
+          trigger: 'customer_request',
+          reason: 'the customer asked for a person',
+          priority: 'normal',
+          skills: [],
+          source: lastCustomer,
+        });
+      }
+    }
+
+    // A blocked action means a rule forbade the AI: only a human can go on.
+    const blocked = this.#blocked;
+    if (blocked) {
+      const code = blocked.event.error?.code ?? '';
+      candidates.push({
+        trigger: 'policy',
+        reason:
+          blocked.event.error?.message || `${blocked.event.name} is not allowed for the AI${code ? ` (${code})` : ''}`,
+        priority: 'normal',
+        skills: /REFUND/i.test(`${code} ${blocked.event.name}`) ? ['refunds'] : [],
+        source: blocked.index,
+      });
+    }
+
+    // Only the window counts, so only the window is scored: the latest customer messages since the hand-back.
+    if (policy.frustration.enabled && this.#recent.length > 0) {
+      const window = this.#recent.slice(-policy.frustration.window);
+      const scores = window.map((message) => scoreMessage(message.text));
+      const last = scores[scores.length - 1];
+      if (last) {
+        const earlier = scores.slice(0, -1);
+        const mean = earlier.length ? earlier.reduce((sum, item) => sum + item.frustration, 0) / earlier.length : 0;
+        const rising = earlier.length > 0 && last.frustration > mean;
+        const sustained = earlier.filter((item) => item.frustration >= policy.frustration.threshold * 0.5).length;
+        if (
+          last.frustration >= policy.frustration.threshold &&
+          (rising || sustained > 0 || last.frustration >= 0.9 || earlier.length === 0)
+        ) {
+          candidates.push({
+            trigger: 'frustration',
+            reason: `frustration rising (${last.cues.slice(0, 3).join(', ') || 'tone'})`,
+            priority: 'high',
+            skills: [],
+            source: lastCustomer,
+          });
+        }
+      }
+    }
+
+    for (const [name, entry] of this.#failures) {
+      if (entry.count >= policy.repeatedFailures) {
+        candidates.push({
+          trigger: 'repeated_failure',
+          reason: `${name} failed ${entry.count} times`,
+          priority: 'normal',
+          skills: [],
+          source: entry.source,
+        });
+      }
+    }
+
+    if (this.#streak >= policy.notUnderstood) {
+      candidates.push({
+        trigger: 'not_understood',
+        reason: `the AI did not understand ${this.#streak} times in a row`,
+        priority: 'normal',
+        skills: [],
+        source: this.#streakSource,
+      });
+    }
+
+    if (candidates.length === 0) return null;
+    // The kind of reason decides the trigger (a rule, then the customer's own ask, then the signals we read);
+    // the most urgent candidate decides the priority, so a frustrated request for a person waits less.
+    const order: HandoffTrigger[] = ['policy', 'customer_request', 'frustration', 'repeated_failure', 'not_understood'];
+    candidates.sort(
+      (a, b) =>
+        order.indexOf(a.trigger) - order.indexOf(b.trigger) || PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority],
+    );
+    const best = candidates[0];
+    if (!best) return null;
+    const skills = [...new Set(candidates.flatMap((candidate) => candidate.skills))];
+    const priority = candidates.reduce(
+      (top, candidate) => (PRIORITY_RANK[candidate.priority] > PRIORITY_RANK[top] ? candidate.priority : top),
+      best.priority,
+    );
+    return { ...best, priority, skills };
+  }
 }
 
 /**
@@ -205,184 +492,9 @@ export function decideEscalation(
   config: EscalationConfigInput = {},
 ): EscalationDecision | null {
   const policy = EscalationConfig.parse(config);
-  const returned = lastIndexOfType(events, (event) => event.type === 'handoff.returned');
-  const requested = lastIndexOfType(events, (event) => event.type === 'handoff.requested');
-  if (requested > returned) return null;
-  const from = returned + 1;
-  const candidates: EscalationDecision[] = [];
-
-  const lastCustomer = lastIndexOfType(events, (event) => event.type === 'message' && event.author === 'customer');
-  const customerEvent = lastCustomer >= from ? events[lastCustomer] : undefined;
-  const customerText = customerEvent?.type === 'message' ? customerEvent.text : undefined;
-  const lower = customerText?.toLowerCase().replace(/[’‘]/g, "'");
-
-  if (lower !== undefined) {
-    if (policy.fraud.enabled && FRAUD.test(lower)) {
-      candidates.push({
-        trigger: 'policy',
-        reason: 'suspected fraud',
-        priority: policy.fraud.priority,
-        skills: [policy.fraud.skill],
-        source: lastCustomer,
-      });
-    }
-    if (policy.clinical.enabled && policy.industry === 'healthcare') {
-      if (CLINICAL_EMERGENCY.test(lower)) {
-        candidates.push({
-          trigger: 'policy',
-          reason: 'possible medical emergency',
-          priority: 'urgent',
-          skills: [policy.clinical.skill],
-          source: lastCustomer,
-        });
-      } else if (CLINICAL.test(lower) && QUESTION_LIKE.test(lower)) {
-        candidates.push({
-          trigger: 'policy',
-          reason: 'clinical question: the AI never answers these',
-          priority: policy.clinical.priority,
-          skills: [policy.clinical.skill],
-          source: lastCustomer,
-        });
-      }
-    }
-    for (const rule of policy.rules) {
-      if (rule.industry && rule.industry !== policy.industry) continue;
-      let pattern: RegExp;
-      try {
-        pattern = new RegExp(rule.pattern, 'i');
-      } catch {
-        continue;
-      }
-      if (pattern.test(customerText ?? '')) {
-        candidates.push({
-          trigger: 'policy',
-          reason: rule.reason ?? `rule ${rule.name}`,
-          priority: rule.priority,
-          skills: rule.skills,
-          source: lastCustomer,
-        });
-      }
-    }
-    if (policy.personRequest && customerText !== undefined && asksForPerson(customerText)) {
-      candidates.push({
-        trigger: 'customer_request',
-        reason: 'the customer asked for a person',
-        priority: 'normal',
-        skills: [],
-        source: lastCustomer,
-      });
-    }
-  }
-
-  // A blocked action means a rule forbade the AI: only a human can go on.
-  for (let i = events.length - 1; i >= from; i--) {
-    const event = events[i];
-    if (event?.type === 'action' && event.outcome === 'blocked') {
-      const code = event.error?.code ?? '';
-      candidates.push({
-        trigger: 'policy',
-        reason: event.error?.message || `${event.name} is not allowed for the AI${code ? ` (${code})` : ''}`,
-        priority: 'normal',
-        skills: /REFUND/i.test(`${code} ${event.name}`) ? ['refunds'] : [],
-        source: i,
-      });
-      break;
-    }
-  }
-
-  if (policy.frustration.enabled) {
-    const scores = scoreCustomerMessages(events.slice(from)).slice(-policy.frustration.window);
-    const last = scores[scores.length - 1];
-    if (last && last.source + from === lastCustomer) {
-      const earlier = scores.slice(0, -1);
-      const mean = earlier.length ? earlier.reduce((sum, item) => sum + item.frustration, 0) / earlier.length : 0;
-      const rising = earlier.length > 0 && last.frustration > mean;
-      const sustained = earlier.filter((item) => item.frustration >= policy.frustration.threshold * 0.5).length;
-      if (
-        last.frustration >= policy.frustration.threshold &&
-        (rising || sustained > 0 || last.frustration >= 0.9 || earlier.length === 0)
-      ) {
-        candidates.push({
-          trigger: 'frustration',
-          reason: `frustration rising (${last.cues.slice(0, 3).join(', ') || 'tone'})`,
-          priority: 'high',
-          skills: [],
-          source: lastCustomer,
-        });
-      }
-    }
-  }
-
-  const failures = new Map<string, { count: number; source: number }>();
-  for (let i = from; i < events.length; i++) {
-    const event = events[i];
-    if (event?.type === 'action' && event.outcome === 'failed' && !event.name.startsWith('ai.')) {
-      const entry = failures.get(event.name) ?? { count: 0, source: i };
-      entry.count++;
-      entry.source = i;
-      failures.set(event.name, entry);
-    }
-  }
-  for (const [name, entry] of failures) {
-    if (entry.count >= policy.repeatedFailures) {
-      candidates.push({
-        trigger: 'repeated_failure',
-        reason: `${name} failed ${entry.count} times`,
-        priority: 'normal',
-        skills: [],
-        source: entry.source,
-      });
-    }
-  }
-
-  let streak = 0;
-  let streakSource = -1;
-  let markedTurn = false;
-  for (let i = from; i < events.length; i++) {
-    const event = events[i];
-    if (!event) continue;
-    if (event.type === 'action' && event.name === 'ai.not_understood') {
-      if (!markedTurn) {
-        streak++;
-        streakSource = i;
-      }
-      markedTurn = true;
-    } else if (event.type === 'message' && event.author === 'ai') {
-      if (AI_NOT_UNDERSTOOD.test(event.text.toLowerCase().replace(/[’‘]/g, "'"))) {
-        if (!markedTurn) {
-          streak++;
-          streakSource = i;
-        }
-      } else if (!markedTurn) streak = 0;
-      markedTurn = false;
-    }
-  }
-  if (streak >= policy.notUnderstood) {
-    candidates.push({
-      trigger: 'not_understood',
-      reason: `the AI did not understand ${streak} times in a row`,
-      priority: 'normal',
-      skills: [],
-      source: streakSource,
-    });
-  }
-
-  if (candidates.length === 0) return null;
-  // The kind of reason decides the trigger (a rule, then the customer's own ask, then the signals we read);
-  // the most urgent candidate decides the priority, so a frustrated request for a person waits less.
-  const order: HandoffTrigger[] = ['policy', 'customer_request', 'frustration', 'repeated_failure', 'not_understood'];
-  candidates.sort(
-    (a, b) =>
-      order.indexOf(a.trigger) - order.indexOf(b.trigger) || PRIORITY_RANK[b.priority] - PRIORITY_RANK[a.priority],
-  );
-  const best = candidates[0];
-  if (!best) return null;
-  const skills = [...new Set(candidates.flatMap((candidate) => candidate.skills))];
-  const priority = candidates.reduce(
-    (top, candidate) => (PRIORITY_RANK[candidate.priority] > PRIORITY_RANK[top] ? candidate.priority : top),
-    best.priority,
-  );
-  return { ...best, priority, skills };
+  const tracker = new EscalationTracker();
+  for (const event of events) tracker.push(event);
+  return tracker.decide(policy);
 }
 
 /**

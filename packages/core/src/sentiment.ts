@@ -172,8 +172,31 @@ function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
+/**
+ * Scores by text, so a log read again (the escalation policy on every turn, the brief on every event)
+ * scores each message once. Bounded: emptied when full, like the other per-text caches of the core.
+ */
+const scored = new Map<string, Readonly<MessageSentiment>>();
+const SCORED_LIMIT = 4000;
+
+/** The shared, cached score of `text`: `scoreMessage` copies `cues` before handing it out. */
+function cachedScore(text: string): Readonly<MessageSentiment> {
+  let score = scored.get(text);
+  if (!score) {
+    if (scored.size >= SCORED_LIMIT) scored.clear();
+    score = computeScore(text);
+    scored.set(text, score);
+  }
+  return score;
+}
+
 /** Scores one customer message. */
 export function scoreMessage(text: string): MessageSentiment {
+  const { score, frustration, cues } = cachedScore(text);
+  return { score, frustration, cues: [...cues] };
+}
+
+function computeScore(text: string): MessageSentiment {
   const tokens = tokenize(text);
   const cues: string[] = [];
   let positive = 0;

@@ -5,6 +5,7 @@ import {
   decideEscalation,
   EscalationConfig,
   type EscalationConfigInput,
+  EscalationTracker,
   type EventBody,
 } from '../src/index.ts';
 import { scenario, untilHandoff } from './scenario-fixtures.ts';
@@ -134,6 +135,37 @@ describe('decideEscalation', () => {
       trigger: 'customer_request',
       priority: 'high',
     });
+  });
+
+  it('a tracker fed one event at a time decides like the whole log at every step; a clone goes its own way', () => {
+    const failed: EventBody = { type: 'action', name: 'find_order', actor: 'ai', outcome: 'failed' };
+    const log: EventBody[] = [
+      ...scenario('S1-S5').events,
+      { type: 'handoff.returned' },
+      customer('where is my order?'),
+      failed,
+      ai("Sorry, I didn't understand."),
+      customer('This is RIDICULOUS!!! still not working'),
+      ...scenario('S4').events,
+    ];
+    for (const config of [{}, { industry: 'healthcare', frustration: { window: 2 } }, { repeatedFailures: 1 }]) {
+      const parsed = EscalationConfig.parse(config);
+      const tracker = new EscalationTracker();
+      log.forEach((event, index) => {
+        tracker.push(event);
+        expect(tracker.size).toBe(index + 1);
+        expect(tracker.decide(parsed)).toEqual(decideEscalation(log.slice(0, index + 1), config));
+      });
+    }
+    const tracker = new EscalationTracker();
+    tracker.push(customer('where is my order?'));
+    const copy = tracker.clone();
+    copy.push(failed);
+    copy.push(failed);
+    copy.push(customer('ok'));
+    expect(copy.decide(EscalationConfig.parse({}))).toMatchObject({ trigger: 'repeated_failure' });
+    expect(tracker.decide(EscalationConfig.parse({}))).toBeNull();
+    expect(tracker.size).toBe(1);
   });
 
   it('refunds above the limit are not for the AI', () => {

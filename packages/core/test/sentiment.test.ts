@@ -14,6 +14,12 @@ describe('sentiment', () => {
     expect(scoreMessage('My PIN and SMS code are fine').cues).not.toContain('caps');
   });
 
+  it('scores a text once, and each caller gets cues of its own', () => {
+    const first = scoreMessage('this is useless, wtf');
+    first.cues.push('changed by the caller');
+    expect(scoreMessage('this is useless, wtf').cues).not.toContain('changed by the caller');
+  });
+
   it('S4: frustration rising over the last messages', () => {
     const sentiment = analyzeSentiment([
       customer('I need to change my address'),
