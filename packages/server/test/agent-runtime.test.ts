@@ -223,6 +223,16 @@ describe('AgentRuntime in a running server', () => {
     expect(during.filter((event) => event.type === 'message' && event.author === 'ai')).toEqual([]);
   });
 
+  it('reads from the store what another process wrote, which its own notices skip', async () => {
+    const conversation = await chat('ecommerce');
+    expect(ChatClient.reply(await conversation.say('Where is my order?'))).toMatch(/order number/);
+    // Another process wrote this: this process's service and runtime were never told.
+    await server.server.deps.store.append(conversation.conversationId, [
+      { type: 'fact', name: 'order_id', value: 'A10512', via: 'system' },
+    ]);
+    expect(ChatClient.reply(await conversation.say('any news?'))).toContain('A10512');
+  });
+
   it('reads a one-time code the record redacts, and never stores it', async () => {
     const conversation = await chat('finance');
     await conversation.say(`I'm locked out of online banking, my email is ${dana.email}`);

@@ -2,11 +2,11 @@ import {
   BatonError,
   buildBrief,
   type ConversationState,
-  decideEscalation,
+  EscalationConfig,
   type EscalationConfigInput,
+  EscalationTracker,
   type EventBody,
-  extractFacts,
-  factsOnFile,
+  FactTracker,
   type HandoffTrigger,
   type Priority,
   type StoredEvent,
@@ -39,6 +39,28 @@ interface ConversationQueue {
 
 /** Conversations whose log the runtime keeps between turns. */
 const LOGS_KEPT = 1_000;
+/** Parsed escalation settings kept, by industry (industries are few; the map is emptied if not). */
+const POLICIES_KEPT = 100;
+
+/**
+ * One conversation's log as the runtime keeps it between turns, with the facts and the escalation
+ * policy's view of it. Events are never changed once written, so the log only grows: from the events
+ * this process appends (the service's notices and the turn's own appends) and, when those skip ahead
+ * because another process wrote, from the store. The trackers catch up at the start of a turn, so a
+ * turn costs the events since the last one, not the conversation's length.
+ */
+interface KeptLog {
+  /** The whole log from seq 1, in order, without gaps. */
+  events: StoredEvent[];
+  /** `events` was handed to a turn (agents may hold it): the next event goes into a copy. */
+  shared: boolean;
+  facts: FactTracker;
+  policy: EscalationTracker;
+}
+
+function emptyLog(): KeptLog {
+  return { events: [], shared: false, facts: new FactTracker(), policy: new EscalationTracker() };
+}
 
 const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
 
@@ -92,8 +114,9 @@ export class AgentRuntime {
    */
   readonly #originals = new Map<string, Map<number, string>>();
   readonly #slots: (() => void)[] = [];
-  /** Logs read by recent turns, by conversation (bounded, least recently used out first). */
-  readonly #logs = new Map<string, readonly StoredEvent[]>();
+  /** Logs of recent turns, by conversation (bounded, least recently used out first). */
+  readonly #logs = new Map<string, KeptLog>();
+  readonly #policies = new Map<string, EscalationConfig>();
   #idleWaiters: { conversationId: string | undefined; resolve: () => void }[] = [];
   #running = 0;
   #unsubscribe: (() => void) | undefined;
@@ -145,6 +168,7 @@ export class AgentRuntime {
     transient: AppendedTransient | undefined,
   ): void {
     if (this.#stopped) return;
+    this.#keep(conversation.id, events, state);
     const customerWrote = events.some((event) => event.type === 'message' && event.author === 'customer');
     let cause: Cause | undefined;
     if (state.owner.kind === 'ai') {
@@ -218,11 +242,15 @@ export class AgentRuntime {
   async #turn(conversationId: string, cause: Cause, queue: ConversationQueue): Promise<void> {
     const { conversation, state } = await this.#service.get(conversationId);
     if (state.owner.kind !== (cause === 'customer_waiting' ? 'queue' : 'ai')) return;
-    const events = await this.#readAll(conversationId);
-    const config: EscalationConfigInput = { ...this.#escalation, industry: conversation.industry };
+    const kept = await this.#readAll(conversationId, state.lastSeq);
+    const events = kept.events;
+    kept.shared = true;
+    const count = events.length;
+    for (let i = kept.facts.size; i < count; i++) kept.facts.push(events[i] as StoredEvent);
+    for (let i = kept.policy.size; i < count; i++) kept.policy.push(events[i] as StoredEvent);
 
     if (cause === 'customer_message') {
-      const before = decideEscalation(events, config);
+      const before = kept.policy.decide(this.#policyFor(conversation.industry));
       if (before) {
         await this.#handoff(conversationId, before, true);
         return;
@@ -236,7 +264,8 @@ export class AgentRuntime {
         controller.abort(new BatonError('unavailable', `the agent did not finish within ${this.#turnTimeoutMs} ms`)),
       this.#turnTimeoutMs,
     );
-    const log: StoredEvent[] = [...events];
+    /** What this turn appended: the policy decides again on `events` and these, like on one log. */
+    const own: StoredEvent[] = [];
     let requested: HandoffRequest | undefined;
     let spoke = false;
     try {
@@ -245,7 +274,7 @@ export class AgentRuntime {
         conversation: { id: conversation.id, industry: conversation.industry, customerName: conversation.customerName },
         events: originals ? events.map((event) => withOriginalText(event, originals)) : events,
         state,
-        facts: knownFacts(events),
+        facts: knownFacts(events, kept.facts),
         cause,
         tools: this.#tools,
         ...(cause === 'customer_message'
@@ -259,7 +288,9 @@ export class AgentRuntime {
       };
       for await (const step of untilAborted(this.#agent.respond(input, controller.signal), controller.signal)) {
         if (step.type === 'events' && step.events.length > 0) {
-          log.push(...(await this.#service.append(conversationId, step.events, { kind: 'ai' })));
+          const stored = await this.#service.append(conversationId, step.events, { kind: 'ai' });
+          own.push(...stored);
+          this.#extend(kept, stored);
           spoke ||= step.events.some((event) => event.type === 'message');
         } else if (step.type === 'handoff') {
           requested = step.request;
@@ -305,7 +336,7 @@ export class AgentRuntime {
     }
 
     if (cause === 'customer_waiting') return;
-    const after = decideEscalation(log, config);
+    const after = this.#policyAfter(kept, count, own).decide(this.#policyFor(conversation.industry));
     const decision = merge(after ?? undefined, requested);
     // The agent announces its own handoffs; one the policy adds on its own needs a sentence for the customer.
     if (decision) await this.#handoff(conversationId, decision, !requested || !spoke);
@@ -335,26 +366,86 @@ export class AgentRuntime {
   }
 
   /**
-   * The whole log, read from the store only past what an earlier turn already read: events are never
-   * changed once written, so the tail is all that can be new (whichever process appended it).
+   * The whole log, kept up to date by this process's appends; read from the store only past what is kept,
+   * and only when the conversation's state is ahead of it (another process wrote in between).
    */
-  async #readAll(conversationId: string): Promise<readonly StoredEvent[]> {
-    const known = this.#logs.get(conversationId);
+  async #readAll(conversationId: string, lastSeq: number): Promise<KeptLog> {
+    const kept = this.#logs.get(conversationId) ?? emptyLog();
     this.#logs.delete(conversationId);
-    let all: readonly StoredEvent[] = known ?? [];
     for (;;) {
-      const page = await this.#service.readEvents(conversationId, all.at(-1)?.seq ?? 0, 1000);
-      // A fresh array: agents received the previous one and may still hold it.
-      if (page.length > 0) all = all.concat(page);
-      if (page.length < 1000) break;
+      const known = kept.events.at(-1)?.seq ?? 0;
+      if (known >= lastSeq) break;
+      const page = await this.#service.readEvents(conversationId, known, 1000);
+      this.#extend(kept, page);
+      if (page.length < 1000 || (kept.events.at(-1)?.seq ?? 0) === known) break;
     }
+    this.#remember(conversationId, kept);
+    return kept;
+  }
+
+  #remember(conversationId: string, kept: KeptLog): void {
     if (this.#logs.size >= LOGS_KEPT) {
       const oldest = this.#logs.keys().next();
       if (!oldest.done) this.#logs.delete(oldest.value);
     }
     // Most recently used last, so the oldest is evicted first.
-    this.#logs.set(conversationId, all);
-    return all;
+    this.#logs.set(conversationId, kept);
+  }
+
+  /** Every append of this process: extends a kept log, or starts one for a new conversation the AI owns. */
+  #keep(conversationId: string, events: readonly StoredEvent[], state: ConversationState): void {
+    const kept = this.#logs.get(conversationId);
+    if (kept) this.#extend(kept, events);
+    else if (events[0]?.seq === 1 && state.owner.kind === 'ai') {
+      const fresh = emptyLog();
+      this.#extend(fresh, events);
+      this.#remember(conversationId, fresh);
+    }
+  }
+
+  /**
+   * Adds the events that follow on; ones already kept are skipped (a turn's own appends come back as
+   * notices). At a gap it stops: the next turn reads what is missing from the store.
+   */
+  #extend(kept: KeptLog, events: readonly StoredEvent[]): void {
+    let last = kept.events.at(-1)?.seq ?? 0;
+    for (const event of events) {
+      if (event.seq <= last) continue;
+      if (event.seq !== last + 1) return;
+      if (kept.shared) {
+        kept.events = kept.events.slice();
+        kept.shared = false;
+      }
+      kept.events.push(event);
+      last = event.seq;
+    }
+  }
+
+  /**
+   * The policy's view of the turn's log and what the turn appended (not what others appended meanwhile,
+   * which the next turn decides on): the kept tracker itself when nothing came in between, else a copy.
+   */
+  #policyAfter(kept: KeptLog, count: number, own: readonly StoredEvent[]): EscalationTracker {
+    const events = kept.events;
+    const followOn = events.length === count + own.length && own.every((event, i) => events[count + i] === event);
+    if (followOn) {
+      for (let i = kept.policy.size; i < events.length; i++) kept.policy.push(events[i] as StoredEvent);
+      return kept.policy;
+    }
+    const copy = kept.policy.clone();
+    for (const event of own) copy.push(event);
+    return copy;
+  }
+
+  /** The escalation settings for an industry, parsed once. */
+  #policyFor(industry: string): EscalationConfig {
+    let policy = this.#policies.get(industry);
+    if (!policy) {
+      policy = EscalationConfig.parse({ ...this.#escalation, industry });
+      if (this.#policies.size >= POLICIES_KEPT) this.#policies.clear();
+      this.#policies.set(industry, policy);
+    }
+    return policy;
   }
 }
 
@@ -389,9 +480,9 @@ function withOriginalText(event: StoredEvent, originals: ReadonlyMap<number, str
 }
 
 /** On file first, then what the customer said: a later value of the same name wins in `factMap`. */
-function knownFacts(events: readonly StoredEvent[]): AgentFact[] {
+function knownFacts(events: readonly StoredEvent[], tracker: FactTracker): AgentFact[] {
   const seqOf = (index: number) => events[index]?.seq;
-  return [...factsOnFile(events), ...extractFacts(events)].map((fact) => {
+  return [...tracker.factsOnFile(), ...tracker.facts()].map((fact) => {
     const source = seqOf(fact.source);
     return { name: fact.name, value: fact.value, ...(source !== undefined ? { source } : {}) };
   });
