@@ -1,71 +1,94 @@
 import type { ActionEvent, EventBody, StoredEvent } from '@baton/core';
 import { type AgentInput, type AgentStep, type AiAgent, factMap, type HandoffRequest } from './ai-agent.ts';
-import { recognizeIntents } from './intent-recognizer.ts';
+import { type IntentMatch, type IntentSignals, recognizeIntents } from './intent-recognizer.ts';
 import type { Playbook, PlaybookHandoff, PlaybookStep, ToolStep } from './playbook.ts';
 import { builtInPlaybooks } from './playbooks/index.ts';
 import { maskSecrets } from './tools.ts';
-
-interface LogEntry {
-  seq: number;
-  event: EventBody;
-}
 
 type RunStatus = 'done' | 'waiting' | 'handoff';
 
 const NOT_UNDERSTOOD: EventBody = { type: 'action', name: 'ai.not_understood', actor: 'ai', outcome: 'failed' };
 
-/** One turn's working memory: the log plus what this turn has added, so later steps see earlier ones. */
+interface ActionEntry {
+  seq: number;
+  action: ActionEvent;
+}
+
+/**
+ * One turn's working memory: the log plus what this turn has added, so later steps see earlier ones.
+ * What the steps look up (actions by tool, verified identities, customer messages, the last hand-back)
+ * is indexed in one pass over the log, so each lookup costs what it finds, not the log's length.
+ */
 class Turn {
-  readonly log: LogEntry[];
   readonly replies: string[] = [];
   readonly pending: EventBody[] = [];
   handoff: HandoffRequest | undefined;
   readonly facts: Map<string, string>;
+  /** Seq of the latest hand-back (0 when none). */
+  returnedAt = 0;
+  readonly #actions = new Map<string, ActionEntry[]>();
+  readonly #verified = new Set<string>();
+  /** Customer messages, in order. */
+  readonly #customer: { seq: number; text: string }[] = [];
   #nextSeq: number;
 
   constructor(input: AgentInput) {
-    this.log = input.events.map((event: StoredEvent) => ({ seq: event.seq, event }));
     this.facts = factMap(input.facts);
+    for (const event of input.events) this.#index(event.seq, event);
     this.#nextSeq = (input.events.at(-1)?.seq ?? 0) + 1;
+  }
+
+  #index(seq: number, event: EventBody): void {
+    switch (event.type) {
+      case 'action': {
+        const entries = this.#actions.get(event.name);
+        if (entries) entries.push({ seq, action: event });
+        else this.#actions.set(event.name, [{ seq, action: event }]);
+        return;
+      }
+      case 'identity':
+        if (event.result === 'verified') this.#verified.add(event.method);
+        return;
+      case 'message':
+        if (event.author === 'customer') this.#customer.push({ seq, text: event.text });
+        return;
+      case 'handoff.returned':
+        this.returnedAt = seq;
+        return;
+      default:
+        return;
+    }
   }
 
   add(events: readonly EventBody[]): void {
     for (const event of events) {
-      this.log.push({ seq: this.#nextSeq++, event });
+      this.#index(this.#nextSeq++, event);
       this.pending.push(event);
       if (event.type === 'fact' && !this.facts.has(event.name)) this.facts.set(event.name, event.value);
     }
   }
 
-  actions(tool: string): { seq: number; action: ActionEvent }[] {
-    const found: { seq: number; action: ActionEvent }[] = [];
-    for (const entry of this.log) {
-      if (entry.event.type === 'action' && entry.event.name === tool)
-        found.push({ seq: entry.seq, action: entry.event });
-    }
-    return found;
+  actions(tool: string): readonly ActionEntry[] {
+    return this.#actions.get(tool) ?? [];
   }
 
-  lastSucceeded(tool: string): { seq: number; action: ActionEvent } | undefined {
-    return this.actions(tool)
-      .filter((entry) => entry.action.outcome === 'succeeded')
-      .at(-1);
+  lastSucceeded(tool: string): ActionEntry | undefined {
+    const entries = this.actions(tool);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i];
+      if (entry?.action.outcome === 'succeeded') return entry;
+    }
+    return undefined;
   }
 
   verified(method: string): boolean {
-    return this.log.some(
-      (entry) => entry.event.type === 'identity' && entry.event.method === method && entry.event.result === 'verified',
-    );
+    return this.#verified.has(method);
   }
 
   customerMessagesAfter(seq: number): { seq: number; text: string }[] {
-    const found: { seq: number; text: string }[] = [];
-    for (const entry of this.log) {
-      if (entry.seq > seq && entry.event.type === 'message' && entry.event.author === 'customer') {
-        found.push({ seq: entry.seq, text: entry.event.text });
-      }
-    }
-    return found;
+    let first = this.#customer.length;
+    while (first > 0 && (this.#customer[first - 1]?.seq ?? 0) > seq) first--;
+    return this.#customer.slice(first);
   }
 
   /** Resolves a playbook path (see playbook.ts) against what is known now. */
@@ -110,6 +133,21 @@ class Turn {
   }
 }
 
+/** The playbooks of one industry, and the recognised task intents of recent customer messages. */
+interface IndustryPlaybooks {
+  playbooks: readonly Playbook[];
+  tasks: readonly Playbook[];
+  /** Reactive playbooks that have phrases to recognise. */
+  reactive: readonly Playbook[];
+  taskIntents: readonly { id: string; signals: IntentSignals }[];
+  reactiveIntents: readonly { id: string; signals: IntentSignals }[];
+  taskMatches: Map<string, readonly IntentMatch[]>;
+}
+
+const INDUSTRIES_KEPT = 100;
+/** Customer message texts whose task intents are kept, per industry (emptied when full). */
+const MATCHES_KEPT = 4000;
+
 export interface PlaybookAgentOptions {
   playbooks?: readonly Playbook[];
 }
@@ -122,14 +160,51 @@ export interface PlaybookAgentOptions {
 export class PlaybookAgent implements AiAgent {
   readonly name = 'playbook';
   readonly #playbooks: readonly Playbook[];
+  readonly #industries = new Map<string, IndustryPlaybooks>();
 
   constructor(options: PlaybookAgentOptions = {}) {
     this.#playbooks = options.playbooks ?? builtInPlaybooks;
   }
 
+  /** The playbooks that apply in an industry, sorted once (industries are few; the map is emptied if not). */
+  #forIndustry(industry: string): IndustryPlaybooks {
+    let found = this.#industries.get(industry);
+    if (!found) {
+      const playbooks = this.#playbooks.filter((playbook) => appliesTo(playbook, industry));
+      const tasks = playbooks.filter((playbook) => !playbook.reactive);
+      const reactive = playbooks.filter((playbook) => playbook.reactive && playbook.signals.phrases.length > 0);
+      found = {
+        playbooks,
+        tasks,
+        reactive,
+        taskIntents: intentsOf(tasks),
+        reactiveIntents: intentsOf(reactive),
+        taskMatches: new Map(),
+      };
+      if (this.#industries.size >= INDUSTRIES_KEPT) this.#industries.clear();
+      this.#industries.set(industry, found);
+    }
+    return found;
+  }
+
+  /**
+   * The task intents recognised in a customer message, by text: each turn goes through every customer
+   * message since the last hand-back, so each is recognised once, not once per turn.
+   */
+  #taskMatches(industry: string, text: string): readonly IntentMatch[] {
+    const { taskMatches, taskIntents } = this.#forIndustry(industry);
+    let matches = taskMatches.get(text);
+    if (!matches) {
+      if (taskMatches.size >= MATCHES_KEPT) taskMatches.clear();
+      matches = recognizeIntents(text, taskIntents);
+      taskMatches.set(text, matches);
+    }
+    return matches;
+  }
+
   async *respond(input: AgentInput, signal: AbortSignal): AsyncIterable<AgentStep> {
     const turn = new Turn(input);
-    const returnedAt = lastSeqOf(turn.log, 'handoff.returned');
+    const returnedAt = turn.returnedAt;
 
     if (input.cause === 'handoff_returned') {
       yield { type: 'events', events: [aiMessage(welcomeBack(turn, input.events))] };
@@ -144,11 +219,10 @@ export class PlaybookAgent implements AiAgent {
     const latest = messages.at(-1);
     if (!latest) return;
 
-    const playbooks = this.#playbooks.filter((playbook) => appliesTo(playbook, input.conversation.industry));
-    const tasks = playbooks.filter((playbook) => !playbook.reactive);
+    const { playbooks, tasks, reactive, reactiveIntents } = this.#forIndustry(input.conversation.industry);
     const active: { playbook: Playbook; startSeq: number }[] = [];
     for (const message of messages) {
-      for (const match of recognizeIntents(message.text, intentsOf(tasks))) {
+      for (const match of this.#taskMatches(input.conversation.industry, message.text)) {
         if (active.some((entry) => entry.playbook.id === match.id)) continue;
         const playbook = tasks.find((candidate) => candidate.id === match.id);
         if (playbook) active.push({ playbook, startSeq: message.seq });
@@ -163,9 +237,8 @@ export class PlaybookAgent implements AiAgent {
     }
 
     if (turn.replies.length === 0 && !turn.handoff) {
-      const reactive = playbooks.filter((playbook) => playbook.reactive && playbook.signals.phrases.length > 0);
-      const matched = recognizeIntents(latest.text, intentsOf(reactive))[0];
-      const latestHasTask = recognizeIntents(latest.text, intentsOf(tasks)).length > 0;
+      const matched = recognizeIntents(latest.text, reactiveIntents)[0];
+      const latestHasTask = this.#taskMatches(input.conversation.industry, latest.text).length > 0;
       const answer =
         (matched && reactive.find((playbook) => playbook.id === matched.id)) ??
         (latestHasTask ? undefined : playbooks.find((playbook) => playbook.id === 'fallback'));
@@ -317,12 +390,6 @@ function intentsOf(playbooks: readonly Playbook[]) {
 function appliesTo(playbook: Playbook, industry: string): boolean {
   if (!playbook.industries || industry === 'other' || industry === '') return true;
   return playbook.industries.includes(industry);
-}
-
-function lastSeqOf(log: readonly LogEntry[], type: EventBody['type']): number {
-  let seq = 0;
-  for (const entry of log) if (entry.event.type === type) seq = entry.seq;
-  return seq;
 }
 
 function inputKey(input: Record<string, unknown>, secretFields: readonly string[] | undefined): string {
