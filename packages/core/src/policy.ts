@@ -120,7 +120,14 @@ function editDistance(a: string, b: string, max: number): number {
   return previous[b.length] ?? max + 1;
 }
 
+/** The person word a token stands for, by token: the fuzzy match is the costly part, and words recur. */
+const personWords = new Map<string, string | null>();
+
 function personWord(token: string): string | undefined {
+  return remember(personWords, token, (key) => readPersonWord(key) ?? null) ?? undefined;
+}
+
+function readPersonWord(token: string): string | undefined {
   const plain = token.replace(/s$/, '');
   if (PERSON_WORDS.includes(token) || PERSON_WORDS.includes(plain)) return PERSON_WORDS.includes(token) ? token : plain;
   if (token.length < 5 || NOT_FUZZY.has(token)) return undefined;

@@ -156,6 +156,11 @@ const PHRASES: ReadonlyArray<{ pattern: RegExp; frustration: number; score: numb
   { pattern: /\?{2,}|!{2,}|[?!]{3,}/, frustration: 0.3, score: -0.2, cue: 'repeated punctuation' },
 ];
 
+/** The lexicons as maps: a token is looked up in each, and a plain object would also answer "constructor". */
+const POSITIVE_WORDS = new Map(Object.entries(POSITIVE));
+const NEGATIVE_WORDS = new Map(Object.entries(NEGATIVE));
+const FRUSTRATION_WORDS = new Map(Object.entries(FRUSTRATION));
+
 const NEGATORS = new Set(['not', "n't", 'no', 'never', 'dont', 'doesnt', 'didnt', 'isnt', 'wasnt', 'cant', 'wont']);
 
 function tokenize(text: string): string[] {
@@ -166,6 +171,28 @@ function tokenize(text: string): string[] {
     .split(/[^a-z0-9']+/)
     .map((token) => token.replace(/^'+|'+$/g, ''))
     .filter(Boolean);
+}
+
+/**
+ * Mostly capitals, or two shouted words (acronyms aside). Letters are counted, not copied out, and the
+ * words are looked for only when there are capitals enough for two of them.
+ */
+function shouting(text: string): boolean {
+  let letters = 0;
+  let upper = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 65 && code <= 90) {
+      letters++;
+      upper++;
+    } else if (code >= 97 && code <= 122) letters++;
+  }
+  if (letters >= 8 && upper / letters > 0.6) return true;
+  if (upper < 6) return false;
+  const shouted = text
+    .match(/\b[A-Z]{3,}\b/g)
+    ?.filter((word) => !/^(?:PIN|OTP|ATM|SMS|MFA|USA|API|URL|ID)$/.test(word));
+  return shouted !== undefined && shouted.length >= 2;
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -205,8 +232,8 @@ function computeScore(text: string): MessageSentiment {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';
     const negated = i > 0 && NEGATORS.has(tokens[i - 1] ?? '');
-    const pos = POSITIVE[token];
-    const neg = NEGATIVE[token];
+    const pos = POSITIVE_WORDS.get(token);
+    const neg = NEGATIVE_WORDS.get(token);
     if (pos !== undefined) {
       if (negated) negative += pos * 0.8;
       else positive += pos;
@@ -215,7 +242,7 @@ function computeScore(text: string): MessageSentiment {
       if (negated) positive += neg * 0.3;
       else negative += neg;
     }
-    const f = FRUSTRATION[token];
+    const f = FRUSTRATION_WORDS.get(token);
     if (f !== undefined) {
       frustration += f;
       cues.push(token);
@@ -233,12 +260,7 @@ function computeScore(text: string): MessageSentiment {
     negative += 0.8;
     cues.push('swearing');
   }
-  const letters = text.replace(/[^A-Za-z]/g, '');
-  const upper = text.replace(/[^A-Z]/g, '').length;
-  const shouted = text
-    .match(/\b[A-Z]{3,}\b/g)
-    ?.filter((word) => !/^(?:PIN|OTP|ATM|SMS|MFA|USA|API|URL|ID)$/.test(word));
-  if ((letters.length >= 8 && upper / letters.length > 0.6) || (shouted && shouted.length >= 2)) {
+  if (shouting(text)) {
     frustration += 0.35;
     negative += 0.3;
     cues.push('caps');

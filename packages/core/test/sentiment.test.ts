@@ -20,6 +20,11 @@ describe('sentiment', () => {
     expect(scoreMessage('this is useless, wtf').cues).not.toContain('changed by the caller');
   });
 
+  it('a word that is also an object property ("constructor") is just a word', () => {
+    expect(scoreMessage('the constructor of my house never came')).toMatchObject({ frustration: 0, cues: [] });
+    expect(scoreMessage('the constructor of my house never came').score).toBeLessThan(0);
+  });
+
   it('S4: frustration rising over the last messages', () => {
     const sentiment = analyzeSentiment([
       customer('I need to change my address'),
