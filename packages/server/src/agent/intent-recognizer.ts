@@ -36,21 +36,29 @@ const STOPWORDS = new Set([
   'please',
 ]);
 
-const CONTRACTIONS: [RegExp, string][] = [
-  [/\bcan'?t\b/g, 'cannot'],
-  [/\bcant\b/g, 'cannot'],
-  [/\bwon'?t\b/g, 'will not'],
-  [/\b(\w+)n'?t\b/g, '$1 not'],
-  [/\bi'?m\b/g, 'i am'],
-  [/\blog-?in\b/g, 'log in'],
-  [/\bsign-?in\b/g, 'sign in'],
+const NOT_ASCII = /[\u0080-\uffff]/;
+
+/** Each with what a text must contain for it to match: most messages skip most patterns. */
+const CONTRACTIONS: [pattern: RegExp, replacement: string, cues: readonly string[]][] = [
+  [/\bcan'?t\b/g, 'cannot', ['can']],
+  [/\bcant\b/g, 'cannot', ['can']],
+  [/\bwon'?t\b/g, 'will not', ['won']],
+  [/\b(\w+)n'?t\b/g, '$1 not', ['nt', "n't"]],
+  [/\bi'?m\b/g, 'i am', ['im', "i'm"]],
+  [/\blog-?in\b/g, 'log in', ['log']],
+  [/\bsign-?in\b/g, 'sign in', ['sign']],
   // "log into" and "log in to" say the same as "log in".
-  [/\binto\b/g, 'in'],
+  [/\binto\b/g, 'in', ['into']],
 ];
 
 export function tokenize(text: string): string[] {
-  let value = text.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/[’‘]/g, "'");
-  for (const [pattern, replacement] of CONTRACTIONS) value = value.replace(pattern, replacement);
+  let value = text.toLowerCase();
+  // Only text beyond ASCII has accents to take off.
+  if (NOT_ASCII.test(value)) value = value.normalize('NFD').replace(/\p{M}/gu, '');
+  value = value.replace(/[’‘]/g, "'");
+  for (const [pattern, replacement, cues] of CONTRACTIONS) {
+    if (cues.some((cue) => value.includes(cue))) value = value.replace(pattern, replacement);
+  }
   return value
     .replace(/[^a-z0-9'\s]/g, ' ')
     .replace(/'/g, '')
@@ -115,6 +123,23 @@ export function editDistance(a: string, b: string, cap = 3): number {
 interface Word {
   text: string;
   stem: string;
+}
+
+/**
+ * A set of first letters, as bits (a-z, then any digit, then anything else). Tokens are only similar
+ * when their first letters are the same (see `similar`), so a phrase with a first letter the message
+ * lacks cannot be found in it.
+ */
+function initialBit(token: string): number {
+  const code = token.charCodeAt(0);
+  if (code >= 97 && code <= 122) return 1 << (code - 97);
+  return code >= 48 && code <= 57 ? 1 << 26 : 1 << 27;
+}
+
+function initialsOf(tokens: readonly Word[]): number {
+  let bits = 0;
+  for (const token of tokens) bits |= initialBit(token.text);
+  return bits;
 }
 
 /** A phrase token with what the fuzzy comparison needs to know about it, computed once per phrase. */
@@ -191,7 +216,12 @@ class Memo<T> {
 }
 
 const phraseMemo = new Memo<readonly Expected[]>(5_000);
-const messageMemo = new Memo<readonly Word[]>(2_000);
+const messageMemo = new Memo<MessageWords>(2_000);
+
+interface MessageWords {
+  words: readonly Word[];
+  initials: number;
+}
 
 function phraseTokens(text: string): readonly Expected[] {
   return phraseMemo.get(text, () => {
@@ -205,12 +235,13 @@ function phraseTokens(text: string): readonly Expected[] {
   });
 }
 
-function messageTokens(text: string): readonly Word[] {
-  return messageMemo.get(text, () =>
-    tokenize(text)
+function messageTokens(text: string): MessageWords {
+  return messageMemo.get(text, () => {
+    const words = tokenize(text)
       .filter((token) => !STOPWORDS.has(token))
-      .map((token) => ({ text: token, stem: stem(token) })),
-  );
+      .map((token) => ({ text: token, stem: stem(token) }));
+    return { words, initials: initialsOf(words) };
+  });
 }
 
 /** Scores each intent against one message; returns the recognised ones in the order they appear. */
@@ -220,13 +251,9 @@ export function recognizeIntents(
   threshold = 1,
 ): IntentMatch[] {
   const matches: IntentMatch[] = [];
+  const message = messageTokens(text);
   for (const intent of intents) {
-    let memo = scoreMemos.get(intent.signals);
-    if (!memo) {
-      memo = new Memo<Score>(2_000);
-      scoreMemos.set(intent.signals, memo);
-    }
-    const { excluded, score, position } = memo.get(text, () => scoreOf(messageTokens(text), intent.signals));
+    const { excluded, score, position } = scoreOf(message, intent.signals);
     if (!excluded && score >= threshold) matches.push({ id: intent.id, score, position });
   }
   return matches.sort((left, right) => left.position - right.position || right.score - left.score);
@@ -239,22 +266,55 @@ interface Score {
   position: number;
 }
 
-/**
- * Scores by intent and message text: the playbook agent scores every earlier customer message again on
- * each turn. Keyed by the signals object, which playbooks never change.
- */
-const scoreMemos = new WeakMap<IntentSignals, Memo<Score>>();
+/** An intent's phrases as tokens, by the signals object (playbooks never change it): tokenised once. */
+interface CompiledPhrase {
+  tokens: readonly Expected[];
+  /** First letters of its tokens (see `initialBit`). */
+  initials: number;
+}
 
-function scoreOf(tokens: readonly Word[], signals: IntentSignals): Score {
-  if (signals.exclude?.some((phrase) => findPhrase(tokens, phraseTokens(phrase), 1) !== -1)) {
+interface CompiledSignals {
+  exclude: readonly CompiledPhrase[];
+  phrases: readonly (CompiledPhrase & { weight: number })[];
+}
+
+function compilePhrase(text: string): CompiledPhrase {
+  const tokens = phraseTokens(text);
+  return { tokens, initials: initialsOf(tokens) };
+}
+
+/** Whether the phrase may be in the message: every first letter it needs is there. */
+function mayContain(message: MessageWords, phrase: CompiledPhrase): boolean {
+  return (phrase.initials & ~message.initials) === 0;
+}
+
+const compiledSignals = new WeakMap<IntentSignals, CompiledSignals>();
+
+function compile(signals: IntentSignals): CompiledSignals {
+  let compiled = compiledSignals.get(signals);
+  if (!compiled) {
+    compiled = {
+      exclude: (signals.exclude ?? []).map(compilePhrase),
+      phrases: signals.phrases.map((phrase) => ({ ...compilePhrase(phrase.text), weight: phrase.weight ?? 1 })),
+    };
+    compiledSignals.set(signals, compiled);
+  }
+  return compiled;
+}
+
+function scoreOf(message: MessageWords, signals: IntentSignals): Score {
+  const { exclude, phrases } = compile(signals);
+  const tokens = message.words;
+  if (exclude.some((phrase) => mayContain(message, phrase) && findPhrase(tokens, phrase.tokens, 1) !== -1)) {
     return { excluded: true, score: 0, position: Number.POSITIVE_INFINITY };
   }
   let score = 0;
   let position = Number.POSITIVE_INFINITY;
-  for (const phrase of signals.phrases) {
-    const at = findPhrase(tokens, phraseTokens(phrase.text));
+  for (const phrase of phrases) {
+    if (!mayContain(message, phrase)) continue;
+    const at = findPhrase(tokens, phrase.tokens);
     if (at === -1) continue;
-    score += phrase.weight ?? 1;
+    score += phrase.weight;
     position = Math.min(position, at);
   }
   return { excluded: false, score, position };
