@@ -5,7 +5,8 @@
  * accepted and handed back at once by a simulated colleague, so the AI keeps talking. Then a few more
  * customer lines are measured each: CPU (`process.cpuUsage`, user + system) and wall time from the
  * customer's append until the runtime is idle. `append only` is the same customer append to a
- * conversation a human owns (no AI turn), so `AI turn` = total − append is the runtime's part.
+ * conversation a human owns (no AI turn), so `AI turn` = total − append is the runtime's part;
+ * `outside the store` leaves out the CPU spent in the store's reads and writes (the AI's replies too).
  *
  * `npx tsx scripts/bench-ai-turn.ts [conversations per size] [measured turns per conversation]`.
  * Machine-dependent: compare runs on the same machine, and repeat (medians).
@@ -32,6 +33,20 @@ const dir = mkdtempSync(join(tmpdir(), 'baton-bench-ai-turn-'));
 const logger = pino({ level: 'silent' });
 const store = createStore({ file: join(dir, 'baton.db'), logger });
 await store.migrate();
+/** CPU spent inside the store's reads and writes, so the turn's own logic can be told from its I/O. */
+let storeMicros = 0;
+for (const name of ['append', 'readEvents', 'getConversation'] as const) {
+  const methods = store as unknown as Record<typeof name, (...args: unknown[]) => Promise<unknown>>;
+  const original = methods[name].bind(store);
+  methods[name] = async (...args: unknown[]) => {
+    const started = process.cpuUsage();
+    try {
+      return await original(...args);
+    } finally {
+      storeMicros += cpuMicros(started);
+    }
+  };
+}
 const bus = new InProcessBus({ logger });
 const service = new ConversationService({ store, bus, logger });
 const runtime = new AgentRuntime({
@@ -87,6 +102,7 @@ let next = 0;
 
 async function run(size: number, conversations: number): Promise<string> {
   const cpu: number[] = [];
+  const outsideStore: number[] = [];
   const wall: number[] = [];
   const appendCpu: number[] = [];
   const lengths: number[] = [];
@@ -107,10 +123,13 @@ async function run(size: number, conversations: number): Promise<string> {
       lengths.push((await service.get(id)).state.lastSeq);
       const text = lines.next().value as string;
       const started = process.cpuUsage();
+      const inStore = storeMicros;
       const at = performance.now();
       await say(id, text);
       wall.push(performance.now() - at);
-      cpu.push(cpuMicros(started));
+      const used = cpuMicros(started);
+      cpu.push(used);
+      outsideStore.push(used - (storeMicros - inStore));
     }
     // The same append with a human owning the conversation: no AI turn.
     if ((await ownedByAi(id)) || (await service.get(id)).state.owner.kind === 'queue') {
@@ -140,6 +159,7 @@ async function run(size: number, conversations: number): Promise<string> {
     `CPU per customer message p50 ${median(cpu).toFixed(0)} µs (mean ${mean(cpu).toFixed(0)}), ` +
     `append only p50 ${median(appendCpu).toFixed(0)} µs (mean ${mean(appendCpu).toFixed(0)}), ` +
     `AI turn ≈ p50 ${(median(cpu) - median(appendCpu)).toFixed(0)} µs (mean ${(mean(cpu) - mean(appendCpu)).toFixed(0)}); ` +
+    `outside the store p50 ${median(outsideStore).toFixed(0)} µs (mean ${mean(outsideStore).toFixed(0)}); ` +
     `wall p50 ${quantile(wall, 0.5).toFixed(2)} ms, p99 ${quantile(wall, 0.99).toFixed(2)} ms`
   );
 }
