@@ -11,12 +11,15 @@ import {
   SqliteDriver,
 } from 'kysely';
 import { type DialectFactory, errorCode } from './database.ts';
+import { SAFETY_AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.ts';
 import { ConnectionLock, SqliteFastPath } from './sqlite-fast-path.ts';
 
 export interface SqliteDialectOptions {
   file: string;
   /** How long a writer waits for another process's write lock before SQLITE_BUSY; default 5 s. */
   busyTimeoutMs?: number;
+  /** Checkpoint the WAL from a worker thread instead of inside commits (sqlite-checkpointer.ts); default on. */
+  backgroundCheckpoints?: boolean;
 }
 
 /** The few methods Kysely's SQLite driver calls. */
@@ -142,6 +145,15 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
       connection.pragma('synchronous = NORMAL');
       connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       connection.pragma('foreign_keys = ON');
+      if (options.backgroundCheckpoints !== false && options.file !== ':memory:' && options.file !== '') {
+        connection.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
+        const checkpointer = startCheckpointer(options.file);
+        const close = connection.close.bind(connection);
+        connection.close = () => {
+          checkpointer.stop();
+          return close();
+        };
+      }
     }
     return connection;
   };
