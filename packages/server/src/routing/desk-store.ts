@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BatonError, type Priority } from '@baton/core';
 import { type Kysely, sql } from 'kysely';
 import type { Database, DatabaseHandle } from '../store/database.ts';
+import type { SqliteFastPath, SqliteValue } from '../store/sqlite-fast-path.ts';
 
 export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
 export type DeskOfferState = 'open' | 'accepted' | 'declined' | 'expired' | 'cancelled';
@@ -123,16 +124,67 @@ function toOffer(row: DeskOffersTable): DeskOffer {
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
 /**
+ * The desk's queries as SQLite runs them on the fast path, each the same as the Kysely query it stands
+ * in for in the method that uses it (PostgreSQL runs those). A conditional UPDATE says whether it won
+ * by the row it returns. Lists of states are spelled out per call (`in (?, ?)`): a handful of shapes.
+ */
+const SQLITE = {
+  getHandoff: 'select * from desk_handoffs where conversation_id = ?',
+  listHandoffs: (states: number) => `select * from desk_handoffs where state in (${marks(states)})`,
+  upsertWaiting:
+    'insert into desk_handoffs (conversation_id, state, queue, priority, skills, language, target_agent_id, excluded_agent_ids, waiting_since, episode, agent_id, assigned_at, position, estimate_seconds, updated_at) ' +
+    "values (?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?) " +
+    "on conflict (conversation_id) do update set state = 'waiting', queue = excluded.queue, priority = excluded.priority, " +
+    'skills = excluded.skills, language = excluded.language, target_agent_id = excluded.target_agent_id, ' +
+    'excluded_agent_ids = excluded.excluded_agent_ids, waiting_since = excluded.waiting_since, episode = excluded.episode, ' +
+    'agent_id = null, assigned_at = null, position = null, estimate_seconds = null, updated_at = excluded.updated_at ' +
+    'where desk_handoffs.episode < excluded.episode returning 1 as won',
+  raisePriority:
+    "update desk_handoffs set priority = ?, updated_at = ? where conversation_id = ? and state in ('waiting', 'offered')",
+  requeue:
+    "update desk_handoffs set state = 'waiting', excluded_agent_ids = ?, target_agent_id = ?, updated_at = ? " +
+    "where conversation_id = ? and episode = ? and state = 'offered' returning 1 as won",
+  setPublishedPosition: 'update desk_handoffs set position = ?, estimate_seconds = ? where conversation_id = ?',
+  markOffered:
+    "update desk_handoffs set state = 'offered', updated_at = ? where conversation_id = ? and episode = ? and state = 'waiting' returning 1 as won",
+  insertOffer:
+    'insert into desk_offers (id, conversation_id, episode, agent_id, queue, state, waiting_since, created_at, expires_at, decided_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  openOfferOf: "select * from desk_offers where conversation_id = ? and agent_id = ? and state = 'open'",
+  acceptOffer:
+    "update desk_offers set state = 'accepted', decided_at = ? where id = ? and state = 'open' and expires_at > ? returning 1 as won",
+  offersSince: 'select * from desk_offers where created_at >= ? order by created_at',
+  handoffsSince: 'select * from desk_handoffs where waiting_since >= ?',
+  ownedLoads:
+    "select agent_id, count(*) as count from desk_handoffs where state in ('assigned', 'transferring') group by agent_id",
+  offeredLoads:
+    "select agent_id, sum(case when state = 'open' then 1 else 0 end) as open, max(created_at) as last from desk_offers where (state = 'open' or created_at >= ?) group by agent_id",
+  handleTimes:
+    "select queue, assigned_at, updated_at from desk_handoffs where state = 'closed' and assigned_at is not null and updated_at >= ?",
+  tryLease:
+    'update desk_lease set holder = ?, until = ? where id = 1 and (holder is null or until < ?) returning 1 as won',
+  releaseLease: 'update desk_lease set holder = null, until = ? where id = 1 and holder = ?',
+} as const;
+
+function marks(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+type Won = { won: number };
+
+/**
  * The desk's rows. Every method that decides something (claim an offer, move a handoff on) is one
  * conditional UPDATE whose row count says whether this caller won, so two processes never both win.
  */
 export class DeskStore {
   readonly #db: Kysely<Database & DeskTables>;
   readonly #advisoryLocks: boolean;
+  /** SQLite: the routing pass's dozen queries skip Kysely (see sqlite-fast-path.ts). */
+  readonly #fast: SqliteFastPath | undefined;
 
-  constructor(handle: Pick<DatabaseHandle, 'db'> & Partial<Pick<DatabaseHandle, 'dialect'>>) {
+  constructor(handle: Pick<DatabaseHandle, 'db'> & Partial<Pick<DatabaseHandle, 'dialect' | 'sqliteFastPath'>>) {
     this.#db = handle.db.withTables<DeskTables>();
     this.#advisoryLocks = handle.dialect === 'postgres';
+    this.#fast = handle.sqliteFastPath;
   }
 
   /**
@@ -173,16 +225,22 @@ export class DeskStore {
   }
 
   async getHandoff(conversationId: string): Promise<DeskHandoff | undefined> {
-    const row = await this.#db
-      .selectFrom('desk_handoffs')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .executeTakeFirst();
+    const row = this.#fast
+      ? await this.#fast.execute((sqlite) => sqlite.get<DeskHandoffsTable>(SQLITE.getHandoff, conversationId))
+      : await this.#db
+          .selectFrom('desk_handoffs')
+          .selectAll()
+          .where('conversation_id', '=', conversationId)
+          .executeTakeFirst();
     return row ? toHandoff(row) : undefined;
   }
 
   async listHandoffs(states: readonly DeskHandoffState[]): Promise<DeskHandoff[]> {
-    const rows = await this.#db.selectFrom('desk_handoffs').selectAll().where('state', 'in', states).execute();
+    const rows = this.#fast
+      ? await this.#fast.execute((sqlite) =>
+          sqlite.all<DeskHandoffsTable>(SQLITE.listHandoffs(states.length), ...states),
+        )
+      : await this.#db.selectFrom('desk_handoffs').selectAll().where('state', 'in', states).execute();
     return rows.map(toHandoff);
   }
 
@@ -199,6 +257,24 @@ export class DeskStore {
     episode: number;
     now: string;
   }): Promise<boolean> {
+    if (this.#fast) {
+      const won = await this.#fast.execute((sqlite) =>
+        sqlite.get<Won>(
+          SQLITE.upsertWaiting,
+          handoff.conversationId,
+          handoff.queue,
+          handoff.priority,
+          JSON.stringify(handoff.skills),
+          handoff.language ?? null,
+          handoff.targetAgentId ?? null,
+          JSON.stringify(handoff.excludedAgentIds),
+          handoff.waitingSince,
+          handoff.episode,
+          handoff.now,
+        ),
+      );
+      return won !== undefined;
+    }
     const values = {
       state: 'waiting',
       queue: handoff.queue,
@@ -227,6 +303,10 @@ export class DeskStore {
 
   /** Raises the priority of a wait still in progress (a second request while waiting). */
   async raisePriority(conversationId: string, priority: Priority, now: string): Promise<void> {
+    if (this.#fast) {
+      await this.#fast.execute((sqlite) => sqlite.run(SQLITE.raisePriority, priority, now, conversationId));
+      return;
+    }
     await this.#db
       .updateTable('desk_handoffs')
       .set({ priority, updated_at: now })
@@ -243,6 +323,31 @@ export class DeskStore {
     now: string,
     options: { agentId?: string | null; requireAgentId?: string; episode?: number } = {},
   ): Promise<boolean> {
+    const fast = this.#fast;
+    if (fast) {
+      const set = ['state = ?', 'updated_at = ?'];
+      const parameters: SqliteValue[] = [to, now];
+      if (options.agentId !== undefined) {
+        set.push('agent_id = ?');
+        parameters.push(options.agentId);
+      }
+      if (to === 'assigned') {
+        set.push('assigned_at = ?');
+        parameters.push(now);
+      }
+      const where = ['conversation_id = ?', `state in (${marks(from.length)})`];
+      parameters.push(conversationId, ...from);
+      if (options.requireAgentId !== undefined) {
+        where.push('agent_id = ?');
+        parameters.push(options.requireAgentId);
+      }
+      if (options.episode !== undefined) {
+        where.push('episode = ?');
+        parameters.push(options.episode);
+      }
+      const statement = `update desk_handoffs set ${set.join(', ')} where ${where.join(' and ')} returning 1 as won`;
+      return (await fast.execute((sqlite) => sqlite.get<Won>(statement, ...parameters))) !== undefined;
+    }
     let query = this.#db
       .updateTable('desk_handoffs')
       .set({
@@ -262,13 +367,20 @@ export class DeskStore {
   /** Back to waiting after a decline or an expiry; that agent is never offered this episode again. */
   async requeue(handoff: DeskHandoff, excludeAgentId: string, now: string): Promise<boolean> {
     const excluded = [...new Set([...handoff.excludedAgentIds, excludeAgentId])];
+    // A transfer to a named agent who says no falls back to the queue.
+    const target = handoff.targetAgentId === excludeAgentId ? null : (handoff.targetAgentId ?? null);
+    if (this.#fast) {
+      const won = await this.#fast.execute((sqlite) =>
+        sqlite.get<Won>(SQLITE.requeue, JSON.stringify(excluded), target, now, handoff.conversationId, handoff.episode),
+      );
+      return won !== undefined;
+    }
     const result = await this.#db
       .updateTable('desk_handoffs')
       .set({
         state: 'waiting',
         excluded_agent_ids: JSON.stringify(excluded),
-        // A transfer to a named agent who says no falls back to the queue.
-        target_agent_id: handoff.targetAgentId === excludeAgentId ? null : (handoff.targetAgentId ?? null),
+        target_agent_id: target,
         updated_at: now,
       })
       .where('conversation_id', '=', handoff.conversationId)
@@ -279,6 +391,12 @@ export class DeskStore {
   }
 
   async setPublishedPosition(conversationId: string, position: number, estimate: number | undefined): Promise<void> {
+    if (this.#fast) {
+      await this.#fast.execute((sqlite) =>
+        sqlite.run(SQLITE.setPublishedPosition, position, estimate ?? null, conversationId),
+      );
+      return;
+    }
     await this.#db
       .updateTable('desk_handoffs')
       .set({ position, estimate_seconds: estimate ?? null })
@@ -309,6 +427,26 @@ export class DeskStore {
       decided_at: null,
     };
     try {
+      if (this.#fast) {
+        return await this.#fast.transaction((sqlite) => {
+          const moved = sqlite.get<Won>(SQLITE.markOffered, input.now, offer.conversation_id, offer.episode);
+          if (!moved) throw new OfferNotOpened();
+          sqlite.run(
+            SQLITE.insertOffer,
+            offer.id,
+            offer.conversation_id,
+            offer.episode,
+            offer.agent_id,
+            offer.queue,
+            offer.state,
+            offer.waiting_since,
+            offer.created_at,
+            offer.expires_at,
+            offer.decided_at,
+          );
+          return toOffer(offer);
+        });
+      }
       return await this.#db.transaction().execute(async (trx) => {
         const moved = await trx
           .updateTable('desk_handoffs')
@@ -332,6 +470,14 @@ export class DeskStore {
    * expiry at this instant. Exactly one caller sees true, whatever the number of processes.
    */
   async claimOffer(conversationId: string, agentId: string, now: string): Promise<DeskOffer | undefined> {
+    if (this.#fast) {
+      // One call: nothing runs between the read and the UPDATE, which still decides on its own.
+      const open = await this.#fast.execute((sqlite) => {
+        const row = sqlite.get<DeskOffersTable>(SQLITE.openOfferOf, conversationId, agentId);
+        return row && sqlite.get<Won>(SQLITE.acceptOffer, now, row.id, now) ? row : undefined;
+      });
+      return open ? toOffer({ ...open, state: 'accepted', decided_at: now }) : undefined;
+    }
     const open = await this.#db
       .selectFrom('desk_offers')
       .selectAll()
@@ -358,6 +504,21 @@ export class DeskStore {
     now: string,
     options: { agentId?: string } = {},
   ): Promise<boolean> {
+    const fast = this.#fast;
+    if (fast) {
+      let statement = "update desk_offers set state = ?, decided_at = ? where id = ? and state = 'open'";
+      const parameters: SqliteValue[] = [to, now, offerId];
+      if (to === 'expired') {
+        statement += ' and expires_at <= ?';
+        parameters.push(now);
+      }
+      if (options.agentId !== undefined) {
+        statement += ' and agent_id = ?';
+        parameters.push(options.agentId);
+      }
+      statement += ' returning 1 as won';
+      return (await fast.execute((sqlite) => sqlite.get<Won>(statement, ...parameters))) !== undefined;
+    }
     let query = this.#db
       .updateTable('desk_offers')
       .set({ state: to, decided_at: now })
@@ -372,6 +533,26 @@ export class DeskStore {
   async openOffers(
     filter: { agentId?: string; conversationId?: string; expiredBy?: string } = {},
   ): Promise<DeskOffer[]> {
+    const fast = this.#fast;
+    if (fast) {
+      let statement = "select * from desk_offers where state = 'open'";
+      const parameters: SqliteValue[] = [];
+      if (filter.agentId !== undefined) {
+        statement += ' and agent_id = ?';
+        parameters.push(filter.agentId);
+      }
+      if (filter.conversationId !== undefined) {
+        statement += ' and conversation_id = ?';
+        parameters.push(filter.conversationId);
+      }
+      if (filter.expiredBy !== undefined) {
+        statement += ' and expires_at <= ?';
+        parameters.push(filter.expiredBy);
+      }
+      statement += ' order by created_at';
+      const rows = await fast.execute((sqlite) => sqlite.all<DeskOffersTable>(statement, ...parameters));
+      return rows.map(toOffer);
+    }
     let query = this.#db.selectFrom('desk_offers').selectAll().where('state', '=', 'open');
     if (filter.agentId !== undefined) query = query.where('agent_id', '=', filter.agentId);
     if (filter.conversationId !== undefined) query = query.where('conversation_id', '=', filter.conversationId);
@@ -381,6 +562,10 @@ export class DeskStore {
   }
 
   async offersSince(since: string): Promise<DeskOffer[]> {
+    if (this.#fast) {
+      const rows = await this.#fast.execute((sqlite) => sqlite.all<DeskOffersTable>(SQLITE.offersSince, since));
+      return rows.map(toOffer);
+    }
     const rows = await this.#db
       .selectFrom('desk_offers')
       .selectAll()
@@ -392,7 +577,9 @@ export class DeskStore {
 
   /** Waits that started since `since` (the latest episode of each conversation). */
   async handoffsSince(since: string): Promise<DeskHandoff[]> {
-    const rows = await this.#db.selectFrom('desk_handoffs').selectAll().where('waiting_since', '>=', since).execute();
+    const rows = this.#fast
+      ? await this.#fast.execute((sqlite) => sqlite.all<DeskHandoffsTable>(SQLITE.handoffsSince, since))
+      : await this.#db.selectFrom('desk_handoffs').selectAll().where('waiting_since', '>=', since).execute();
     return rows.map(toHandoff);
   }
 
@@ -402,6 +589,29 @@ export class DeskStore {
   ): Promise<Map<string, { owned: number; offered: number; lastOfferedAt?: string }>> {
     // Only recent offers matter for "least recently offered"; the whole history would grow every pass.
     const since = new Date(now.getTime() - 24 * 3600_000).toISOString();
+    const { owned, offered } = this.#fast
+      ? await this.#fast.execute((sqlite) => ({
+          owned: sqlite.all<{ agent_id: string | null; count: number }>(SQLITE.ownedLoads),
+          offered: sqlite.all<{ agent_id: string; open: number | null; last: string | null }>(
+            SQLITE.offeredLoads,
+            since,
+          ),
+        }))
+      : await this.#kyselyLoads(since);
+    const loads = new Map<string, { owned: number; offered: number; lastOfferedAt?: string }>();
+    for (const row of owned) {
+      if (row.agent_id) loads.set(row.agent_id, { owned: Number(row.count), offered: 0 });
+    }
+    for (const row of offered) {
+      const entry = loads.get(row.agent_id) ?? { owned: 0, offered: 0 };
+      entry.offered = Number(row.open ?? 0);
+      if (row.last) entry.lastOfferedAt = String(row.last);
+      loads.set(row.agent_id, entry);
+    }
+    return loads;
+  }
+
+  async #kyselyLoads(since: string) {
     const owned = await this.#db
       .selectFrom('desk_handoffs')
       .select(['agent_id', (eb) => eb.fn.countAll<number | string>().as('count')])
@@ -418,28 +628,22 @@ export class DeskStore {
       .where((eb) => eb.or([eb('state', '=', 'open'), eb('created_at', '>=', since)]))
       .groupBy('agent_id')
       .execute();
-    const loads = new Map<string, { owned: number; offered: number; lastOfferedAt?: string }>();
-    for (const row of owned) {
-      if (row.agent_id) loads.set(row.agent_id, { owned: Number(row.count), offered: 0 });
-    }
-    for (const row of offered) {
-      const entry = loads.get(row.agent_id) ?? { owned: 0, offered: 0 };
-      entry.offered = Number(row.open ?? 0);
-      if (row.last) entry.lastOfferedAt = String(row.last);
-      loads.set(row.agent_id, entry);
-    }
-    return loads;
+    return { owned, offered };
   }
 
   /** Recently finished assignments, to measure how long an agent keeps a conversation. */
   async handleTimes(since: string): Promise<{ queue: string; seconds: number }[]> {
-    const rows = await this.#db
-      .selectFrom('desk_handoffs')
-      .select(['queue', 'assigned_at', 'updated_at'])
-      .where('state', '=', 'closed')
-      .where('assigned_at', 'is not', null)
-      .where('updated_at', '>=', since)
-      .execute();
+    const rows = this.#fast
+      ? await this.#fast.execute((sqlite) =>
+          sqlite.all<Pick<DeskHandoffsTable, 'queue' | 'assigned_at' | 'updated_at'>>(SQLITE.handleTimes, since),
+        )
+      : await this.#db
+          .selectFrom('desk_handoffs')
+          .select(['queue', 'assigned_at', 'updated_at'])
+          .where('state', '=', 'closed')
+          .where('assigned_at', 'is not', null)
+          .where('updated_at', '>=', since)
+          .execute();
     return rows.flatMap((row) =>
       row.assigned_at
         ? [{ queue: row.queue, seconds: (Date.parse(row.updated_at) - Date.parse(row.assigned_at)) / 1000 }]
@@ -452,9 +656,16 @@ export class DeskStore {
    * holder cannot stall the desk; every holder finishes well inside it.
    */
   async tryLease(holder: string, now: Date, leaseMs: number): Promise<boolean> {
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    if (this.#fast) {
+      const won = await this.#fast.execute((sqlite) =>
+        sqlite.get<Won>(SQLITE.tryLease, holder, until, now.toISOString()),
+      );
+      return won !== undefined;
+    }
     const result = await this.#db
       .updateTable('desk_lease')
-      .set({ holder, until: new Date(now.getTime() + leaseMs).toISOString() })
+      .set({ holder, until })
       .where('id', '=', 1)
       .where((eb) => eb.or([eb('holder', 'is', null), eb('until', '<', now.toISOString())]))
       .executeTakeFirst();
@@ -462,6 +673,10 @@ export class DeskStore {
   }
 
   async releaseLease(holder: string): Promise<void> {
+    if (this.#fast) {
+      await this.#fast.execute((sqlite) => sqlite.run(SQLITE.releaseLease, EPOCH, holder));
+      return;
+    }
     await this.#db
       .updateTable('desk_lease')
       .set({ holder: null, until: EPOCH })
