@@ -243,8 +243,9 @@ export class ConversationService {
 
   #notify(entry: CacheEntry, stored: StoredEvent[], transient: AppendedTransient): void {
     for (const listener of this.#listeners) {
-      // Deferred so a slow or throwing listener never delays the writer or other conversations.
-      setImmediate(() => {
+      // After the writer's own step, but before any I/O waiting in the event loop: a handoff is routed (and
+      // the AI answers) without waiting a turn behind every other request. A throwing listener is caught here.
+      queueMicrotask(() => {
         try {
           Promise.resolve(listener(entry.conversation, stored, entry.state, transient)).catch((error: unknown) => {
             this.#logger.error({ err: error, conversationId: entry.conversation.id }, 'appended listener failed');
