@@ -22,6 +22,13 @@ const Report = z.object({
   baseline_echo_rtt_ms: Latency,
   baseline_messages_per_s: z.number().positive(),
   rss_mb: z.object({ start: z.number().positive(), end: z.number().positive(), grows: z.boolean() }),
+  // Measured inside the server after a forced GC: the figure that decides whether memory grows.
+  heap_after_gc_mb: z.object({
+    start: z.number().positive(),
+    end: z.number().positive(),
+    growth: z.number(),
+    grows: z.boolean(),
+  }),
   errors: z.number().int(),
   error_kinds: z.record(z.string(), z.number()),
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),

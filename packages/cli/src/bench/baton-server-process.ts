@@ -4,10 +4,11 @@
  * from the environment (the same variables as `baton start`); it reports its URL to the parent over IPC.
  */
 
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../../server/src/app/auth.ts';
 import { createServer } from '../../../server/src/app/server.ts';
 import { loadConfig } from '../../../server/src/config.ts';
-import { BenchAgentSeed } from './bench-protocol.ts';
+import { BenchAgentSeed, type MemoryReport, MemoryRequest } from './bench-protocol.ts';
 
 const seed = BenchAgentSeed.parse(JSON.parse(process.env.BATON_BENCH_SEED ?? '{"agents":[],"password":"unused"}'));
 const config = loadConfig(process.env);
@@ -38,6 +39,35 @@ if (seed.agents.length > 0) {
     }
   }
 }
+
+const MB = 1024 * 1024;
+// The orchestrator measures memory from inside: RSS alone cannot tell live objects from garbage not yet collected.
+process.on('message', (message: unknown) => {
+  const request = MemoryRequest.safeParse(message);
+  if (!request.success) return;
+  const collect: unknown = Reflect.get(globalThis, 'gc');
+  const gc = request.data.gc && typeof collect === 'function';
+  if (gc) collect();
+  if (request.data.snapshot) writeHeapSnapshot(request.data.snapshot);
+  const usage = process.memoryUsage();
+  const code = getHeapSpaceStatistics()
+    .filter((space) => space.space_name.startsWith('code_'))
+    .reduce((sum, space) => sum + space.space_used_size, 0);
+  const report: MemoryReport = {
+    type: 'memory',
+    id: request.data.id,
+    gc,
+    usage: {
+      rss: usage.rss / MB,
+      heapUsed: usage.heapUsed / MB,
+      heapTotal: usage.heapTotal / MB,
+      external: usage.external / MB,
+      arrayBuffers: usage.arrayBuffers / MB,
+      code: code / MB,
+    },
+  };
+  process.send?.(report);
+});
 
 process.send?.({ type: 'listening', url: server.url, pid: process.pid });
 

@@ -15,6 +15,41 @@ export type BenchAgentSeed = z.infer<typeof BenchAgentSeed>;
 
 export const ServerListening = z.object({ type: z.literal('listening'), url: z.string(), pid: z.number() });
 
+/**
+ * The orchestrator asks a Baton server process for its memory. With `gc`, the process first runs a full
+ * garbage collection (it is started with `--expose-gc`), so `heapUsed` counts live objects only: what a
+ * leak would grow, without the garbage a busy heap carries until its next major collection.
+ * `snapshot` also writes a V8 heap snapshot to that path (seconds of pause: diagnostics only).
+ */
+export const MemoryRequest = z.object({
+  type: z.literal('memory'),
+  id: z.number().int(),
+  gc: z.boolean(),
+  snapshot: z.string().optional(),
+});
+export type MemoryRequest = z.infer<typeof MemoryRequest>;
+
+/** `process.memoryUsage()` of a server process in MB, and how much of `heapUsed` is compiled code. */
+export const MemoryUsage = z.object({
+  rss: z.number(),
+  heapUsed: z.number(),
+  heapTotal: z.number(),
+  external: z.number(),
+  arrayBuffers: z.number(),
+  /** V8's code spaces: machine code the JIT compiled, bounded by the program rather than the load. */
+  code: z.number(),
+});
+export type MemoryUsage = z.infer<typeof MemoryUsage>;
+
+/** The answer to a `MemoryRequest`; `gc` says whether a full collection ran first. */
+export const MemoryReport = z.object({
+  type: z.literal('memory'),
+  id: z.number().int(),
+  gc: z.boolean(),
+  usage: MemoryUsage,
+});
+export type MemoryReport = z.infer<typeof MemoryReport>;
+
 export const CustomerScript = z.object({
   source: z.string(),
   id: z.string(),

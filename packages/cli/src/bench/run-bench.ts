@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,8 @@ import {
   type HandoffMode,
   type LoadCommand,
   LoadReport,
+  MemoryReport,
+  type MemoryUsage,
   ServerListening,
 } from './bench-protocol.ts';
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
@@ -62,6 +64,12 @@ export interface RssSample {
   mb: number;
 }
 
+/** `process.memoryUsage()` of the Baton server(s) (summed, MB) right after a forced full GC. */
+export interface HeapSample extends MemoryUsage {
+  /** Seconds since the Baton server(s) listened. */
+  t: number;
+}
+
 /** Everything measured, raw enough for the report to compute each figure. */
 export interface BenchRaw {
   options: BenchOptions;
@@ -70,6 +78,12 @@ export interface BenchRaw {
   baton: BatonResult[];
   baselineRssMb: number[];
   rss: { boot: number; start: number; end: number; samples: RssSample[]; runWindow: [number, number] };
+  /**
+   * Server memory after a forced full GC (undefined when a server could not collect): when the realistic
+   * phase starts and once it has ended and drained (no backlog left). Samples in between only with
+   * BATON_BENCH_MEMORY_TRACE, since each forced GC pauses the server (50-300 ms) whose latency is measured.
+   */
+  heapAfterGc: { start: HeapSample | undefined; end: HeapSample | undefined; samples: HeapSample[] };
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
@@ -180,6 +194,45 @@ async function withProgress<T>(
   }
 }
 
+let memoryRequests = 0;
+
+/**
+ * Asks each Baton server for `process.memoryUsage()` after a forced full GC, summed over the servers;
+ * undefined if any server could not collect (not started with `--expose-gc`) or did not answer.
+ */
+async function heapAfterGc(
+  servers: readonly { child: ChildProcess }[],
+  t: number,
+  snapshotPath?: (index: number) => string,
+): Promise<HeapSample | undefined> {
+  const reports = await Promise.all(
+    servers.map((server, index) => {
+      const id = ++memoryRequests;
+      const answer = nextMessage(
+        server.child,
+        (message) => {
+          const report = MemoryReport.safeParse(message);
+          return report.success && report.data.id === id ? report.data : undefined;
+        },
+        // A heap snapshot of a large heap takes a while; a plain GC well under a second.
+        snapshotPath ? 300_000 : 30_000,
+        'server memory',
+      ).catch(() => undefined);
+      server.child.send({ type: 'memory', id, gc: true, ...(snapshotPath ? { snapshot: snapshotPath(index) } : {}) });
+      return answer;
+    }),
+  );
+  if (reports.some((report) => !report?.gc)) return undefined;
+  const sample: HeapSample = { t, rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, code: 0 };
+  for (const report of reports) {
+    if (!report) continue;
+    for (const key of ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers', 'code'] as const) {
+      sample[key] += report.usage[key];
+    }
+  }
+  return sample;
+}
+
 async function startServer(
   entry: string,
   env: Record<string, string>,
@@ -228,7 +281,8 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
           './baton-server-process.ts',
           { ...env, BATON_BENCH_SEED: JSON.stringify(seed) },
           `Baton server ${index + 1}`,
-          options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [],
+          // --expose-gc only makes `gc()` callable: the bench forces a full collection when it measures memory.
+          ['--expose-gc', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])],
         );
         children.push(server.child);
         started.push(server);
@@ -333,9 +387,15 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const start = serverRss();
+    const since = () => (Date.now() - batonStarted) / 1000;
+    const trace = memoryTrace(servers, since, loads);
+    const heapStart = await heapAfterGc(servers, since(), trace?.snapshot('start'));
+    trace?.record('start', heapStart);
     const serverCpu = () => servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
     const runCpuBefore = serverCpu();
     const runFrom = (Date.now() - batonStarted) / 1000;
+    const heapSamples: HeapSample[] = [];
+    const tracing = trace?.during(heapSamples);
     await withProgress(
       progress,
       'Baton: realistic load',
@@ -355,10 +415,15 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
+    await tracing?.stop();
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
     progress('Baton: draining the backlog', {});
     const drainSeconds = await drain(servers.map((server) => server.url));
+    const runCpuAfter = serverCpu();
+    // After the drain, so that queued work still in flight is not mistaken for memory kept.
+    const heapEnd = await heapAfterGc(servers, since(), trace?.snapshot('end'));
+    trace?.record('end', heapEnd);
     const saturateCpuBefore = serverCpu();
     await withProgress(
       progress,
@@ -394,12 +459,13 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       baton,
       baselineRssMb,
       rss: { boot, start, end, samples: rssSamples, runWindow: [runFrom, runTo] },
+      heapAfterGc: { start: heapStart, end: heapEnd, samples: heapSamples },
       probe,
       core,
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
         baseline: baselineCpu,
-        batonRun: saturateCpuBefore - runCpuBefore,
+        batonRun: runCpuAfter - runCpuBefore,
         batonSaturate: saturateCpuAfter - saturateCpuBefore,
       },
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
@@ -411,6 +477,59 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     rmSync(dataDir, { recursive: true, force: true });
     if (options.store === 'postgres') await dropSchema(options.databaseUrl, schema);
   }
+}
+
+/**
+ * Diagnostics: with BATON_BENCH_MEMORY_TRACE=<dir>, the servers' memory after a forced GC is also sampled
+ * every BATON_BENCH_MEMORY_EVERY seconds (default 10) of the realistic phase into <dir>/memory.jsonl;
+ * with BATON_BENCH_HEAP_SNAPSHOTS=1 too, heap snapshots are written at its start and end (compare them by
+ * constructor in DevTools' Comparison view; writing one inflates the RSS figures that follow). Off by
+ * default: each forced GC and snapshot pauses the server whose latency is being measured.
+ */
+function memoryTrace(servers: readonly { child: ChildProcess }[], since: () => number, loads: LoadProcess[]) {
+  const dir = process.env.BATON_BENCH_MEMORY_TRACE;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const everyMs = Math.max(1, Number(process.env.BATON_BENCH_MEMORY_EVERY ?? 10)) * 1000;
+  const record = (label: string, sample: HeapSample | undefined) => {
+    // With the servers' CPU time and the load's counters: does a message cost more as the run goes on?
+    const cpu = servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
+    const line = { label, ...sample, cpuMs: cpu, counters: sumCounters(loads) };
+    appendFileSync(join(dir, 'memory.jsonl'), `${JSON.stringify(line)}\n`);
+  };
+  return {
+    record,
+    snapshot: (label: string) =>
+      process.env.BATON_BENCH_HEAP_SNAPSHOTS === '1'
+        ? (index: number) => join(dir, `server-${index + 1}-${label}.heapsnapshot`)
+        : undefined,
+    during(samples: HeapSample[]) {
+      let running = true;
+      let wake: () => void = () => undefined;
+      const loop = (async () => {
+        while (running) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, everyMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          if (!running) break;
+          const sample = await heapAfterGc(servers, since());
+          record('run', sample);
+          if (sample) samples.push(sample);
+        }
+      })();
+      return {
+        stop: async () => {
+          running = false;
+          wake();
+          await loop;
+        },
+      };
+    },
+  };
 }
 
 const DRAIN_LIMIT_MS = 60_000;
