@@ -641,7 +641,7 @@ export class Router {
               eligibleAgents: eligible,
               averageHandleSeconds: handleSeconds.get(queue.id) ?? queue.averageHandleSeconds,
             });
-        const unchanged = row.position === place && row.estimateSeconds === estimate;
+        const unchanged = row.position === place && !estimateMoved(row.estimateSeconds, estimate);
         if (unchanged || (offered && row.position !== undefined)) continue;
         const queued: QueuedEvent = {
           type: 'handoff.queued',
@@ -847,6 +847,19 @@ export class Router {
   #now(): string {
     return this.#clock().toISOString();
   }
+}
+
+/**
+ * Whether a waiting customer should hear a new estimate for the same place in the queue. Estimates
+ * drift on every pass (handle times, agents' loads); telling every waiting customer each drift wrote an
+ * event per customer per pass, the queue's length squared. A new estimate is news when one appears or
+ * goes, or when it moves by more than 30 seconds and a quarter.
+ */
+function estimateMoved(published: number | undefined, next: number | undefined): boolean {
+  if (published === next) return false;
+  if (published === undefined || next === undefined) return true;
+  const change = Math.abs(next - published);
+  return change > 30 && change > published * 0.25;
 }
 
 function waitingOf(handoff: DeskHandoff): WaitingHandoff {
