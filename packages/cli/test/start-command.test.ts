@@ -99,32 +99,10 @@ describe('baton start', () => {
     expect(await second.exited).toBe(0);
   }, 240_000);
 
-  it('says which port is taken instead of a stack trace', async () => {
-    const { createServer } = await import('node:net');
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const child = spawn(process.execPath, [BATON, 'start', '--port', String(port)], {
-        env: { ...process.env, BATON_DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(child);
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
-      expect(code).toBe(1);
-      expect(stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
-    } finally {
-      blocker.close();
-    }
-  }, 120_000);
-
-  it('refuses a bad configuration with a message naming the variable', async () => {
-    const child = spawn(process.execPath, [BATON, 'start'], {
-      env: { ...process.env, PORT: 'eighty', BATON_DATA_DIR: dataDir },
+  /** Runs `baton …` on the test's data directory until it exits; its exit code and standard error. */
+  async function runToExit(args: string[], env: Record<string, string>) {
+    const child = spawn(process.execPath, [BATON, ...args], {
+      env: { ...process.env, BATON_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -133,6 +111,25 @@ describe('baton start', () => {
       stderr += chunk.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+    return { code, stderr };
+  }
+
+  it('says which port is taken instead of a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const { code, stderr } = await runToExit(['start', '--port', String(port)], { LOG_LEVEL: 'silent' });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    } finally {
+      blocker.close();
+    }
+  }, 120_000);
+
+  it('refuses a bad configuration with a message naming the variable', async () => {
+    const { code, stderr } = await runToExit(['start'], { PORT: 'eighty' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/invalid configuration: PORT: must be a number/);
   }, 120_000);

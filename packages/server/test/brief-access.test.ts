@@ -269,6 +269,7 @@ describe('what each agent may read: brief after a transfer, result details, clin
     const after = await server.deps.store.listAudit(clinic.id, 100);
     expect(after.some((entry) => entry.actorId === scheduler.id && entry.action === 'conversation.viewed')).toBe(true);
   });
+
   it('puts the brief in the offer itself, masked for the agent it goes to, and audits that read', async () => {
     const clinic = await record('healthcare', 'Ana Ruiz');
     await clinic.append([{ type: 'message', author: 'customer', text: 'Can I move my cardiology appointment?' }], {
