@@ -204,8 +204,7 @@ export class DeskStore {
           return work();
         });
       } catch (error) {
-        if (isLockTimeout(error))
-          throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
+        if (isLockTimeout(error)) throw deskBusy();
         throw error;
       }
     }
@@ -213,7 +212,7 @@ export class DeskStore {
     const deadline = Date.now() + options.waitMs;
     while (!(await this.tryLease(holder, options.now(), options.leaseMs))) {
       if (Date.now() > deadline) {
-        throw new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
+        throw deskBusy();
       }
       await sleep(5 + Math.random() * 20);
     }
@@ -688,6 +687,8 @@ export class DeskStore {
 
 /** Any fixed 64-bit key: the one advisory lock Baton takes, for the routing loop. */
 const DESK_LOCK_KEY = 0x62_61_74_6f_6e_64;
+
+const deskBusy = () => new BatonError('unavailable', 'the desk is busy; try again', { isRetryable: true });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
