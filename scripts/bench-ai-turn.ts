@@ -109,7 +109,7 @@ async function run(size: number, conversations: number): Promise<string> {
   for (let c = 0; c < conversations; c++) {
     const index = next++;
     const script = scripts[index % scripts.length]!;
-    const industry = script.source.startsWith('star') ? 'finance' : 'ecommerce';
+    const industry = script.industry;
     const { conversation } = await service.create({ industry, customerName: 'Bench Customer' });
     const id = conversation.id;
     const lines = linesFor(index);

@@ -54,6 +54,8 @@ export const CustomerScript = z.object({
   source: z.string(),
   id: z.string(),
   topic: z.string(),
+  /** The industry the conversation is opened in: it decides which playbooks the AI has. */
+  industry: z.string().default('ecommerce'),
   lines: z.array(z.string().min(1)).min(1),
 });
 export type CustomerScript = z.infer<typeof CustomerScript>;
@@ -126,6 +128,11 @@ export const BatonResult = z.object({
   streamMs: Samples,
   echoRttMs: Samples,
   triggers: z.array(Timed),
+  /**
+   * Conversations whose customer was told to wait for a free agent (a `handoff.queued` with a wait estimate
+   * other than 0): every slot on the desk was taken, so their handoff latency includes queue time.
+   */
+  waitedForAgent: z.array(z.string()).default([]),
   offers: z.array(Timed.extend({ agentEmail: z.string(), briefAt: z.number().optional(), briefInOffer: z.boolean() })),
   accepts: z.array(Timed.extend({ agentEmail: z.string(), status: z.number() })),
   /** Customer messages sent while an agent owns the conversation: joined with agent receipts by seq. */

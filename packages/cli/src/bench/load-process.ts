@@ -195,6 +195,7 @@ const EventFrame = z.object({
     type: z.string(),
     author: z.string().optional(),
     text: z.string().optional(),
+    estimatedWaitSeconds: z.number().optional(),
   }),
 });
 const DeskFrame = z.object({
@@ -230,6 +231,8 @@ interface Customer {
   phase: Phase;
   wantsHandoff: boolean;
   script: (typeof scripts)[number];
+  /** Which script the customer plays in this conversation (each new conversation plays the next one). */
+  scriptIndex: number;
   line: number;
   aiMessages: number;
   agentMessages: number;
@@ -278,6 +281,7 @@ function emptyResult(): BatonResult {
     streamMs: [],
     echoRttMs: [],
     triggers: [],
+    waitedForAgent: [],
     offers: [],
     accepts: [],
     ownerSends: [],
@@ -359,7 +363,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
   );
   const indexes = Array.from({ length: command.customers }, (_, index) => index);
   await inBatches(indexes, 25, async (index) => {
-    const script = scripts[(index + process.pid) % scripts.length]!;
+    const scriptIndex = index + process.pid;
     const customer: Customer = {
       index,
       url: command.urls[index % command.urls.length]!,
@@ -368,7 +372,8 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
       socket: undefined,
       phase: 'ai',
       wantsHandoff: false,
-      script,
+      script: scripts[scriptIndex % scripts.length]!,
+      scriptIndex,
       line: 0,
       aiMessages: 0,
       agentMessages: 0,
@@ -388,7 +393,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
 async function startConversation(customer: Customer): Promise<void> {
   const state = baton!;
   const created = await http.send('POST', `${customer.url}/v1/conversations`, {
-    industry: customer.script.source.startsWith('star') ? 'finance' : 'ecommerce',
+    industry: customer.script.industry,
     customerName: `Bench customer ${process.pid}-${customer.index}`,
   });
   const parsed = CreatedConversation.safeParse(created.body);
@@ -396,6 +401,7 @@ async function startConversation(customer: Customer): Promise<void> {
   customer.conversationId = parsed.data.conversation.id;
   customer.token = parsed.data.customerToken;
   customer.phase = 'ai';
+  customer.line = 0;
   customer.aiMessages = 0;
   customer.agentMessages = 0;
   customer.handoffRequested = false;
@@ -454,6 +460,8 @@ function onCustomerFrame(customer: Customer, conversationId: string, text: strin
     }
   } else if (event.type === 'handoff.requested') {
     customer.handoffRequested = true;
+  } else if (event.type === 'handoff.queued' && event.estimatedWaitSeconds !== 0) {
+    state.result.waitedForAgent.push(conversationId);
   } else if (event.type === 'handoff.resolved') {
     customer.resolved = true;
   }
@@ -485,6 +493,25 @@ async function postCustomerMessage(customer: Customer, text: string): Promise<nu
   }
 }
 
+/** A customer whose script is played out has what they came for and leaves; a new customer opens a chat. */
+async function leaveAndReturn(customer: Customer, thinkScale: number): Promise<void> {
+  const state = baton!;
+  customer.phase = 'leaving';
+  const previous = customer.socket;
+  customer.socket = undefined;
+  previous?.close();
+  await sleep(Math.random() * thinkTimeMs('', thinkScale));
+  if (!state.running) return;
+  customer.scriptIndex += 1;
+  customer.script = scripts[customer.scriptIndex % scripts.length]!;
+  try {
+    await startConversation(customer);
+  } catch (error) {
+    errors.add('restart_failed', describe(error));
+    await sleep(1000);
+  }
+}
+
 function nextLine(customer: Customer): string {
   const text = customer.script.lines[customer.line % customer.script.lines.length]!;
   customer.line += 1;
@@ -511,6 +538,11 @@ async function customerLoop(customer: Customer, thinkScale: number): Promise<voi
     if (customer.wantsHandoff) {
       lastSentAt = undefined;
       await handoffConversation(customer, thinkScale);
+      continue;
+    }
+    if (customer.line >= customer.script.lines.length) {
+      lastSentAt = undefined;
+      await leaveAndReturn(customer, thinkScale);
       continue;
     }
     const text = nextLine(customer);
@@ -584,16 +616,7 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
     if (!resolved && state.running) errors.add('resolve_timeout', customer.conversationId);
   }
   if (!state.running) return;
-  customer.phase = 'leaving';
-  const previous = customer.socket;
-  customer.socket = undefined;
-  previous?.close();
-  try {
-    await startConversation(customer);
-  } catch (error) {
-    errors.add('restart_failed', describe(error));
-    await sleep(1000);
-  }
+  await leaveAndReturn(customer, 0);
 }
 
 function onAgentFrame(agent: BenchAgent, text: string): void {

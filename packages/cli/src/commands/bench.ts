@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatonError } from '@baton/core';
@@ -147,6 +148,9 @@ export async function benchCommand(args: string[]): Promise<number> {
   } finally {
     progress.done();
   }
+  // Diagnostics: every raw sample (timestamps of each trigger, offer, receipt) for analysis outside the report.
+  const rawFile = process.env.BATON_BENCH_RAW;
+  if (rawFile) writeFileSync(rawFile, JSON.stringify(raw));
   const report = buildReport(raw);
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`);
   return report.errors === 0 ? 0 : 1;
