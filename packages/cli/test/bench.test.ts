@@ -49,6 +49,7 @@ describe('baton bench', () => {
         '--agents=3',
         '--handoff-rate=1',
         '--duration=4',
+        '--warmup=1',
         '--load-processes=1',
         '--concurrency=4',
         '--think-scale=0.2',

@@ -90,6 +90,11 @@ export const LoadCommand = z.discriminatedUnion('cmd', [
     /** Handoffs per second this process triggers. */
     handoffRate: z.number().nonnegative(),
     thinkScale: z.number().positive(),
+    /**
+     * Wall-clock ms (epoch) from which samples count: what starts before it is the warm-up (caches filling,
+     * code being optimised, the orchestrator's forced GC for the memory reading) and is left out.
+     */
+    measureFrom: z.number().default(0),
   }),
   z.object({ cmd: z.literal('saturate'), durationMs: z.number().int().positive(), concurrency: z.number().int() }),
   z.object({ cmd: z.literal('finish') }),

@@ -270,7 +270,14 @@ interface BatonState {
   handoffMode: HandoffMode;
   fetchBrief: boolean;
   running: boolean;
+  /** Samples that start before this instant (epoch ms) are the warm-up's: not counted. */
+  measureFrom: number;
   result: BatonResult;
+}
+
+/** Whether something that started at `at` (epoch ms) falls in the measured part of the realistic phase. */
+function measured(at: number): boolean {
+  return baton !== undefined && at >= baton.measureFrom;
 }
 
 let baton: BatonState | undefined;
@@ -300,8 +307,8 @@ function notify(customer: Customer): void {
   for (const wake of customer.wake) wake();
 }
 
-/** Resolves true once `done()` holds, false after `timeoutMs` or when the run stops. */
-function waitUntil(customer: Customer, done: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Resolves true once `done()` holds, false after `timeoutMs` or when the run stops (not yet started, in setup). */
+function waitUntil(customer: Customer, done: () => boolean, timeoutMs: number, duringSetup = false): Promise<boolean> {
   if (done()) return Promise.resolve(true);
   return new Promise((resolve) => {
     const finish = (value: boolean) => {
@@ -311,7 +318,7 @@ function waitUntil(customer: Customer, done: () => boolean, timeoutMs: number): 
     };
     const check = () => {
       if (done()) finish(true);
-      else if (!baton?.running) finish(false);
+      else if (!baton?.running && !duringSetup) finish(false);
     };
     const timer = setTimeout(() => finish(done()), timeoutMs);
     customer.wake.add(check);
@@ -329,6 +336,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
     handoffMode: command.handoffMode,
     fetchBrief: command.fetchBrief,
     running: false,
+    measureFrom: Number.POSITIVE_INFINITY,
     result: emptyResult(),
   };
   baton = state;
@@ -385,6 +393,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
       wake: new Set(),
     };
     await startConversation(customer);
+    await prefill(customer);
     state.customers.push(customer);
   });
   state.result.setupSeconds = (now() - started) / 1000;
@@ -437,7 +446,7 @@ function onCustomerFrame(customer: Customer, conversationId: string, text: strin
     return;
   }
   if (data.type === 'pong' && customer.pingSentAt !== undefined) {
-    state.result.echoRttMs.push(at - customer.pingSentAt);
+    if (measured(customer.pingSentAt)) state.result.echoRttMs.push(at - customer.pingSentAt);
     customer.pingSentAt = undefined;
     return;
   }
@@ -445,14 +454,14 @@ function onCustomerFrame(customer: Customer, conversationId: string, text: strin
   const event = data.event;
   if (event.type === 'message') {
     if (event.author === 'customer' && customer.lastSent && event.text === customer.lastSent.text.trim()) {
-      state.result.streamMs.push(at - customer.lastSent.at);
+      if (measured(customer.lastSent.at)) state.result.streamMs.push(at - customer.lastSent.at);
       customer.lastSent = undefined;
     } else if (event.author === 'ai') {
       customer.aiMessages += 1;
-      state.result.persisted.ai += 1;
+      if (measured(at)) state.result.persisted.ai += 1;
       counters.aiReplies += 1;
       if (customer.aiPendingSince !== undefined) {
-        state.result.aiReplyMs.push(at - customer.aiPendingSince);
+        if (measured(customer.aiPendingSince)) state.result.aiReplyMs.push(at - customer.aiPendingSince);
         customer.aiPendingSince = undefined;
       }
     } else if (event.author === 'agent') {
@@ -484,13 +493,37 @@ async function postCustomerMessage(customer: Customer, text: string): Promise<nu
       errors.add(`http_${response.status}_customer_message`, errorCode(response.body));
       return undefined;
     }
-    state.result.persisted.customer += 1;
+    if (measured(now())) state.result.persisted.customer += 1;
     counters.sent += 1;
     return parsed.data.event.seq;
   } catch (error) {
     errors.add('request_failed', describe(error));
     return undefined;
   }
+}
+
+/**
+ * Brings a new customer's conversation to a random point of its script at typing speed zero, so the run
+ * starts from the mix of young and old conversations a desk that has been open for a while holds (and
+ * the server's per-conversation memory at its steady size), not from a thousand empty ones that all age
+ * together. Stops at a handoff: the run's loop picks it up.
+ */
+async function prefill(customer: Customer): Promise<void> {
+  const lines = Math.floor(Math.random() * customer.script.lines.length);
+  for (let sent = 0; sent < lines && !customer.handoffRequested; sent++) {
+    const before = customer.aiMessages;
+    const seq = await postCustomerMessage(customer, nextLine(customer));
+    if (seq === undefined) return;
+    if (!baton?.expectAi) continue;
+    const answered = await waitUntil(
+      customer,
+      () => customer.aiMessages > before || customer.handoffRequested,
+      AI_REPLY_TIMEOUT_MS,
+      true,
+    );
+    if (!answered) errors.add('ai_reply_timeout', `${customer.conversationId} (prefill)`);
+  }
+  customer.lastSent = undefined;
 }
 
 /** A customer whose script is played out has what they came for and leaves; a new customer opens a chat. */
@@ -528,7 +561,8 @@ async function customerLoop(customer: Customer, thinkScale: number): Promise<voi
       // The AI escalated on its own (frustration, repeated failure, policy), during its turn on the
       // last message or right after its reply: a handoff triggered by that message.
       if (lastSentAt !== undefined) {
-        state.result.triggers.push({ conversationId: customer.conversationId, at: lastSentAt });
+        if (measured(lastSentAt))
+          state.result.triggers.push({ conversationId: customer.conversationId, at: lastSentAt });
         counters.handoffs += 1;
       }
       lastSentAt = undefined;
@@ -570,7 +604,7 @@ async function handoffConversation(customer: Customer, thinkScale: number): Prom
   counters.handoffs += 1;
   const text = handoffLines[Math.floor(Math.random() * handoffLines.length)]!;
   const sentAt = now();
-  state.result.triggers.push({ conversationId: customer.conversationId, at: sentAt });
+  if (measured(sentAt)) state.result.triggers.push({ conversationId: customer.conversationId, at: sentAt });
   if (state.handoffMode === 'message') {
     await postCustomerMessage(customer, text);
   } else {
@@ -608,7 +642,7 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
       const sentAt = now();
       const seq = await postCustomerMessage(customer, text);
       if (seq === undefined) break;
-      state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
+      if (measured(sentAt)) state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
       const replied = await waitUntil(customer, () => customer.agentMessages > before, AGENT_REPLY_TIMEOUT_MS);
       if (!replied && state.running) errors.add('agent_reply_timeout', customer.conversationId);
     }
@@ -718,7 +752,7 @@ async function agentMessage(agent: BenchAgent, conversationId: string, text: str
     errors.add(`http_${response.status}_agent_message`, errorCode(response.body));
     return false;
   }
-  baton!.result.persisted.agent += 1;
+  if (measured(now())) baton!.result.persisted.agent += 1;
   return true;
 }
 
@@ -749,7 +783,8 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   const state = baton;
   if (!state) throw new Error('run before setup');
   state.running = true;
-  const started = now();
+  state.measureFrom = command.measureFrom;
+  const started = Math.max(now(), command.measureFrom);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const loops = state.customers.map((customer) => customerLoop(customer, command.thinkScale));
@@ -774,7 +809,7 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   clearInterval(scheduler);
   clearInterval(pinger);
   state.running = false;
-  state.result.realisticSeconds = (now() - started) / 1000;
+  state.result.realisticSeconds = Math.max(0, now() - started) / 1000;
   loopDelay.disable();
   state.result.loopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   for (const customer of state.customers) notify(customer);

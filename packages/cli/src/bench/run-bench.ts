@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type BaselineResult,
   type BatonResult,
@@ -34,6 +35,8 @@ export interface BenchOptions {
   concurrency: number;
   /** Multiplies every simulated pause; below 1 compresses a conversation's pace. */
   thinkScale: number;
+  /** Seconds of the same realistic load before measuring starts (none counted, memory read after it). */
+  warmupSeconds: number;
   databaseUrl: string;
   redisUrl: string;
   core: boolean;
@@ -51,6 +54,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   loadProcesses: 2,
   concurrency: 32,
   thinkScale: 1,
+  warmupSeconds: 10,
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: 'redis://127.0.0.1:6379',
   core: true,
@@ -99,6 +103,8 @@ interface LoadProcess {
 }
 
 const SETUP_TIMEOUT_MS = 180_000;
+/** After the warm-up's forced GC (50-300 ms of pause) samples start this much later, clear of the pause. */
+const GC_PAUSE_MARGIN_MS = 1_500;
 /** Every skill the default queues ask for, so any handoff can go to any bench agent. */
 const AGENT_SKILLS = ['billing', 'technical', 'clinical'];
 
@@ -386,33 +392,52 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         'setup',
       ),
     );
-    const start = serverRss();
     const since = () => (Date.now() - batonStarted) / 1000;
     const trace = memoryTrace(servers, since, loads);
-    const heapStart = await heapAfterGc(servers, since(), trace?.snapshot('start'));
-    trace?.record('start', heapStart);
     const serverCpu = () => servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
-    const runCpuBefore = serverCpu();
-    const runFrom = (Date.now() - batonStarted) / 1000;
+    // The warm-up runs the same load unmeasured (caches fill, code is optimised), then the servers' live
+    // heap is read after a forced GC; samples count from a moment after that pause.
+    const warmupMs = Math.round(options.warmupSeconds * 1000);
+    const runStarted = Date.now();
+    const measureFrom = warmupMs > 0 ? runStarted + warmupMs + GC_PAUSE_MARGIN_MS : runStarted;
     const heapSamples: HeapSample[] = [];
-    const tracing = trace?.during(heapSamples);
+    let heapStart: HeapSample | undefined;
+    let start = serverRss();
+    let runCpuBefore = serverCpu();
+    let runFrom = (Date.now() - batonStarted) / 1000;
+    let tracing: ReturnType<NonNullable<typeof trace>['during']> | undefined;
+    const markStart = async () => {
+      heapStart = await heapAfterGc(servers, since(), trace?.snapshot('start'));
+      trace?.record('start', heapStart);
+      await sleep(Math.max(0, measureFrom - Date.now()));
+      start = serverRss();
+      runCpuBefore = serverCpu();
+      runFrom = (Date.now() - batonStarted) / 1000;
+      tracing = trace?.during(heapSamples);
+    };
+    if (warmupMs === 0) await markStart();
+    const realisticMs = measureFrom - runStarted + Math.round(options.durationSeconds * 1000);
     await withProgress(
       progress,
-      'Baton: realistic load',
-      options.durationSeconds,
+      warmupMs > 0 ? 'Baton: warm-up, then realistic load' : 'Baton: realistic load',
+      realisticMs / 1000,
       loads,
-      command(
-        loads,
-        () => ({
-          cmd: 'run',
-          durationMs: Math.round(options.durationSeconds * 1000),
-          handoffRate: options.handoffRate / loads.length,
-          thinkScale: options.thinkScale,
-        }),
-        (report) => (report.type === 'phase-done' ? true : undefined),
-        options.durationSeconds * 1000 + 60_000,
-        'run',
-      ),
+      Promise.all([
+        command(
+          loads,
+          () => ({
+            cmd: 'run',
+            durationMs: realisticMs,
+            handoffRate: options.handoffRate / loads.length,
+            thinkScale: options.thinkScale,
+            measureFrom,
+          }),
+          (report) => (report.type === 'phase-done' ? true : undefined),
+          realisticMs + 60_000,
+          'run',
+        ),
+        warmupMs > 0 ? sleep(warmupMs).then(markStart) : undefined,
+      ]),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
     await tracing?.stop();

@@ -17,6 +17,7 @@ Options:
   --agents N          agents connected over WebSocket, accepting offers (default ${DEFAULT_OPTIONS.agents})
   --handoff-rate R    handoffs per second: customers asking for a person (default ${DEFAULT_OPTIONS.handoffRate})
   --duration S        seconds of realistic load on Baton (default ${DEFAULT_OPTIONS.durationSeconds})
+  --warmup S          seconds of the same load before it (not measured; memory read after it) (default ${DEFAULT_OPTIONS.warmupSeconds})
   --store KIND        sqlite | postgres (default sqlite; postgres uses DATABASE_URL or ${DEFAULT_OPTIONS.databaseUrl})
   --processes N       Baton server processes; more than 1 shares the work over Redis (REDIS_URL)
   --load-processes N  load generator processes (default ${DEFAULT_OPTIONS.loadProcesses})
@@ -41,6 +42,10 @@ const Flags = z.object({
     .nonnegative('--handoff-rate must be 0 or more')
     .default(DEFAULT_OPTIONS.handoffRate),
   duration: z.coerce.number().positive('--duration must be positive').default(DEFAULT_OPTIONS.durationSeconds),
+  warmup: z.coerce
+    .number({ message: '--warmup must be a number' })
+    .nonnegative('--warmup must be 0 or more')
+    .default(DEFAULT_OPTIONS.warmupSeconds),
   store: z.enum(['sqlite', 'postgres'], { message: '--store must be sqlite or postgres' }).default('sqlite'),
   processes: positiveInt('processes').default(DEFAULT_OPTIONS.processes),
   'load-processes': positiveInt('load-processes').default(DEFAULT_OPTIONS.loadProcesses),
@@ -64,6 +69,7 @@ export function parseBenchArgs(
       agents: { type: 'string' },
       'handoff-rate': { type: 'string' },
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       store: { type: 'string' },
       processes: { type: 'string' },
       'load-processes': { type: 'string' },
@@ -88,6 +94,7 @@ export function parseBenchArgs(
       agents: flags.agents,
       handoffRate: flags['handoff-rate'],
       durationSeconds: flags.duration,
+      warmupSeconds: flags.warmup,
       store: flags.store,
       processes: flags.processes,
       loadProcesses: flags['load-processes'],

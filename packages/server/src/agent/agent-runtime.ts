@@ -394,6 +394,12 @@ export class AgentRuntime {
 
   /** Every append of this process: extends a kept log, or starts one for a new conversation the AI owns. */
   #keep(conversationId: string, events: readonly StoredEvent[], state: ConversationState): void {
+    // Once a person owns the conversation or it is resolved, the AI takes no turn there until a hand-back,
+    // which reads the log again: keeping it would only hold memory for conversations the AI has left.
+    if (state.owner.kind === 'agent' || state.status === 'resolved') {
+      this.#logs.delete(conversationId);
+      return;
+    }
     const kept = this.#logs.get(conversationId);
     if (kept) this.#extend(kept, events);
     else if (events[0]?.seq === 1 && state.owner.kind === 'ai') {
