@@ -3,14 +3,16 @@
  * clock stops when the offer, with its brief, reaches the agent's socket. The floor under the bench's
  * handoff latency, without load. In-process server on a temp SQLite file, client in the same process.
  *
- *   npx tsx scripts/measure-handoff.ts [handoffs=60]
+ *   npx tsx scripts/measure-handoff.ts [handoffs=60] [sqlite|postgres]
+ *
+ * With `postgres`, the server uses a fresh database on the local PostgreSQL (as the tests do).
  */
 import { WebSocket } from 'ws';
 import { startTestServer } from '../packages/server/test/helpers.ts';
 import { addAgent, call } from '../packages/server/test/support/desk-harness.ts';
 
 const count = Number(process.argv[2] ?? 60);
-const test = await startTestServer({ seed: false });
+const test = await startTestServer({ seed: false, ...(process.argv[3] === 'postgres' ? { database: 'postgres' } : {}) });
 const { server, url } = test;
 const agent = await addAgent(server, {
   id: 'a_measure',

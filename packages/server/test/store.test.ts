@@ -391,6 +391,43 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect((await store.getConversation(conversation.id))?.lastSeq).toBe(3);
   });
 
+  it('writes the same with a caller snapshot, whether it is current, stale or wrong', async () => {
+    const conversation = await newConversation();
+    const asked: EventBody = { type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: [] };
+    // Current: the one-statement path on PostgreSQL; the owner moves with the events.
+    const first = await store.append(conversation.id, [message('a person please'), asked], {
+      snapshot: { lastSeq: 0, owner: { kind: 'ai' }, status: 'active' },
+    });
+    expect(first.map((event) => event.seq)).toEqual([1, 2]);
+    expect(await store.getConversation(conversation.id)).toMatchObject({ lastSeq: 2, status: 'queued' });
+    // Stale (someone appended since): nothing is written on its say-so; the append lands after what is there.
+    const stale = await store.append(conversation.id, [{ type: 'handoff.queued', queue: 'billing' }], {
+      snapshot: { lastSeq: 0, owner: { kind: 'ai' }, status: 'active' },
+    });
+    expect(stale.map((event) => event.seq)).toEqual([3]);
+    // A snapshot that disagrees with what is stored at its seq: the stored state decides.
+    await store.append(conversation.id, [{ type: 'handoff.accepted', agentId: 'agent_1', agentName: 'Sam' }], {
+      snapshot: { lastSeq: 3, owner: { kind: 'ai' }, status: 'active' },
+    });
+    const log = await store.readEvents(conversation.id);
+    expect(log.map((event) => event.seq)).toEqual([1, 2, 3, 4]);
+    const expected = reduceAll(log, initialState({ kind: 'ai' }));
+    expect(await store.getConversation(conversation.id)).toMatchObject({
+      lastSeq: 4,
+      status: 'assigned',
+      owner: expected.owner,
+    });
+    // A stale snapshot never hides a stale expectation.
+    await expectBatonError(
+      store.append(conversation.id, [message('late')], {
+        expectedLastSeq: 3,
+        snapshot: { lastSeq: 3, owner: { kind: 'queue', queue: 'billing' }, status: 'queued' },
+      }),
+      'conflict',
+    );
+    expect(await store.readEvents(conversation.id)).toHaveLength(4);
+  });
+
   it('lets exactly one of two racing appends with the same expectedLastSeq win', async () => {
     const conversation = await newConversation();
     const outcomes = await Promise.allSettled([

@@ -499,10 +499,13 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
   } finally {
     for (const timer of rssTimers) clearInterval(timer);
     await Promise.all(children.map((child) => stopProcess(child)));
-    // Diagnostics: BATON_BENCH_KEEP_DATA=1 leaves the embedded database behind for inspection.
-    if (process.env.BATON_BENCH_KEEP_DATA === '1') progress('kept the data directory', { note: dataDir });
-    else rmSync(dataDir, { recursive: true, force: true });
-    if (options.store === 'postgres') await dropSchema(options.databaseUrl, schema);
+    // Diagnostics: BATON_BENCH_KEEP_DATA=1 leaves the database behind (the SQLite file, the PostgreSQL schema).
+    if (process.env.BATON_BENCH_KEEP_DATA === '1') {
+      progress('kept the data', { note: options.store === 'postgres' ? `schema ${schema}` : dataDir });
+    } else {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (options.store === 'postgres') await dropSchema(options.databaseUrl, schema);
+    }
   }
 }
 

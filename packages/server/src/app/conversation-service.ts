@@ -207,11 +207,10 @@ export class ConversationService {
         });
       }
       try {
-        stored = await this.#store.append(
-          conversationId,
-          bodies,
-          speaker ? { expectedLastSeq: entry.state.lastSeq } : undefined,
-        );
+        stored = await this.#store.append(conversationId, bodies, {
+          ...(speaker ? { expectedLastSeq: entry.state.lastSeq } : {}),
+          snapshot: { lastSeq: entry.state.lastSeq, owner: entry.state.owner, status: entry.state.status },
+        });
       } catch (error) {
         // Another process appended since our state was read: refresh and decide again.
         if (speaker && BatonError.is(error) && error.code === 'conflict' && attempt < MAX_OWNERSHIP_RETRIES) {

@@ -9,7 +9,7 @@ import {
   reduce,
   type StoredEvent,
 } from '@baton/core';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { z } from 'zod';
 import {
   type AgentsTable,
@@ -214,6 +214,10 @@ export class SqlStore implements Store {
         }),
       );
     }
+    if (options.snapshot && !options.precondition && count > 0 && this.handle.dialect === 'postgres') {
+      const stored = await this.translateErrors(() => this.appendGuarded(conversationId, bodies, options));
+      if (stored) return stored;
+    }
     return this.writeTransaction(async (trx) => {
       // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
       // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
@@ -236,6 +240,46 @@ export class SqlStore implements Store {
       }
       return plan.stored;
     });
+  }
+
+  /**
+   * PostgreSQL, when the caller's snapshot is what is stored: the claim, the inserts and the owner change
+   * in one statement (one round trip instead of begin, claim, insert, commit), guarded by the snapshot
+   * (last seq, owner, status), so it writes nothing if anyone appended since. Undefined then, and the
+   * caller takes the general path, which reads what is stored and decides with it.
+   */
+  private async appendGuarded(
+    conversationId: string,
+    bodies: EventBody[],
+    options: AppendOptions,
+  ): Promise<StoredEvent[] | undefined> {
+    const snapshot = options.snapshot;
+    if (!snapshot) return undefined;
+    if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== snapshot.lastSeq) return undefined;
+    const count = bodies.length;
+    const at = new Date().toISOString();
+    const owner = JSON.stringify(snapshot.owner);
+    const plan = planAppend(
+      conversationId,
+      bodies,
+      { last_seq: snapshot.lastSeq + count, owner, status: snapshot.status },
+      at,
+      options,
+    );
+    const moved = plan.moved ? sql`, owner = ${plan.moved.owner}::jsonb, status = ${plan.moved.status}` : sql``;
+    const result = await sql<{ seq: number }>`
+      with claimed as (
+        update conversations set last_seq = last_seq + ${count}, updated_at = ${at}${moved}
+        where id = ${conversationId} and last_seq = ${snapshot.lastSeq}
+          and owner = ${owner}::jsonb and status = ${snapshot.status}
+        returning last_seq
+      )
+      insert into events (conversation_id, seq, type, at, body)
+      select ${conversationId}, claimed.last_seq - ${count} + v.ord::int, v.type, ${at}, v.body::jsonb
+      from claimed, unnest(${plan.rows.map((row) => row.type)}::text[], ${plan.rows.map((row) => row.body)}::text[])
+        with ordinality as v(type, body, ord)
+      returning seq`.execute(this.db);
+    return result.rows.length === count ? plan.stored : undefined;
   }
 
   async readEvents(conversationId: string, after = 0, limit?: number): Promise<StoredEvent[]> {

@@ -105,6 +105,11 @@ export interface AppendOptions {
    * so a check like "only the owner may speak" cannot race a concurrent handoff.
    */
   precondition?: (current: ConversationSnapshot) => void;
+  /**
+   * What the caller believes is stored (its cached state). A store may use it to write in one statement
+   * guarded by it; when it no longer holds, the append goes the general way, so the result is the same.
+   */
+  snapshot?: ConversationSnapshot;
 }
 
 export interface ConversationSnapshot {
