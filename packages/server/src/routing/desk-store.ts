@@ -199,8 +199,9 @@ export class DeskStore {
     if (this.#advisoryLocks) {
       try {
         return await this.#db.transaction().execute(async (trx) => {
-          await sql`select set_config('lock_timeout', ${`${options.waitMs}ms`}, true)`.execute(trx);
-          await sql`select pg_advisory_xact_lock(${DESK_LOCK_KEY}::bigint)`.execute(trx);
+          // One round trip: the timeout is set (for this transaction) in the subquery, before the lock waits.
+          await sql`select pg_advisory_xact_lock(${DESK_LOCK_KEY}::bigint)
+            from (select set_config('lock_timeout', ${`${options.waitMs}ms`}, true)) as timeout`.execute(trx);
           return work();
         });
       } catch (error) {

@@ -111,6 +111,8 @@ export class Router {
   #dispatchAgain = false;
   #stopped = false;
   #queueNoticeTimer: NodeJS.Timeout | undefined;
+  /** While a lease is held: what to do once it is released (see `#afterThePass`). */
+  #afterLease: (() => Promise<void>)[] | undefined;
 
   constructor(deps: {
     desk: DeskStore;
@@ -683,16 +685,18 @@ export class Router {
         { type: 'handoff.offered', agentId: assignment.agentId, ...(agentName ? { agentName } : {}), expiresAt },
       ]);
       const agent = byId.get(assignment.agentId);
-      await this.#offerNotice(
-        {
-          conversationId: assignment.conversationId,
-          agentId: assignment.agentId,
-          state: 'open',
-          queue: handoff.queue,
-          priority: handoff.priority,
-          expiresAt,
-        },
-        agent,
+      await this.#afterThePass(() =>
+        this.#offerNotice(
+          {
+            conversationId: assignment.conversationId,
+            agentId: assignment.agentId,
+            state: 'open',
+            queue: handoff.queue,
+            priority: handoff.priority,
+            expiresAt,
+          },
+          agent,
+        ),
       );
       changed = true;
     }
@@ -837,11 +841,35 @@ export class Router {
       release = resolve;
     });
     await previous;
+    const deferred: (() => Promise<void>)[] = [];
+    let result: T;
     try {
-      return await this.#desk.withLease(work, { waitMs: LEASE_WAIT_MS, leaseMs: LEASE_MS, now: this.#clock });
+      result = await this.#desk.withLease(
+        () => {
+          this.#afterLease = deferred;
+          return work();
+        },
+        { waitMs: LEASE_WAIT_MS, leaseMs: LEASE_MS, now: this.#clock },
+      );
     } finally {
+      this.#afterLease = undefined;
       release();
     }
+    for (const task of deferred) {
+      await task().catch((error: unknown) => this.#logger.error({ err: error }, 'desk notice after a pass failed'));
+    }
+    return result;
+  }
+
+  /**
+   * Work that needs no lease (building and sending an offer's brief, its audit line) runs once the pass
+   * has let go of it: every other process's pass waits on the lease, and on PostgreSQL each statement
+   * held under it is a round trip the whole desk waits for.
+   */
+  #afterThePass(task: () => Promise<void>): Promise<void> {
+    if (!this.#afterLease) return task();
+    this.#afterLease.push(task);
+    return Promise.resolve();
   }
 
   #now(): string {
