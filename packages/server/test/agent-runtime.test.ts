@@ -223,6 +223,23 @@ describe('AgentRuntime in a running server', () => {
     expect(during.filter((event) => event.type === 'message' && event.author === 'ai')).toEqual([]);
   });
 
+  it('hands off on the turn it did not understand once too often, without first asking to rephrase', async () => {
+    const conversation = await chat('ecommerce');
+    expect(ChatClient.reply(await conversation.say('blorp zzz'))).toMatch(/didn't quite understand/);
+    const second = await conversation.say('qwxv plonk');
+    const said = second.filter((event) => event.type === 'message' && event.author === 'ai');
+    // One sentence for the customer: the handoff, not "could you tell me in other words" and then the handoff.
+    expect(said).toHaveLength(1);
+    expect(ChatClient.reply(second)).not.toMatch(/didn't quite understand/);
+    const upToRequest = second.slice(0, second.findIndex((event) => event.type === 'handoff.requested') + 1);
+    expect(upToRequest.map((event) => (event.type === 'action' ? `action:${event.name}` : event.type))).toEqual([
+      'action:ai.not_understood',
+      'message',
+      'handoff.requested',
+    ]);
+    expect(upToRequest.at(-1)).toMatchObject({ type: 'handoff.requested', trigger: 'not_understood' });
+  });
+
   it('reads from the store what another process wrote, which its own notices skip', async () => {
     const conversation = await chat('ecommerce');
     expect(ChatClient.reply(await conversation.say('Where is my order?'))).toMatch(/order number/);

@@ -257,6 +257,7 @@ export class AgentRuntime {
       }
     }
 
+    const policy = this.#policyFor(conversation.industry);
     const controller = new AbortController();
     queue.controller = controller;
     const timer = setTimeout(
@@ -288,6 +289,19 @@ export class AgentRuntime {
       };
       for await (const step of untilAborted(this.#agent.respond(input, controller.signal), controller.signal)) {
         if (step.type === 'events' && step.events.length > 0) {
+          // When this reply is the turn the AI did not understand once too often, the customer hears the
+          // handoff instead of a request to rephrase followed at once by "I am passing you to a colleague";
+          // the record of the turn (its not-understood action) is kept, in the same write as the request.
+          if (cause === 'customer_message' && !requested && step.events.some((event) => event.type === 'message')) {
+            const tentative = this.#policyAfter(kept, count, own).clone();
+            for (const event of step.events) tentative.push(event);
+            const decision = tentative.decide(policy);
+            if (decision?.trigger === 'not_understood') {
+              const done = step.events.filter((event) => event.type !== 'message');
+              await this.#handoff(conversationId, decision, true, done);
+              return;
+            }
+          }
           const stored = await this.#service.append(conversationId, step.events, { kind: 'ai' });
           own.push(...stored);
           this.#extend(kept, stored);
@@ -336,14 +350,19 @@ export class AgentRuntime {
     }
 
     if (cause === 'customer_waiting') return;
-    const after = this.#policyAfter(kept, count, own).decide(this.#policyFor(conversation.industry));
+    const after = this.#policyAfter(kept, count, own).decide(policy);
     const decision = merge(after ?? undefined, requested);
     // The agent announces its own handoffs; one the policy adds on its own needs a sentence for the customer.
     if (decision) await this.#handoff(conversationId, decision, !requested || !spoke);
   }
 
-  async #handoff(conversationId: string, request: HandoffRequest, announce: boolean): Promise<void> {
-    const events: EventBody[] = [];
+  async #handoff(
+    conversationId: string,
+    request: HandoffRequest,
+    announce: boolean,
+    before: readonly EventBody[] = [],
+  ): Promise<void> {
+    const events: EventBody[] = [...before];
     if (announce) events.push({ type: 'message', author: 'ai', text: bridgeText(request) });
     events.push({
       type: 'handoff.requested',
