@@ -12,7 +12,10 @@ import { startTestServer } from '../packages/server/test/helpers.ts';
 import { addAgent, call } from '../packages/server/test/support/desk-harness.ts';
 
 const count = Number(process.argv[2] ?? 60);
-const test = await startTestServer({ seed: false, ...(process.argv[3] === 'postgres' ? { database: 'postgres' } : {}) });
+const test = await startTestServer({
+  seed: false,
+  ...(process.argv[3] === 'postgres' ? { database: 'postgres' } : {}),
+});
 const { server, url } = test;
 const agent = await addAgent(server, {
   id: 'a_measure',
