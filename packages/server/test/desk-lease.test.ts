@@ -8,7 +8,7 @@ import { type BackendName, POSTGRES_URL, type TestDatabase, testDatabase } from 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
-  describe(`the desk lease on ${backend}`, () => {
+  describe(`the desk store on two connections (${backend}): lease and offers`, () => {
     let database: TestDatabase;
     const stores: SqlStore[] = [];
 
@@ -87,6 +87,47 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(BatonError.is(error) && error.code === 'unavailable' && error.isRetryable).toBe(true);
       // Free again: the next caller gets it at once.
       await expect(second!.withLease(async () => 'next', lease)).resolves.toBe('next');
+    });
+
+    it('opens one offer for a waiting handoff, with the place told to the customer, and refuses a second', async () => {
+      const [first, second] = stores.map((store) => new DeskStore(store.handle));
+      const conversationId = `c_offer_${backend}`;
+      const now = new Date().toISOString();
+      const expiresAt = new Date(Date.now() + 30_000).toISOString();
+      await first!.upsertWaiting({
+        conversationId,
+        queue: 'general',
+        priority: 'normal',
+        skills: [],
+        excludedAgentIds: [],
+        waitingSince: now,
+        episode: 7,
+        now,
+      });
+      const handoff = (await first!.getHandoff(conversationId))!;
+      const offers = await Promise.all(
+        [first!, second!].map((desk, index) =>
+          desk.openOffer({
+            handoff,
+            agentId: `a_${index}`,
+            now,
+            expiresAt,
+            published: { position: 1, estimate: 0 },
+          }),
+        ),
+      );
+      // Two processes race for the same waiting handoff: exactly one offer exists.
+      expect(offers.filter((offer) => offer !== undefined)).toHaveLength(1);
+      expect(await first!.openOffers({ conversationId })).toHaveLength(1);
+      expect(await second!.getHandoff(conversationId)).toMatchObject({
+        state: 'offered',
+        position: 1,
+        estimateSeconds: 0,
+        episode: 7,
+      });
+      // No longer waiting: nothing more is opened, nothing is written.
+      await expect(first!.openOffer({ handoff, agentId: 'a_2', now, expiresAt })).resolves.toBeUndefined();
+      expect(await first!.openOffers({ conversationId })).toHaveLength(1);
     });
   });
 }

@@ -413,6 +413,8 @@ export class DeskStore {
     agentId: string;
     now: string;
     expiresAt: string;
+    /** The place and wait last told to the customer, recorded in the same write (see `setPublishedPosition`). */
+    published?: { position: number; estimate: number | undefined };
   }): Promise<DeskOffer | undefined> {
     const offer: DeskOffersTable = {
       id: `o_${randomBytes(9).toString('base64url')}`,
@@ -431,6 +433,10 @@ export class DeskStore {
         return await this.#fast.transaction((sqlite) => {
           const moved = sqlite.get<Won>(SQLITE.markOffered, input.now, offer.conversation_id, offer.episode);
           if (!moved) throw new OfferNotOpened();
+          if (input.published) {
+            const { position, estimate } = input.published;
+            sqlite.run(SQLITE.setPublishedPosition, position, estimate ?? null, offer.conversation_id);
+          }
           sqlite.run(
             SQLITE.insertOffer,
             offer.id,
@@ -447,18 +453,25 @@ export class DeskStore {
           return toOffer(offer);
         });
       }
-      return await this.#db.transaction().execute(async (trx) => {
-        const moved = await trx
-          .updateTable('desk_handoffs')
-          .set({ state: 'offered', updated_at: input.now })
-          .where('conversation_id', '=', offer.conversation_id)
-          .where('episode', '=', offer.episode)
-          .where('state', '=', 'waiting')
-          .executeTakeFirst();
-        if (Number(moved.numUpdatedRows) === 0) throw new OfferNotOpened();
-        await trx.insertInto('desk_offers').values(offer).execute();
-        return toOffer(offer);
-      });
+      // One statement (one round trip on PostgreSQL): the handoff moves to offered only if it was waiting,
+      // and the offer row exists only if it moved; the unique index on open offers refuses a second one.
+      const published = input.published
+        ? sql`, position = ${input.published.position}, estimate_seconds = ${input.published.estimate ?? null}`
+        : sql``;
+      const inserted = await sql<{ id: string }>`
+        with moved as (
+          update desk_handoffs set state = 'offered', updated_at = ${input.now}${published}
+          where conversation_id = ${offer.conversation_id} and episode = ${offer.episode} and state = 'waiting'
+          returning conversation_id
+        )
+        insert into desk_offers (id, conversation_id, episode, agent_id, queue, state, waiting_since, created_at,
+          expires_at, decided_at)
+        select ${offer.id}, ${offer.conversation_id}, ${offer.episode}, ${offer.agent_id}, ${offer.queue},
+          ${offer.state}, ${offer.waiting_since}, ${offer.created_at}, ${offer.expires_at}, ${offer.decided_at}
+        from moved
+        returning id`.execute(this.#db);
+      if (inserted.rows.length === 0) throw new OfferNotOpened();
+      return toOffer(offer);
     } catch (error) {
       if (error instanceof OfferNotOpened || isUniqueViolation(error)) return undefined;
       throw error;

@@ -666,17 +666,20 @@ export class Router {
       const handoff = waiting.find((row) => row.conversationId === assignment.conversationId);
       if (!handoff) continue;
       const expiresAt = new Date(nowDate.getTime() + this.#config.offerTtlMs).toISOString();
-      const offer = await this.#desk.openOffer({ handoff, agentId: assignment.agentId, now, expiresAt });
       const queued = unpublished.get(assignment.conversationId);
-      if (queued) {
-        await this.#desk.setPublishedPosition(
-          assignment.conversationId,
-          queued.position ?? 1,
-          queued.estimatedWaitSeconds,
-        );
-      }
+      const published = queued ? { position: queued.position ?? 1, estimate: queued.estimatedWaitSeconds } : undefined;
+      const offer = await this.#desk.openOffer({
+        handoff,
+        agentId: assignment.agentId,
+        now,
+        expiresAt,
+        ...(published ? { published } : {}),
+      });
       if (!offer) {
-        if (queued) await this.#append(assignment.conversationId, queued);
+        if (queued && published) {
+          await this.#desk.setPublishedPosition(assignment.conversationId, published.position, published.estimate);
+          await this.#append(assignment.conversationId, queued);
+        }
         continue;
       }
       const agentName = names.get(assignment.agentId);
