@@ -557,12 +557,17 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect(await store.getValidSession(session.tokenHash, now)).toEqual(session);
     expect(await store.getValidSession(session.tokenHash, new Date('2030-01-01T01:00:00.000Z'))).toBeUndefined();
     expect(await store.getValidSession('other', now)).toBeUndefined();
+    // The agent behind a session, in one read, under the same rule.
+    expect(await store.getSessionAgent(session.tokenHash, now)).toEqual(await store.getAgent(agent.id));
+    expect(await store.getSessionAgent(session.tokenHash, new Date('2030-01-01T01:00:00.000Z'))).toBeUndefined();
+    expect(await store.getSessionAgent('other', now)).toBeUndefined();
     await expectBatonError(
       store.createSession({ ...session, tokenHash: newId('token'), agentId: 'missing' }),
       'not_found',
     );
     await store.deleteSession(session.tokenHash);
     expect(await store.getValidSession(session.tokenHash, now)).toBeUndefined();
+    expect(await store.getSessionAgent(session.tokenHash, now)).toBeUndefined();
   });
 
   it('finds api keys by hash', async () => {

@@ -187,9 +187,7 @@ export class Auth {
 
   async agentFromSessionToken(token: string): Promise<Principal | null> {
     const tokenHash = sha256(token);
-    const session = await this.#store.getValidSession(tokenHash);
-    if (!session) return null;
-    const agent = await this.#store.getAgent(session.agentId);
+    const agent = await this.#store.getSessionAgent(tokenHash);
     return agent ? { kind: 'agent', agent, sessionTokenHash: tokenHash } : null;
   }
 

@@ -71,6 +71,8 @@ const SQLITE = {
   getAgent: 'select * from agents where id = ?',
   listAgents: 'select * from agents order by name, id',
   validSession: 'select * from sessions where token_hash = ? and expires_at > ?',
+  sessionAgent:
+    'select agents.* from sessions join agents on agents.id = sessions.agent_id where sessions.token_hash = ? and sessions.expires_at > ?',
   findApiKey: 'select * from api_keys where key_hash = ?',
   insertAudit:
     'insert into audit_log (at, actor_kind, actor_id, action, conversation_id, detail) values (?, ?, ?, ?, ?, ?) returning *',
@@ -383,6 +385,21 @@ export class SqlStore implements Store {
           .where('expires_at', '>', now.toISOString())
           .executeTakeFirst();
     return row ? { tokenHash: row.token_hash, agentId: row.agent_id, expiresAt: row.expires_at } : undefined;
+  }
+
+  async getSessionAgent(tokenHash: string, now = new Date()): Promise<AgentRecord | undefined> {
+    const row = this.fast
+      ? await this.fast.execute((sqlite) =>
+          sqlite.get<Selectable<AgentsTable>>(SQLITE.sessionAgent, tokenHash, now.toISOString()),
+        )
+      : await this.db
+          .selectFrom('sessions')
+          .innerJoin('agents', 'agents.id', 'sessions.agent_id')
+          .selectAll('agents')
+          .where('sessions.token_hash', '=', tokenHash)
+          .where('sessions.expires_at', '>', now.toISOString())
+          .executeTakeFirst();
+    return row ? toAgent(row) : undefined;
   }
 
   async deleteSession(tokenHash: string): Promise<void> {

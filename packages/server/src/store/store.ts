@@ -155,6 +155,8 @@ export interface Store {
   createSession(session: SessionRecord): Promise<void>;
   /** The session only while `now` is before its expiry. */
   getValidSession(tokenHash: string, now?: Date): Promise<SessionRecord | undefined>;
+  /** The agent a valid session belongs to, in one read (what every agent request checks). */
+  getSessionAgent(tokenHash: string, now?: Date): Promise<AgentRecord | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
 
   createApiKey(input: NewApiKey): Promise<ApiKeyRecord>;
