@@ -109,6 +109,16 @@ describe('PlaybookAgent', () => {
     ]);
   });
 
+  it('answers a hello with a hello, but not a hello that comes with the reason for writing', async () => {
+    expect(await new Harness('other').say('Hi there!')).toMatch(/What can I help you with/);
+    expect(await new Harness('other').say('Hello, good morning')).toMatch(/What can I help you with/);
+    // The customer said why they came: asking "what can I help you with?" would make them say it again.
+    const chat = new Harness('other');
+    const reply = await chat.say('Hi! I received my shirt today however it is the wrong size.');
+    expect(reply).not.toMatch(/What can I help you with today/);
+    expect(chat.actions()).toEqual(['ai.not_understood:failed']);
+  });
+
   it('greets, and marks each turn it did not understand so the policy can hand off', async () => {
     const chat = new Harness('other');
     expect(await chat.say('hello')).toMatch(/What can I help you with/);

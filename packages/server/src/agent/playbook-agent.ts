@@ -239,8 +239,9 @@ export class PlaybookAgent implements AiAgent {
     if (turn.replies.length === 0 && !turn.handoff) {
       const matched = recognizeIntents(latest.text, reactiveIntents)[0];
       const latestHasTask = this.#taskMatches(input.conversation.industry, latest.text).length > 0;
+      const fits = (playbook: Playbook) => !playbook.alone || saysLittleElse(latest.text, playbook);
       const answer =
-        (matched && reactive.find((playbook) => playbook.id === matched.id)) ??
+        (matched && reactive.find((playbook) => playbook.id === matched.id && fits(playbook))) ??
         (latestHasTask ? undefined : playbooks.find((playbook) => playbook.id === 'fallback'));
       if (answer) {
         for (const step of answer.steps) if (step.kind === 'say') turn.replies.push(turn.render(step.text));
@@ -471,4 +472,14 @@ function whileWaiting(turn: Turn, input: AgentInput): string {
   if (missing) parts.push(`While you wait, could you tell me ${FACT_QUESTIONS[missing]}? That will save time.`);
   else parts.push("They'll see everything we've discussed, so you won't need to repeat anything.");
   return parts.join(' ');
+}
+
+/** Words a message may hold besides an `alone` playbook's phrases and still be just that (a "hi there, Sam"). */
+const ALONE_WORDS = 3;
+
+/** Whether `text` is little more than the playbook's phrases: at most a few other words. */
+function saysLittleElse(text: string, playbook: Playbook): boolean {
+  let rest = ` ${text.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, ' ')} `;
+  for (const phrase of playbook.signals.phrases) rest = rest.split(` ${phrase.text.toLowerCase()} `).join(' ');
+  return rest.split(' ').filter((word) => word.length > 0).length <= ALONE_WORDS;
 }

@@ -24,6 +24,11 @@ export interface Playbook {
    * run when no task playbook is active.
    */
   reactive?: boolean;
+  /**
+   * A reactive playbook that answers only a message saying little besides its phrases: "Hi! My parcel never
+   * came" is about the parcel, and answering the hello would make the customer say it again.
+   */
+  alone?: boolean;
   steps: readonly PlaybookStep[];
 }
 

@@ -5,6 +5,7 @@ export const greeting: Playbook = {
   id: 'greeting',
   label: 'greeting',
   reactive: true,
+  alone: true,
   signals: {
     phrases: [
       { text: 'hi' },
