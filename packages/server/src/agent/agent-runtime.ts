@@ -249,15 +249,15 @@ export class AgentRuntime {
     for (let i = kept.facts.size; i < count; i++) kept.facts.push(events[i] as StoredEvent);
     for (let i = kept.policy.size; i < count; i++) kept.policy.push(events[i] as StoredEvent);
 
+    const policy = this.#policyFor(conversation.industry);
     if (cause === 'customer_message') {
-      const before = kept.policy.decide(this.#policyFor(conversation.industry));
+      const before = kept.policy.decide(policy);
       if (before) {
         await this.#handoff(conversationId, before, true);
         return;
       }
     }
 
-    const policy = this.#policyFor(conversation.industry);
     const controller = new AbortController();
     queue.controller = controller;
     const timer = setTimeout(
