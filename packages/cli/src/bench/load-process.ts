@@ -238,6 +238,8 @@ interface Customer {
   agentMessages: number;
   handoffRequested: boolean;
   resolved: boolean;
+  /** Seq of the `handoff.resolved` this customer saw: messages after it were not written to an agent. */
+  resolvedSeq: number | undefined;
   /** The one customer message in flight, for the echo on the customer's own socket. */
   lastSent: { text: string; at: number } | undefined;
   aiPendingSince: number | undefined;
@@ -251,6 +253,8 @@ interface OwnedConversation {
   closing: boolean;
   /** Answers go out one at a time, so none can follow the resolution. */
   chain: Promise<void>;
+  /** When the customer last wrote: an agent does not wrap up on a customer in mid-exchange. */
+  lastCustomerAt: number;
 }
 
 interface BenchAgent {
@@ -387,6 +391,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
       agentMessages: 0,
       handoffRequested: false,
       resolved: false,
+      resolvedSeq: undefined,
       lastSent: undefined,
       aiPendingSince: undefined,
       pingSentAt: undefined,
@@ -415,6 +420,7 @@ async function startConversation(customer: Customer): Promise<void> {
   customer.agentMessages = 0;
   customer.handoffRequested = false;
   customer.resolved = false;
+  customer.resolvedSeq = undefined;
   customer.lastSent = undefined;
   customer.aiPendingSince = undefined;
   const socket = await openSocket(
@@ -473,6 +479,10 @@ function onCustomerFrame(customer: Customer, conversationId: string, text: strin
     state.result.waitedForAgent.push(conversationId);
   } else if (event.type === 'handoff.resolved') {
     customer.resolved = true;
+    customer.resolvedSeq = event.seq;
+    // Written while the agent was resolving (the POST returned first): the agent had let go already.
+    const sends = state.result.ownerSends;
+    state.result.ownerSends = sends.filter((sent) => sent.conversationId !== conversationId || sent.seq < event.seq);
   }
   notify(customer);
 }
@@ -642,7 +652,10 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
       const sentAt = now();
       const seq = await postCustomerMessage(customer, text);
       if (seq === undefined) break;
-      if (measured(sentAt)) state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
+      const toAgent = customer.resolvedSeq === undefined || seq < customer.resolvedSeq;
+      if (measured(sentAt) && toAgent) {
+        state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
+      }
       const replied = await waitUntil(customer, () => customer.agentMessages > before, AGENT_REPLY_TIMEOUT_MS);
       if (!replied && state.running) errors.add('agent_reply_timeout', customer.conversationId);
     }
@@ -677,6 +690,7 @@ function onAgentFrame(agent: BenchAgent, text: string): void {
   const event = data.event;
   const owned = agent.owned.get(event.conversationId);
   if (!owned || event.type !== 'message' || event.author !== 'customer') return;
+  owned.lastCustomerAt = at;
   state.result.ownerReceipts.push({ conversationId: event.conversationId, seq: event.seq, at });
   if (owned.closing) return;
   owned.customerMessages += 1;
@@ -721,7 +735,12 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
     }
     counters.accepted += 1;
     const seq = AppendedEvent.safeParse(accepted.body).data?.event.seq ?? 0;
-    const owned: OwnedConversation = { customerMessages: 0, closing: false, chain: Promise.resolve() };
+    const owned: OwnedConversation = {
+      customerMessages: 0,
+      closing: false,
+      chain: Promise.resolve(),
+      lastCustomerAt: now(),
+    };
     agent.owned.set(conversationId, owned);
     agent.socket.send(JSON.stringify({ type: 'subscribe', conversationId, after: seq }));
     owned.chain = agentMessage(agent, conversationId, GREETING).then(
@@ -730,11 +749,17 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
     );
     // A customer who never writes back (the AI escalated on its own, or the run ended) must not hold
     // the agent's capacity for ever: the agent wraps up, as a real one would.
-    setTimeout(() => {
+    const wrapUpIfSilent = () => {
       if (agent.owned.get(conversationId) !== owned || owned.closing) return;
+      const silentMs = now() - owned.lastCustomerAt;
+      if (silentMs < AGENT_HOLD_MS) {
+        setTimeout(wrapUpIfSilent, AGENT_HOLD_MS - silentMs).unref();
+        return;
+      }
       owned.closing = true;
       owned.chain = owned.chain.then(() => answer(agent, conversationId, true, false));
-    }, AGENT_HOLD_MS).unref();
+    };
+    setTimeout(wrapUpIfSilent, AGENT_HOLD_MS).unref();
     await owned.chain;
   } catch (error) {
     errors.add('request_failed', describe(error));
@@ -763,7 +788,7 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
       await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
     }
     if (!andResolve) return;
-    agent.socket.send(JSON.stringify({ type: 'unsubscribe', conversationId }));
+    // The console shows the conversation until the resolve is done: a message written meanwhile is seen.
     const resolved = await http.send(
       'POST',
       `${agent.url}/v1/conversations/${conversationId}/resolve`,
@@ -775,7 +800,12 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
   } catch (error) {
     errors.add('request_failed', describe(error));
   } finally {
-    if (andResolve) agent.owned.delete(conversationId);
+    if (andResolve) {
+      agent.owned.delete(conversationId);
+      if (agent.socket.readyState === agent.socket.OPEN) {
+        agent.socket.send(JSON.stringify({ type: 'unsubscribe', conversationId }));
+      }
+    }
   }
 }
 
