@@ -9,6 +9,7 @@ import { conversationTopic, DESK_TOPIC, deskAgentTopic } from '../conversation-s
 import { toBatonError } from '../http-errors.ts';
 import type { RouteDeps, RouteModule } from '../route-module.ts';
 import { authorizeRead, isVisibleTo, viewDetail, viewerOf } from './conversations.ts';
+import { Heartbeat } from './heartbeat.ts';
 
 const ConversationId = z.string().min(1).max(120);
 
@@ -310,20 +311,10 @@ export const streamRoutes: RouteModule = {
   name: 'stream',
   register(app, deps) {
     const connections = new Set<Connection>();
-    const heartbeat = setInterval(() => {
-      for (const connection of connections) {
-        if (!connection.alive) {
-          connection.socket.terminate();
-          continue;
-        }
-        connection.alive = false;
-        connection.socket.ping();
-      }
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
+    const heartbeat = new Heartbeat<Connection>(HEARTBEAT_MS);
 
     app.addHook('onClose', async () => {
-      clearInterval(heartbeat);
+      heartbeat.stop();
       for (const connection of connections) connection.socket.close(1001, 'server shutting down');
       await Promise.all([...connections].map((connection) => connection.close()));
     });
@@ -344,6 +335,7 @@ export const streamRoutes: RouteModule = {
         }
         const connection = new Connection(socket, principal, deps);
         connections.add(connection);
+        heartbeat.add(connection);
         socket.on('pong', () => {
           connection.alive = true;
         });
@@ -356,6 +348,7 @@ export const streamRoutes: RouteModule = {
         });
         socket.on('close', () => {
           connections.delete(connection);
+          heartbeat.delete(connection);
           void connection.close().catch((error: unknown) => deps.logger.warn({ err: error }, 'stream close failed'));
         });
         socket.on('error', (error) => deps.logger.debug({ err: error }, 'stream socket error'));
