@@ -4,11 +4,18 @@
  * from the environment (the same variables as `baton start`); it reports its URL to the parent over IPC.
  */
 
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../../server/src/app/auth.ts';
 import { createServer } from '../../../server/src/app/server.ts';
 import { loadConfig } from '../../../server/src/config.ts';
-import { BenchAgentSeed, type MemoryReport, MemoryRequest } from './bench-protocol.ts';
+import {
+  BenchAgentSeed,
+  type MemoryReport,
+  MemoryRequest,
+  type PausesReport,
+  PausesRequest,
+} from './bench-protocol.ts';
 
 const seed = BenchAgentSeed.parse(JSON.parse(process.env.BATON_BENCH_SEED ?? '{"agents":[],"password":"unused"}'));
 const config = loadConfig(process.env);
@@ -39,6 +46,37 @@ if (seed.agents.length > 0) {
     }
   }
 }
+
+// What holds the loop up, for the report's tail: a timer every 10 ms (cheap) and every GC pause.
+const LOOP_RESOLUTION_MS = 10;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+loopDelay.enable();
+let gcPauses: number[] = [];
+let pausesSince = performance.now();
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+}).observe({ entryTypes: ['gc'] });
+process.on('message', (message: unknown) => {
+  const request = PausesRequest.safeParse(message);
+  if (!request.success) return;
+  const at = performance.now();
+  const report: PausesReport = {
+    type: 'pauses',
+    id: request.data.id,
+    seconds: (at - pausesSince) / 1000,
+    // The histogram holds the intervals between the timer's runs: the delay is what exceeds the period.
+    loopDelayMs: {
+      p50: Math.max(0, loopDelay.percentile(50) / 1e6 - LOOP_RESOLUTION_MS),
+      p99: Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      max: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
+    },
+    gcPausesMs: gcPauses,
+  };
+  process.send?.(report);
+  loopDelay.reset();
+  gcPauses = [];
+  pausesSince = at;
+});
 
 const MB = 1024 * 1024;
 // The orchestrator measures memory from inside: RSS alone cannot tell live objects from garbage not yet collected.

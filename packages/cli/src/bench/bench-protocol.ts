@@ -29,6 +29,24 @@ export const MemoryRequest = z.object({
 });
 export type MemoryRequest = z.infer<typeof MemoryRequest>;
 
+/**
+ * Asks a server what held its event loop up since the last such request (`reset` starts a new window
+ * without reading one): the loop's delay and V8's garbage-collection pauses, which a client sees as tail latency.
+ */
+export const PausesRequest = z.object({ type: z.literal('pauses'), id: z.number().int() });
+export type PausesRequest = z.infer<typeof PausesRequest>;
+
+export const PausesReport = z.object({
+  type: z.literal('pauses'),
+  id: z.number().int(),
+  seconds: z.number(),
+  /** How late a timer due every few ms ran (ms): the loop was busy or the process off the CPU. */
+  loopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+  /** Stop-the-world GC pauses on the main thread (ms), all kinds. */
+  gcPausesMs: z.array(z.number()),
+});
+export type PausesReport = z.infer<typeof PausesReport>;
+
 /** `process.memoryUsage()` of a server process in MB, and how much of `heapUsed` is compiled code. */
 export const MemoryUsage = z.object({
   rss: z.number(),

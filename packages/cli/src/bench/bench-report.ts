@@ -69,6 +69,14 @@ export interface BenchReport {
   drain_seconds: number;
   /** Worst event-loop delay of the load processes in the realistic phase: latency the client itself added. */
   load_process_loop_delay_ms: { p99: number; max: number };
+  /**
+   * The Baton servers over the measured realistic phase: how late their event loop ran (the slowest server's
+   * figures) and their GC pauses. Where a handoff's tail comes from the server itself, it shows here.
+   */
+  server_pauses: {
+    loop_delay_ms: { p50: number; p99: number; max: number };
+    gc: { count: number; per_s: number; total_ms: number; p99_ms: number; max_ms: number };
+  } | null;
   ratios: {
     cpu_per_message_vs_baseline: number | null;
     handoff_p99_vs_baseline_delivery_p99: number | null;
@@ -334,6 +342,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
       p99: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.p99)), 1),
       max: round(Math.max(0, ...baton.map((r) => r.loopDelayMs.max)), 1),
     },
+    server_pauses: serverPauses(raw.serverPauses),
     ratios: {
       cpu_per_message_vs_baseline:
         cpuPerMessage.saturated !== null && cpuPerMessage.baseline
@@ -466,6 +475,28 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+function serverPauses(pauses: BenchRaw['serverPauses']): BenchReport['server_pauses'] {
+  if (!pauses) return null;
+  const gc = summarize(pauses.gcPausesMs);
+  return {
+    loop_delay_ms: {
+      p50: round(pauses.loopDelayMs.p50, 2),
+      p99: round(pauses.loopDelayMs.p99, 2),
+      max: round(pauses.loopDelayMs.max, 2),
+    },
+    gc: {
+      count: gc.count,
+      per_s: round(gc.count / Math.max(pauses.seconds, 0.001), 1),
+      total_ms: round(
+        pauses.gcPausesMs.reduce((sum, ms) => sum + ms, 0),
+        1,
+      ),
+      p99_ms: gc.p99,
+      max_ms: gc.max,
+    },
+  };
+}
+
 export function renderReport(report: BenchReport): string {
   const { options } = report;
   const lines: string[] = [];
@@ -481,6 +512,14 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     `load processes' own event-loop delay: p99 ${report.load_process_loop_delay_ms.p99} ms, max ${report.load_process_loop_delay_ms.max} ms`,
   );
+  const pauses = report.server_pauses;
+  if (pauses) {
+    lines.push(
+      `server event loop (realistic phase): late by p50 ${pauses.loop_delay_ms.p50} / p99 ${pauses.loop_delay_ms.p99} / ` +
+        `max ${pauses.loop_delay_ms.max} ms; GC pauses ${pauses.gc.count} (${pauses.gc.per_s}/s, ${pauses.gc.total_ms} ms in all, ` +
+        `p99 ${pauses.gc.p99_ms} ms, max ${pauses.gc.max_ms} ms)`,
+    );
+  }
   for (const note of report.server.notes) lines.push(`note: ${note}`);
   if (report.overloaded) {
     lines.push(

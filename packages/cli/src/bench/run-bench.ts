@@ -13,6 +13,7 @@ import {
   LoadReport,
   MemoryReport,
   type MemoryUsage,
+  PausesReport,
   ServerListening,
 } from './bench-protocol.ts';
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
@@ -88,6 +89,8 @@ export interface BenchRaw {
    * BATON_BENCH_MEMORY_TRACE, since each forced GC pauses the server (50-300 ms) whose latency is measured.
    */
   heapAfterGc: { start: HeapSample | undefined; end: HeapSample | undefined; samples: HeapSample[] };
+  /** The servers' loop delay and GC pauses over the measured realistic phase (undefined: not answered). */
+  serverPauses?: PausesReport | undefined;
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
@@ -203,6 +206,42 @@ async function withProgress<T>(
 let memoryRequests = 0;
 
 /**
+ * What held each server's event loop up since the last call (the first call only starts the window):
+ * loop delay and GC pauses, merged over the servers; undefined if one did not answer.
+ */
+async function serverPauses(servers: readonly { child: ChildProcess }[]): Promise<PausesReport | undefined> {
+  const reports = await Promise.all(
+    servers.map((server) => {
+      const id = ++memoryRequests;
+      const answer = nextMessage(
+        server.child,
+        (message) => {
+          const report = PausesReport.safeParse(message);
+          return report.success && report.data.id === id ? report.data : undefined;
+        },
+        10_000,
+        'server pauses',
+      ).catch(() => undefined);
+      server.child.send({ type: 'pauses', id });
+      return answer;
+    }),
+  );
+  const answered = reports.filter((report) => report !== undefined);
+  if (answered.length !== reports.length || answered.length === 0) return undefined;
+  return {
+    type: 'pauses',
+    id: 0,
+    seconds: Math.max(...answered.map((report) => report.seconds)),
+    loopDelayMs: {
+      p50: Math.max(...answered.map((report) => report.loopDelayMs.p50)),
+      p99: Math.max(...answered.map((report) => report.loopDelayMs.p99)),
+      max: Math.max(...answered.map((report) => report.loopDelayMs.max)),
+    },
+    gcPausesMs: answered.flatMap((report) => report.gcPausesMs),
+  };
+}
+
+/**
  * Asks each Baton server for `process.memoryUsage()` after a forced full GC, summed over the servers;
  * undefined if any server could not collect (not started with `--expose-gc`) or did not answer.
  */
@@ -246,6 +285,12 @@ async function startServer(
   nodeArgs: string[] = [],
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = forkTypeScript(entry, env, nodeArgs);
+  // Diagnostics: BATON_BENCH_SERVER_OUT=file appends the servers' output (with --trace-gc, say) to a file.
+  const out = process.env.BATON_BENCH_SERVER_OUT;
+  if (out) {
+    child.stdout?.on('data', (chunk: Buffer) => appendFileSync(out, chunk));
+    child.stderr?.on('data', (chunk: Buffer) => appendFileSync(out, chunk));
+  }
   const listening = await nextMessage(child, (m) => ServerListening.safeParse(m).data, 120_000, what);
   return { child, url: listening.url };
 }
@@ -288,7 +333,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
           { ...env, BATON_BENCH_SEED: JSON.stringify(seed) },
           `Baton server ${index + 1}`,
           // --expose-gc only makes `gc()` callable: the bench forces a full collection when it measures memory.
-          ['--expose-gc', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])],
+          [
+            '--expose-gc',
+            ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+            // Diagnostics: BATON_BENCH_SERVER_ARGS adds Node options to the Baton servers (--trace-gc, …).
+            ...(process.env.BATON_BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+          ],
         );
         children.push(server.child);
         started.push(server);
@@ -414,6 +464,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       runCpuBefore = serverCpu();
       runFrom = (Date.now() - batonStarted) / 1000;
       tracing = trace?.during(heapSamples);
+      await serverPauses(servers);
     };
     if (warmupMs === 0) await markStart();
     const realisticMs = measureFrom - runStarted + Math.round(options.durationSeconds * 1000);
@@ -440,6 +491,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ]),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
+    const pauses = await serverPauses(servers);
     await tracing?.stop();
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
@@ -485,6 +537,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       baselineRssMb,
       rss: { boot, start, end, samples: rssSamples, runWindow: [runFrom, runTo] },
       heapAfterGc: { start: heapStart, end: heapEnd, samples: heapSamples },
+      serverPauses: pauses,
       probe,
       core,
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
