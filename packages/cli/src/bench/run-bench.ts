@@ -203,29 +203,43 @@ async function withProgress<T>(
   }
 }
 
-let memoryRequests = 0;
+let serverRequests = 0;
+
+/**
+ * Sends each server a request (numbered, so answers cannot be mixed up) and waits for the answer of
+ * `schema` with that number; undefined for a server that did not answer within `timeoutMs`.
+ */
+function askServers<T extends { id: number }>(
+  servers: readonly { child: ChildProcess }[],
+  request: (index: number) => Record<string, unknown>,
+  schema: { safeParse(value: unknown): { success: boolean; data?: T | undefined } },
+  timeoutMs: number,
+  what: string,
+): Promise<(T | undefined)[]> {
+  return Promise.all(
+    servers.map((server, index) => {
+      const id = ++serverRequests;
+      const answer = nextMessage(
+        server.child,
+        (message) => {
+          const parsed = schema.safeParse(message);
+          return parsed.success && parsed.data?.id === id ? parsed.data : undefined;
+        },
+        timeoutMs,
+        what,
+      ).catch(() => undefined);
+      server.child.send({ ...request(index), id });
+      return answer;
+    }),
+  );
+}
 
 /**
  * What held each server's event loop up since the last call (the first call only starts the window):
  * loop delay and GC pauses, merged over the servers; undefined if one did not answer.
  */
 async function serverPauses(servers: readonly { child: ChildProcess }[]): Promise<PausesReport | undefined> {
-  const reports = await Promise.all(
-    servers.map((server) => {
-      const id = ++memoryRequests;
-      const answer = nextMessage(
-        server.child,
-        (message) => {
-          const report = PausesReport.safeParse(message);
-          return report.success && report.data.id === id ? report.data : undefined;
-        },
-        10_000,
-        'server pauses',
-      ).catch(() => undefined);
-      server.child.send({ type: 'pauses', id });
-      return answer;
-    }),
-  );
+  const reports = await askServers(servers, () => ({ type: 'pauses' }), PausesReport, 10_000, 'server pauses');
   const answered = reports.filter((report) => report !== undefined);
   if (answered.length !== reports.length || answered.length === 0) return undefined;
   return {
@@ -250,22 +264,13 @@ async function heapAfterGc(
   t: number,
   snapshotPath?: (index: number) => string,
 ): Promise<HeapSample | undefined> {
-  const reports = await Promise.all(
-    servers.map((server, index) => {
-      const id = ++memoryRequests;
-      const answer = nextMessage(
-        server.child,
-        (message) => {
-          const report = MemoryReport.safeParse(message);
-          return report.success && report.data.id === id ? report.data : undefined;
-        },
-        // A heap snapshot of a large heap takes a while; a plain GC well under a second.
-        snapshotPath ? 300_000 : 30_000,
-        'server memory',
-      ).catch(() => undefined);
-      server.child.send({ type: 'memory', id, gc: true, ...(snapshotPath ? { snapshot: snapshotPath(index) } : {}) });
-      return answer;
-    }),
+  const reports = await askServers(
+    servers,
+    (index) => ({ type: 'memory', gc: true, ...(snapshotPath ? { snapshot: snapshotPath(index) } : {}) }),
+    MemoryReport,
+    // A heap snapshot of a large heap takes a while; a plain GC well under a second.
+    snapshotPath ? 300_000 : 30_000,
+    'server memory',
   );
   if (reports.some((report) => !report?.gc)) return undefined;
   const sample: HeapSample = { t, rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, code: 0 };
