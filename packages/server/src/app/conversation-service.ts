@@ -188,6 +188,13 @@ export class ConversationService {
     await this.#bus.publish(to ? deskAgentTopic(to.agentId) : DESK_TOPIC, { kind: 'desk', name, payload });
   }
 
+  /** Desk-wide notices as every console receives them, from this process or another. */
+  subscribeDesk(handler: (name: string, payload: Record<string, unknown>) => void): Promise<() => Promise<void>> {
+    return this.#bus.subscribe(DESK_TOPIC, (message) => {
+      if (message.kind === 'desk') handler(message.name, message.payload);
+    });
+  }
+
   async #appendNow(conversationId: string, parsed: EventBody[], actor: Actor): Promise<StoredEvent[]> {
     let entry = await this.get(conversationId);
     const bodies = redactSecrets(parsed, entry.state.lastPrompt);

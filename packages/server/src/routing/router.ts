@@ -79,10 +79,11 @@ const LEASE_WAIT_MS = 15_000;
 /** A handle time measured from fewer finished conversations than this is too noisy to promise. */
 const MIN_HANDLE_SAMPLES = 5;
 /**
- * Queue counts go to every console: a burst of routing changes is announced once, this long after the
- * first, so fifty consoles are not woken fifty times in a second.
+ * Queue counts go to every console, and each console reloads its lists when they come: a burst of
+ * routing changes is announced once, this long after the first, and counts the desk has already been
+ * told are not sent again. At 200 ms, fifty consoles were woken (and reloaded) five times a second.
  */
-const QUEUE_NOTICE_MS = 200;
+const QUEUE_NOTICE_MS = 1000;
 
 type RouterEvent = Parameters<ConversationService['append']>[1][number];
 type QueuedEvent = Extract<RouterEvent, { type: 'handoff.queued' }>;
@@ -111,6 +112,9 @@ export class Router {
   #dispatchAgain = false;
   #stopped = false;
   #queueNoticeTimer: NodeJS.Timeout | undefined;
+  /** The last queue counts announced on the desk, by any process: what every console shows now. */
+  #announcedCounts: string | undefined;
+  #unsubscribeDesk: Promise<() => Promise<void>> | undefined;
   /** While a lease is held: what to do once it is released (see `#afterThePass`). */
   #afterLease: (() => Promise<void>)[] | undefined;
 
@@ -144,6 +148,10 @@ export class Router {
         .catch((error: unknown) => this.#logger.error({ err: error }, 'routing a handoff event failed'));
       return this.#handling;
     });
+    this.#unsubscribeDesk = this.#service.subscribeDesk((name, payload) => {
+      if (name === 'queue') this.#announcedCounts = JSON.stringify(payload);
+    });
+    this.#unsubscribeDesk.catch((error: unknown) => this.#logger.warn({ err: error }, 'desk notices not followed'));
     this.#timer = setInterval(() => this.kick(), this.#config.tickMs);
     this.#timer.unref();
     this.#recoveryTimer = setInterval(() => this.#scheduleRecovery(), RECOVERY_INTERVAL_MS);
@@ -189,6 +197,9 @@ export class Router {
     if (this.#queueNoticeTimer) clearTimeout(this.#queueNoticeTimer);
     this.#queueNoticeTimer = undefined;
     this.#unsubscribe?.();
+    const unsubscribeDesk = this.#unsubscribeDesk;
+    this.#unsubscribeDesk = undefined;
+    await unsubscribeDesk?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
     await this.#handling;
     await this.#dispatching?.catch(() => undefined);
   }
@@ -791,7 +802,16 @@ export class Router {
       offered: handoffs.filter((handoff) => handoff.queue === queue.id && handoff.state === 'offered').length,
       callbacks: handoffs.filter((handoff) => handoff.queue === queue.id && handoff.state === 'callback').length,
     }));
-    await this.#notice('queue', { queues });
+    const payload = { queues };
+    const text = JSON.stringify(payload);
+    if (text === this.#announcedCounts) return;
+    this.#announcedCounts = text;
+    try {
+      await this.#service.publishDesk('queue', payload);
+    } catch (error) {
+      this.#announcedCounts = undefined;
+      this.#logger.warn({ err: error }, 'queue notice not published');
+    }
   }
 
   /**
