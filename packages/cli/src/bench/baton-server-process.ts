@@ -4,6 +4,8 @@
  * from the environment (the same variables as `baton start`); it reports its URL to the parent over IPC.
  */
 
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../../server/src/app/auth.ts';
@@ -73,10 +75,34 @@ process.on('message', (message: unknown) => {
     gcPausesMs: gcPauses,
   };
   process.send?.(report);
+  void allocationProfile();
   loopDelay.reset();
   gcPauses = [];
   pausesSince = at;
 });
+
+/**
+ * Diagnostics: with BATON_BENCH_ALLOCATIONS=file, V8's sampling heap profiler records where the measured
+ * phase allocates, garbage included (what makes the scavenges), into a .heapprofile for Chrome DevTools.
+ */
+const allocationsFile = process.env.BATON_BENCH_ALLOCATIONS;
+let profiler: Session | undefined;
+async function allocationProfile(): Promise<void> {
+  if (!allocationsFile) return;
+  if (!profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('HeapProfiler.startSampling', {
+      samplingInterval: 16_384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    return;
+  }
+  const { profile } = await profiler.post('HeapProfiler.stopSampling');
+  writeFileSync(allocationsFile, JSON.stringify(profile));
+  profiler.disconnect();
+}
 
 const MB = 1024 * 1024;
 // The orchestrator measures memory from inside: RSS alone cannot tell live objects from garbage not yet collected.
