@@ -129,5 +129,57 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       await expect(first!.openOffer({ handoff, agentId: 'a_2', now, expiresAt })).resolves.toBeUndefined();
       expect(await first!.openOffers({ conversationId })).toHaveLength(1);
     });
+
+    it('reads what a routing pass starts from in one go, the same as the separate reads', async () => {
+      const [desk] = stores.map((store) => new DeskStore(store.handle));
+      const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+      const wait = (conversationId: string, episode: number) =>
+        desk!.upsertWaiting({
+          conversationId,
+          queue: 'billing',
+          priority: 'high',
+          skills: ['billing'],
+          language: 'fr',
+          excludedAgentIds: ['a_gone'],
+          waitingSince: at(-60_000),
+          episode,
+          now: at(0),
+        });
+      // One offer already past its expiry, one still open, one handoff owned, two waiting.
+      for (const [index, id] of ['c_pass_expired', 'c_pass_open', 'c_pass_owned'].entries()) {
+        await wait(id, index + 1);
+        const handoff = (await desk!.getHandoff(id))!;
+        const expiresAt = id === 'c_pass_expired' ? at(-1_000) : at(60_000);
+        await desk!.openOffer({ handoff, agentId: `a_pass_${index}`, now: at(-5_000), expiresAt });
+      }
+      await desk!.claimOffer('c_pass_owned', 'a_pass_2', at(0));
+      await desk!.transition('c_pass_owned', ['offered'], 'assigned', at(0), { agentId: 'a_pass_2' });
+      await wait('c_pass_waiting_1', 4);
+      await wait('c_pass_waiting_2', 5);
+
+      const now = new Date();
+      const reads = await desk!.passReads(now);
+      const byId = <T extends { conversationId: string }>(rows: T[]) =>
+        [...rows].sort((a, b) => a.conversationId.localeCompare(b.conversationId));
+      const ours = (rows: { conversationId: string }[]) =>
+        rows.filter((row) => row.conversationId.startsWith('c_pass_'));
+      expect(ours(reads.expired).map((offer) => offer.conversationId)).toEqual(['c_pass_expired']);
+      expect(byId(ours(reads.expired))).toEqual(byId(ours(await desk!.openOffers({ expiredBy: now.toISOString() }))));
+      expect(
+        ours(reads.waiting)
+          .map((handoff) => handoff.conversationId)
+          .sort(),
+      ).toEqual(['c_pass_waiting_1', 'c_pass_waiting_2']);
+      expect(byId(ours(reads.waiting))).toEqual(byId(ours(await desk!.listHandoffs(['waiting']))));
+      expect(reads.waiting.find((handoff) => handoff.conversationId === 'c_pass_waiting_2')).toMatchObject({
+        skills: ['billing'],
+        excludedAgentIds: ['a_gone'],
+        language: 'fr',
+        episode: 5,
+      });
+      expect(reads.loads).toEqual(await desk!.loads(now));
+      expect(reads.loads.get('a_pass_2')).toMatchObject({ owned: 1, offered: 0 });
+      expect(reads.loads.get('a_pass_1')).toMatchObject({ owned: 0, offered: 1 });
+    });
   });
 }

@@ -21,7 +21,7 @@ import { briefFor, readWholeLog } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { AgentRecord, ConversationRecord, Store } from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
-import type { DeskHandoff, DeskOffer, DeskStore } from './desk-store.ts';
+import type { AgentLoads, DeskHandoff, DeskOffer, DeskStore } from './desk-store.ts';
 
 /** The agent acting through a desk route. */
 export interface DeskAgent {
@@ -591,16 +591,20 @@ export class Router {
     const nowDate = this.#clock();
     const now = nowDate.toISOString();
     let changed = false;
+    const reads = await this.#desk.passReads(nowDate);
 
-    for (const offer of await this.#desk.openOffers({ expiredBy: now })) {
+    let expired = false;
+    for (const offer of reads.expired) {
       if (await this.#desk.closeOffer(offer.id, 'expired', now)) {
         await this.#requeueAfter(offer, now, { type: 'handoff.expired', agentId: offer.agentId });
         await this.#offerNotice({ conversationId: offer.conversationId, agentId: offer.agentId, state: 'expired' });
         changed = true;
+        expired = true;
       }
     }
 
-    let waiting = await this.#desk.listHandoffs(['waiting']);
+    // An expiry put its handoff back in the queue and freed the agent's slot: read both again.
+    let waiting = expired ? await this.#desk.listHandoffs(['waiting']) : reads.waiting;
     const stillWaiting: DeskHandoff[] = [];
     for (const handoff of waiting) {
       const queue = this.#queues.get(handoff.queue);
@@ -626,7 +630,7 @@ export class Router {
       return;
     }
 
-    const agents = await this.#routingAgents();
+    const agents = await this.#routingAgents(expired ? undefined : reads.loads);
     const byId = new Map(agents.map((agent) => [agent.id, agent]));
     const names = new Map(agents.map((agent) => [agent.id, agent.name]));
     const plan = planOffers(waiting.map(waitingOf), agents, this.#config.queues, nowDate);
@@ -740,9 +744,9 @@ export class Router {
     return this.#service.append(conversationId, events, agentId ? { kind: 'agent', id: agentId } : { kind: 'system' });
   }
 
-  async #routingAgents(): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
+  async #routingAgents(known?: AgentLoads): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
     const agents = await this.#store.listAgents();
-    const loads = await this.#desk.loads(this.#clock());
+    const loads = known ?? (await this.#desk.loads(this.#clock()));
     return agents.map((agent) => {
       const load = loads.get(agent.id);
       return {
