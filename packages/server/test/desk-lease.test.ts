@@ -157,6 +157,16 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       await wait('c_pass_waiting_1', 4);
       await wait('c_pass_waiting_2', 5);
 
+      await stores[0]!.createAgent({
+        id: 'a_pass_agent',
+        email: 'pass@example.test',
+        name: 'Pat Pass',
+        passwordHash: 'scrypt$unused',
+        skills: ['billing', 'refunds'],
+        languages: ['fr'],
+        capacity: 4,
+        presence: 'away',
+      });
       const now = new Date();
       const reads = await desk!.passReads(now);
       const byId = <T extends { conversationId: string }>(rows: T[]) =>
@@ -180,6 +190,13 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(reads.loads).toEqual(await desk!.loads(now));
       expect(reads.loads.get('a_pass_2')).toMatchObject({ owned: 1, offered: 0 });
       expect(reads.loads.get('a_pass_1')).toMatchObject({ owned: 0, offered: 1 });
+      expect(reads.agents).toEqual(await stores[0]!.listAgents());
+      expect(reads.agents.find((agent) => agent.id === 'a_pass_agent')).toMatchObject({
+        skills: ['billing', 'refunds'],
+        languages: ['fr'],
+        capacity: 4,
+        presence: 'away',
+      });
     });
   });
 }

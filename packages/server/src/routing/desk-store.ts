@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { BatonError, type Priority } from '@baton/core';
 import { type Kysely, sql } from 'kysely';
-import type { Database, DatabaseHandle } from '../store/database.ts';
+import type { AgentsTable, Database, DatabaseHandle } from '../store/database.ts';
+import { toAgent } from '../store/sql-store.ts';
 import type { SqliteFastPath, SqliteValue } from '../store/sqlite-fast-path.ts';
+import type { AgentRecord } from '../store/store.ts';
 
 export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
 export type DeskOfferState = 'open' | 'accepted' | 'declined' | 'expired' | 'cancelled';
@@ -130,6 +132,8 @@ export interface PassReads {
   expired: DeskOffer[];
   waiting: DeskHandoff[];
   loads: AgentLoads;
+  /** Every agent, by name (presence and capacity included: the pass decides who is free). */
+  agents: AgentRecord[];
 }
 
 interface OwnedLoadRow {
@@ -169,6 +173,7 @@ function toLoads(owned: readonly OwnedLoadRow[], offered: readonly OfferedLoadRo
  */
 const SQLITE = {
   getHandoff: 'select * from desk_handoffs where conversation_id = ?',
+  agents: 'select * from agents order by name, id',
   expiredOffers: "select * from desk_offers where state = 'open' and expires_at <= ? order by created_at",
   listHandoffs: (states: number) => `select * from desk_handoffs where state in (${marks(states)})`,
   upsertWaiting:
@@ -649,9 +654,9 @@ export class DeskStore {
   }
 
   /**
-   * What a routing pass reads first: offers expired by `now`, the handoffs waiting, and every agent's
-   * load. On PostgreSQL one statement (one round trip under the lease instead of four); on SQLite the
-   * same statements in one synchronous call.
+   * What a routing pass reads first: offers expired by `now`, the handoffs waiting, the agents and each
+   * one's load. On PostgreSQL one statement (one round trip under the lease instead of five); on SQLite
+   * the same statements in one synchronous call.
    */
   async passReads(now: Date): Promise<PassReads> {
     const expiredBy = now.toISOString();
@@ -662,11 +667,13 @@ export class DeskStore {
         waiting: sqlite.all<DeskHandoffsTable>(SQLITE.listHandoffs(1), 'waiting'),
         owned: sqlite.all<OwnedLoadRow>(SQLITE.ownedLoads),
         offered: sqlite.all<OfferedLoadRow>(SQLITE.offeredLoads, since),
+        agents: sqlite.all<AgentsTable>(SQLITE.agents),
       }));
       return {
         expired: rows.expired.map(toOffer),
         waiting: rows.waiting.map(toHandoff),
         loads: toLoads(rows.owned, rows.offered),
+        agents: rows.agents.map(toAgent),
       };
     }
     if (this.#advisoryLocks) {
@@ -676,6 +683,7 @@ export class DeskStore {
         waiting: DeskHandoffsTable[];
         owned: OwnedLoadRow[];
         offered: OfferedLoadRow[];
+        agents: AgentsTable[];
       }>`
         select
           (select coalesce(json_agg(o order by o.created_at), '[]'::json) from desk_offers o
@@ -685,19 +693,22 @@ export class DeskStore {
           (select coalesce(json_agg(y), '[]'::json) from (
             select agent_id, sum(case when state = 'open' then 1 else 0 end) as open, max(created_at) as last
             from desk_offers where (state = 'open' or created_at >= ${since}) group by agent_id
-          ) y) as offered`.execute(this.#db);
+          ) y) as offered,
+          (select coalesce(json_agg(a order by a.name, a.id), '[]'::json) from agents a) as agents`.execute(this.#db);
       const row = result.rows[0];
       if (!row) throw new Error('desk pass reads returned no row');
       return {
         expired: row.expired.map(toOffer),
         waiting: row.waiting.map(toHandoff),
         loads: toLoads(row.owned, row.offered),
+        agents: row.agents.map(toAgent),
       };
     }
     return {
       expired: await this.openOffers({ expiredBy }),
       waiting: await this.listHandoffs(['waiting']),
       loads: await this.loads(now),
+      agents: (await this.#db.selectFrom('agents').selectAll().orderBy('name').orderBy('id').execute()).map(toAgent),
     };
   }
 

@@ -21,7 +21,7 @@ import { briefFor, readWholeLog } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { AgentRecord, ConversationRecord, Store } from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
-import type { AgentLoads, DeskHandoff, DeskOffer, DeskStore } from './desk-store.ts';
+import type { DeskHandoff, DeskOffer, DeskStore, PassReads } from './desk-store.ts';
 
 /** The agent acting through a desk route. */
 export interface DeskAgent {
@@ -630,7 +630,7 @@ export class Router {
       return;
     }
 
-    const agents = await this.#routingAgents(expired ? undefined : reads.loads);
+    const agents = await this.#routingAgents(expired ? undefined : reads);
     const byId = new Map(agents.map((agent) => [agent.id, agent]));
     const names = new Map(agents.map((agent) => [agent.id, agent.name]));
     const plan = planOffers(waiting.map(waitingOf), agents, this.#config.queues, nowDate);
@@ -744,9 +744,12 @@ export class Router {
     return this.#service.append(conversationId, events, agentId ? { kind: 'agent', id: agentId } : { kind: 'system' });
   }
 
-  async #routingAgents(known?: AgentLoads): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
-    const agents = await this.#store.listAgents();
-    const loads = known ?? (await this.#desk.loads(this.#clock()));
+  /** Agents as routing sees them; `known` when the pass has just read them (and nothing changed since). */
+  async #routingAgents(
+    known?: Pick<PassReads, 'agents' | 'loads'>,
+  ): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
+    const agents = known?.agents ?? (await this.#store.listAgents());
+    const loads = known?.loads ?? (await this.#desk.loads(this.#clock()));
     return agents.map((agent) => {
       const load = loads.get(agent.id);
       return {

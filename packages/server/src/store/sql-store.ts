@@ -594,7 +594,8 @@ function toConversation(row: Selectable<ConversationsTable>): ConversationRecord
   };
 }
 
-function toAgent(row: Selectable<AgentsTable>): AgentRecord {
+/** An `agents` row as a record; also for the desk, which reads agents with its own pass. */
+export function toAgent(row: Selectable<AgentsTable>): AgentRecord {
   return {
     id: row.id,
     email: row.email,
