@@ -456,6 +456,48 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
     });
   });
 
+  describe(`a second request while waiting on ${backend}`, () => {
+    it('keeps the customer their place and raises the priority', async () => {
+      const database = testDatabase(backend);
+      const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
+      try {
+        const agent = await addAgent(server, { id: 'a_later', name: 'Later', capacity: 1 });
+        const { conversationId, customerToken } = await startConversation(server.url, 'my card was charged twice');
+        const asked = await call(server.url, 'POST', `/v1/conversations/${conversationId}/handoff`, {
+          customerToken,
+          body: { priority: 'normal' },
+        });
+        expect(asked.status).toBe(201);
+        await waitForEvent(server.url, conversationId, agent.token, 'handoff.queued');
+        const entry = async () => {
+          const reply = await call<{
+            queues: { entries: { conversationId: string; priority: string; waitingSince: string }[] }[];
+          }>(server.url, 'GET', '/v1/desk/queues', { token: agent.token });
+          return reply.body.queues
+            .flatMap((queue) => queue.entries)
+            .find((row) => row.conversationId === conversationId);
+        };
+        const before = await eventually(entry, 'the wait on the desk');
+        expect(before.priority).toBe('normal');
+        // The AI hears frustration rising and asks again, more urgently, while the customer still waits.
+        await server.deps.service.append(
+          conversationId,
+          [{ type: 'handoff.requested', trigger: 'frustration', priority: 'urgent', skills: [] }],
+          { kind: 'ai' },
+        );
+        const after = await eventually(async () => {
+          const row = await entry();
+          return row?.priority === 'urgent' ? row : undefined;
+        }, 'the priority to rise');
+        // Same wait: the place (since when it waits) is kept, not restarted at the back.
+        expect(after.waitingSince).toBe(before.waitingSince);
+      } finally {
+        await server.close();
+        await database.drop();
+      }
+    });
+  });
+
   describe(`desk after a restart on ${backend}`, () => {
     it('routes a wait the log knows of but no router saw (a process stopped right after the request)', async () => {
       const database = testDatabase(backend);

@@ -171,19 +171,26 @@ function toLoads(owned: readonly OwnedLoadRow[], offered: readonly OfferedLoadRo
  * in for in the method that uses it (PostgreSQL runs those). A conditional UPDATE says whether it won
  * by the row it returns. Lists of states are spelled out per call (`in (?, ?)`): a handful of shapes.
  */
+/** A wait in progress: a second request keeps its place. */
+const ACTIVE_STATES = ['waiting', 'offered', 'assigned'] as const;
+
+const UPSERT_WAITING =
+  'insert into desk_handoffs (conversation_id, state, queue, priority, skills, language, target_agent_id, excluded_agent_ids, waiting_since, episode, agent_id, assigned_at, position, estimate_seconds, updated_at) ' +
+  "values (?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?) " +
+  "on conflict (conversation_id) do update set state = 'waiting', queue = excluded.queue, priority = excluded.priority, " +
+  'skills = excluded.skills, language = excluded.language, target_agent_id = excluded.target_agent_id, ' +
+  'excluded_agent_ids = excluded.excluded_agent_ids, waiting_since = excluded.waiting_since, episode = excluded.episode, ' +
+  'agent_id = null, assigned_at = null, position = null, estimate_seconds = null, updated_at = excluded.updated_at ' +
+  'where desk_handoffs.episode < excluded.episode';
+
 const SQLITE = {
   getHandoff: 'select * from desk_handoffs where conversation_id = ?',
   agents: 'select * from agents order by name, id',
   expiredOffers: "select * from desk_offers where state = 'open' and expires_at <= ? order by created_at",
   listHandoffs: (states: number) => `select * from desk_handoffs where state in (${marks(states)})`,
-  upsertWaiting:
-    'insert into desk_handoffs (conversation_id, state, queue, priority, skills, language, target_agent_id, excluded_agent_ids, waiting_since, episode, agent_id, assigned_at, position, estimate_seconds, updated_at) ' +
-    "values (?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?) " +
-    "on conflict (conversation_id) do update set state = 'waiting', queue = excluded.queue, priority = excluded.priority, " +
-    'skills = excluded.skills, language = excluded.language, target_agent_id = excluded.target_agent_id, ' +
-    'excluded_agent_ids = excluded.excluded_agent_ids, waiting_since = excluded.waiting_since, episode = excluded.episode, ' +
-    'agent_id = null, assigned_at = null, position = null, estimate_seconds = null, updated_at = excluded.updated_at ' +
-    'where desk_handoffs.episode < excluded.episode returning 1 as won',
+  upsertWaiting: `${UPSERT_WAITING} returning 1 as won`,
+  /** The same, except over a wait still in progress (waiting, offered or assigned): that one is kept. */
+  upsertWaitingUnlessActive: `${UPSERT_WAITING} and desk_handoffs.state not in (${ACTIVE_STATES.map((state) => `'${state}'`).join(', ')}) returning 1 as won`,
   raisePriority:
     "update desk_handoffs set priority = ?, updated_at = ? where conversation_id = ? and state in ('waiting', 'offered')",
   requeue:
@@ -289,7 +296,10 @@ export class DeskStore {
     return rows.map(toHandoff);
   }
 
-  /** Starts (or restarts, for a newer episode) a wait. Older or equal episodes are ignored. */
+  /**
+   * Starts (or restarts, for a newer episode) a wait. Older or equal episodes are ignored; with
+   * `unlessActive`, so is a wait still in progress (waiting, offered, assigned), which keeps its place.
+   */
   async upsertWaiting(handoff: {
     conversationId: string;
     queue: string;
@@ -301,11 +311,12 @@ export class DeskStore {
     waitingSince: string;
     episode: number;
     now: string;
+    unlessActive?: boolean;
   }): Promise<boolean> {
     if (this.#fast) {
       const won = await this.#fast.execute((sqlite) =>
         sqlite.get<Won>(
-          SQLITE.upsertWaiting,
+          handoff.unlessActive ? SQLITE.upsertWaitingUnlessActive : SQLITE.upsertWaiting,
           handoff.conversationId,
           handoff.queue,
           handoff.priority,
@@ -339,9 +350,13 @@ export class DeskStore {
     const result = await this.#db
       .insertInto('desk_handoffs')
       .values({ conversation_id: handoff.conversationId, ...values })
-      .onConflict((conflict) =>
-        conflict.column('conversation_id').doUpdateSet(values).where('desk_handoffs.episode', '<', handoff.episode),
-      )
+      .onConflict((conflict) => {
+        const update = conflict
+          .column('conversation_id')
+          .doUpdateSet(values)
+          .where('desk_handoffs.episode', '<', handoff.episode);
+        return handoff.unlessActive ? update.where('desk_handoffs.state', 'not in', ACTIVE_STATES) : update;
+      })
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }

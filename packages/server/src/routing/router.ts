@@ -453,6 +453,26 @@ export class Router {
       const now = this.#now();
       switch (event.type) {
         case 'handoff.requested': {
+          const queue = resolveQueue({ skills: event.skills, ...(event.queue ? { queue: event.queue } : {}) }, [
+            ...this.#config.queues,
+          ]);
+          // One statement in the common case: the wait starts unless one is in progress already.
+          const started = await this.#desk.upsertWaiting({
+            conversationId: conversation.id,
+            queue: queue?.id ?? 'general',
+            priority: event.priority,
+            skills: event.skills,
+            ...(event.language ? { language: event.language } : {}),
+            excludedAgentIds: [],
+            waitingSince: event.at,
+            episode: event.seq,
+            now,
+            unlessActive: true,
+          });
+          if (started) {
+            changed = true;
+            break;
+          }
           const existing = await this.#desk.getHandoff(conversation.id);
           if (existing && (existing.state === 'waiting' || existing.state === 'offered')) {
             // Asked again while waiting (frustration rising): keep the place, raise the priority.
@@ -460,24 +480,7 @@ export class Router {
               await this.#desk.raisePriority(conversation.id, event.priority, now);
               changed = true;
             }
-            break;
           }
-          if (existing && existing.state === 'assigned') break;
-          const queue = resolveQueue({ skills: event.skills, ...(event.queue ? { queue: event.queue } : {}) }, [
-            ...this.#config.queues,
-          ]);
-          changed =
-            (await this.#desk.upsertWaiting({
-              conversationId: conversation.id,
-              queue: queue?.id ?? 'general',
-              priority: event.priority,
-              skills: event.skills,
-              ...(event.language ? { language: event.language } : {}),
-              excludedAgentIds: [],
-              waitingSince: event.at,
-              episode: event.seq,
-              now,
-            })) || changed;
           break;
         }
         case 'handoff.transferred': {
