@@ -249,17 +249,35 @@ export class DeskStore {
     options: { waitMs: number; leaseMs: number; now: () => Date },
   ): Promise<T> {
     if (this.#advisoryLocks) {
-      try {
-        return await this.#db.transaction().execute(async (trx) => {
-          // One round trip: the timeout is set (for this transaction) in the subquery, before the lock waits.
-          await sql`select pg_advisory_xact_lock(${DESK_LOCK_KEY}::bigint)
-            from (select set_config('lock_timeout', ${`${options.waitMs}ms`}, true)) as timeout`.execute(trx);
-          return work();
-        });
-      } catch (error) {
-        if (isLockTimeout(error)) throw deskBusy();
-        throw error;
-      }
+      // One round trip to begin, set the timeout (for this transaction) and wait for the lock: the
+      // statements go together as one simple query (no parameters: the key and the timeout are numbers
+      // of ours), where Kysely's transaction() would send `begin` on its own first.
+      const waitMs = Math.max(1, Math.round(options.waitMs));
+      const begin = sql.raw(
+        `begin; select set_config('lock_timeout', '${waitMs}ms', true); select pg_advisory_xact_lock(${DESK_LOCK_KEY})`,
+      );
+      return this.#db.connection().execute(async (connection) => {
+        const rollback = () =>
+          sql
+            .raw('rollback')
+            .execute(connection)
+            .catch(() => undefined);
+        try {
+          await begin.execute(connection);
+        } catch (error) {
+          await rollback();
+          if (isLockTimeout(error)) throw deskBusy();
+          throw error;
+        }
+        try {
+          const result = await work();
+          await sql.raw('commit').execute(connection);
+          return result;
+        } catch (error) {
+          await rollback();
+          throw error;
+        }
+      });
     }
     const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const deadline = Date.now() + options.waitMs;
