@@ -166,11 +166,6 @@ function toLoads(owned: readonly OwnedLoadRow[], offered: readonly OfferedLoadRo
   return loads;
 }
 
-/**
- * The desk's queries as SQLite runs them on the fast path, each the same as the Kysely query it stands
- * in for in the method that uses it (PostgreSQL runs those). A conditional UPDATE says whether it won
- * by the row it returns. Lists of states are spelled out per call (`in (?, ?)`): a handful of shapes.
- */
 /** A wait in progress: a second request keeps its place. */
 const ACTIVE_STATES = ['waiting', 'offered', 'assigned'] as const;
 
@@ -183,6 +178,11 @@ const UPSERT_WAITING =
   'agent_id = null, assigned_at = null, position = null, estimate_seconds = null, updated_at = excluded.updated_at ' +
   'where desk_handoffs.episode < excluded.episode';
 
+/**
+ * The desk's queries as SQLite runs them on the fast path, each the same as the Kysely query it stands
+ * in for in the method that uses it (PostgreSQL runs those). A conditional UPDATE says whether it won
+ * by the row it returns. Lists of states are spelled out per call (`in (?, ?)`): a handful of shapes.
+ */
 const SQLITE = {
   getHandoff: 'select * from desk_handoffs where conversation_id = ?',
   agents: 'select * from agents order by name, id',
@@ -710,7 +710,8 @@ export class DeskStore {
       };
     }
     if (this.#advisoryLocks) {
-      // Every column of these tables is text or integer, so each row comes back through JSON unchanged.
+      // The desk's columns are text or integer and the agents' lists JSON, so rows come back through
+      // json_agg as the row mappers expect them.
       const result = await sql<{
         expired: DeskOffersTable[];
         waiting: DeskHandoffsTable[];
