@@ -29,6 +29,16 @@ const Report = z.object({
     growth: z.number(),
     grows: z.boolean(),
   }),
+  // The servers' own loop delay and GC pauses over the measured phase: where a tail comes from the server.
+  server_pauses: z.object({
+    loop_delay_ms: z.object({ p50: z.number().nonnegative(), p99: z.number().nonnegative(), max: z.number() }),
+    gc: z.object({
+      count: z.number().int().nonnegative(),
+      per_s: z.number(),
+      total_ms: z.number(),
+      max_ms: z.number(),
+    }),
+  }),
   errors: z.number().int(),
   error_kinds: z.record(z.string(), z.number()),
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
@@ -69,5 +79,6 @@ describe('baton bench', () => {
     expect(report.handoff.offered).toBe(report.handoff.triggered);
     expect(report.handoff_latency_ms.count).toBe(report.handoff.triggered);
     expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
+    expect(report.server_pauses.loop_delay_ms.max).toBeGreaterThanOrEqual(report.server_pauses.loop_delay_ms.p50);
   }, 180_000);
 });
