@@ -771,6 +771,56 @@ describe('SQLite fast path', () => {
     SPAWN_TIMEOUT_MS,
   );
 
+  it('commits appends asked for together as one group; one that fails is rolled back alone', async () => {
+    const store = createStore({ file });
+    try {
+      const [first, second, third] = [
+        await conversationWithOneEvent(store),
+        await conversationWithOneEvent(store),
+        await conversationWithOneEvent(store),
+      ] as [string, string, string];
+      // A stray row where the third conversation's second new event must go: that insert fails half-way.
+      await store.handle.db
+        .insertInto('events')
+        .values({ conversation_id: third, seq: 3, type: 'message', at: 'x', body: '{}' })
+        .execute();
+      // Asked for in one tick: one group commit.
+      const outcomes = await Promise.allSettled([
+        store.append(first, [message('a')]),
+        store.append(second, [message('stale')], { expectedLastSeq: 0 }),
+        store.append(third, [message('two'), message('three')]),
+        store.append(first, [message('b'), message('c')]),
+        store.append(second, [message('d')]),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      const seqs = (index: number) => {
+        const outcome = outcomes[index];
+        return outcome?.status === 'fulfilled' ? outcome.value.map((event) => event.seq) : [];
+      };
+      expect([seqs(0), seqs(3), seqs(4)]).toEqual([[2], [3, 4], [2]]);
+      const reason = outcomes[1]?.status === 'rejected' ? outcomes[1].reason : undefined;
+      expect(BatonError.is(reason) && reason.code).toBe('conflict');
+      const texts = async (id: string) =>
+        (await store.readEvents(id)).map((event) => (event.type === 'message' ? event.text : event.type));
+      expect(await texts(first)).toEqual(['first', 'a', 'b', 'c']);
+      expect(await texts(second)).toEqual(['first', 'd']);
+      // Nothing of the failed append is left: not its first row, not its seq claim.
+      expect((await store.readEvents(third)).map((event) => event.seq)).toEqual([1, 3]);
+      expect((await store.getConversation(third))?.lastSeq).toBe(1);
+      expect((await store.getConversation(first))?.lastSeq).toBe(4);
+      // The connection is usable after the group: no transaction or savepoint left open.
+      expect((await store.append(second, [message('after')]))[0]?.seq).toBe(3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('shares the one connection of an in-memory database with Kysely', async () => {
     const store = createStore({ file: ':memory:' });
     try {

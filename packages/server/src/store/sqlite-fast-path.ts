@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /**
@@ -31,6 +32,12 @@ export class ConnectionLock {
 
 export type SqliteValue = string | number | bigint | null;
 
+interface PendingTransaction {
+  work: (statements: SqliteStatements) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /** The statements one fast-path call may run, each prepared once per connection. */
 export interface SqliteStatements {
   get<Row>(sql: string, ...parameters: SqliteValue[]): Row | undefined;
@@ -41,16 +48,22 @@ export interface SqliteStatements {
 /**
  * Runs prepared better-sqlite3 statements synchronously on the connection Kysely also uses, without
  * Kysely's query building, compiling and async driver in the path. A call takes the connection lock:
- * when it is free (the common case) the work runs at once, before the caller's first await, and ends
+ * when it is free (the common case) a read runs at once, before the caller's first await, and ends
  * before any other JavaScript runs, so nothing can interleave with it; otherwise it waits its turn and
- * so never runs inside someone else's open Kysely transaction. Writes run in `BEGIN IMMEDIATE … COMMIT`;
- * another process's write lock blocks the thread for up to busy_timeout, as it does in the driver.
+ * so never runs inside someone else's open Kysely transaction. Transactions are grouped (see
+ * `transaction`): they run together at the end of the event-loop turn, under the lock, each whole.
+ * Writes run in `BEGIN IMMEDIATE … COMMIT`; another process's write lock blocks the thread for up to
+ * busy_timeout, as it does in the driver.
  */
 export class SqliteFastPath implements SqliteStatements {
   readonly #open: () => BetterSqlite3.Database;
   readonly #lock: ConnectionLock;
   readonly #statements = new Map<string, BetterSqlite3.Statement>();
   #database: BetterSqlite3.Database | undefined;
+  /** Transactions asked for since the last flush; undefined when none is scheduled. */
+  #batch: PendingTransaction[] | undefined;
+  /** A transaction ran at once in this turn of the event loop: later ones join the group at its end. */
+  #committedThisTurn = false;
 
   constructor(open: () => BetterSqlite3.Database, lock: ConnectionLock) {
     this.#open = open;
@@ -68,25 +81,100 @@ export class SqliteFastPath implements SqliteStatements {
     }
   }
 
-  /** One immediate transaction: committed when `work` returns, rolled back when it throws. */
-  async transaction<T>(work: (statements: SqliteStatements) => T): Promise<T> {
+  /**
+   * `work` in an immediate transaction: its writes are committed when it returns and rolled back when it
+   * throws, and the promise settles only after that commit (or rollback). Group commit: the first
+   * transaction in a turn of the event loop runs at once, alone (an idle server waits for nothing); those
+   * asked for after it in the same turn (requests that arrived together, under load) wait for the end of
+   * the turn and run in one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, so one that throws is
+   * rolled back alone and the others commit. One commit then pays for many: the WAL pages written once,
+   * the write lock taken once. Each `work` runs whole, with nothing interleaved, in the order of the calls.
+   */
+  transaction<T>(work: (statements: SqliteStatements) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: PendingTransaction = { work, resolve: resolve as (value: unknown) => void, reject };
+      if (this.#batch === undefined && !this.#committedThisTurn && this.#lock.tryAcquire()) {
+        this.#committedThisTurn = true;
+        // node:timers' own setImmediate: a test's fake timers replace the global one, not this.
+        setImmediate(() => {
+          this.#committedThisTurn = false;
+        });
+        try {
+          this.#commit([pending], 0);
+        } finally {
+          this.#lock.release();
+        }
+        return;
+      }
+      if (this.#batch === undefined) {
+        this.#batch = [];
+        setImmediate(() => void this.#flush());
+      }
+      this.#batch.push(pending);
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch ?? [];
+    this.#batch = undefined;
     if (!this.#lock.tryAcquire()) await this.#lock.acquire();
     try {
-      this.#assertNoOpenTransaction();
-      this.run('begin immediate');
-      let result: T;
-      try {
-        result = work(this);
-      } catch (error) {
-        // Some errors (SQLITE_FULL, an interrupted busy wait) end the transaction themselves.
-        if (this.#connection().inTransaction) this.run('rollback');
-        throw error;
-      }
-      this.run('commit');
-      return result;
+      let next = 0;
+      while (next < batch.length) next = this.#commit(batch, next);
     } finally {
       this.#lock.release();
     }
+  }
+
+  /**
+   * One transaction for `batch` from `start` on; returns where the next one starts (normally the end).
+   * SQLite ends a transaction itself on some errors (SQLITE_FULL, an interrupted busy wait): what was
+   * done in it is gone, so those calls fail with that error and the rest start a new transaction.
+   */
+  #commit(batch: readonly PendingTransaction[], start: number): number {
+    const done: { pending: PendingTransaction; result: unknown }[] = [];
+    const failDone = (error: unknown) => {
+      for (const entry of done) entry.pending.reject(error);
+    };
+    try {
+      this.#assertNoOpenTransaction();
+      this.run('begin immediate');
+    } catch (error) {
+      for (const pending of batch.slice(start)) pending.reject(error);
+      return batch.length;
+    }
+    // A batch of one needs no savepoint: the transaction is its own.
+    const alone = batch.length - start === 1;
+    for (let index = start; index < batch.length; index++) {
+      const pending = batch[index] as PendingTransaction;
+      if (!alone) this.run('savepoint batched');
+      try {
+        const result = pending.work(this);
+        if (!alone) this.run('release batched');
+        done.push({ pending, result });
+      } catch (error) {
+        pending.reject(error);
+        if (!this.#connection().inTransaction) {
+          failDone(error);
+          return index + 1;
+        }
+        if (alone) {
+          this.run('rollback');
+          return batch.length;
+        }
+        this.run('rollback to batched');
+        this.run('release batched');
+      }
+    }
+    try {
+      this.run('commit');
+    } catch (error) {
+      if (this.#connection().inTransaction) this.run('rollback');
+      failDone(error);
+      return batch.length;
+    }
+    for (const { pending, result } of done) pending.resolve(result);
+    return batch.length;
   }
 
   get<Row>(sql: string, ...parameters: SqliteValue[]): Row | undefined {
