@@ -19,6 +19,8 @@ const Report = z.object({
   message_latency_ms: Latency,
   stream_latency_ms: Latency,
   messages_per_s: z.number().positive(),
+  // The AI answers during saturation too (it may answer several messages in one turn, never none at all).
+  saturated_ai_replies_per_s: z.number().positive(),
   baseline_echo_rtt_ms: Latency,
   baseline_messages_per_s: z.number().positive(),
   rss_mb: z.object({ start: z.number().positive(), end: z.number().positive(), grows: z.boolean() }),

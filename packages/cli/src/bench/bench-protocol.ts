@@ -164,7 +164,8 @@ export const BatonResult = z.object({
   /** Messages the server acknowledged (so persisted), by author, in the realistic phase. */
   persisted: z.object({ customer: z.number(), ai: z.number(), agent: z.number() }),
   realisticSeconds: z.number(),
-  saturation: z.object({ messages: z.number(), seconds: z.number() }),
+  /** `aiReplies`: AI messages that reached the customers' sockets during the saturation phase. */
+  saturation: z.object({ messages: z.number(), seconds: z.number(), aiReplies: z.number().default(0) }),
   setupSeconds: z.number(),
   /** This load process's own event-loop delay during the realistic phase (p99, max; ms): client-side noise. */
   loopDelayMs: z.object({ p99: z.number(), max: z.number() }),

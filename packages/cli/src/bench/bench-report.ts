@@ -50,6 +50,11 @@ export interface BenchReport {
   echo_rtt_ms: LatencySummary;
   /** Saturated: customer messages acknowledged (so persisted) per second with every sender busy. */
   messages_per_s: number;
+  /**
+   * Saturated: AI replies per second reaching the customers meanwhile. Fewer than `messages_per_s` when the
+   * AI falls behind: one turn answers every message its conversation received while it was busy.
+   */
+  saturated_ai_replies_per_s: number;
   /** Every message persisted per second (customer, AI, agent) under the realistic load. */
   realistic_messages_per_s: number;
   baseline_echo_rtt_ms: LatencySummary;
@@ -263,6 +268,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
   const persisted = baton.reduce((sum, r) => sum + r.persisted.customer + r.persisted.ai + r.persisted.agent, 0);
   const saturatedSeconds = Math.max(...baton.map((result) => result.saturation.seconds), 0.001);
   const messagesPerSecond = baton.reduce((sum, r) => sum + r.saturation.messages, 0) / saturatedSeconds;
+  const aiRepliesPerSecond = baton.reduce((sum, r) => sum + r.saturation.aiReplies, 0) / saturatedSeconds;
   const baselineSeconds = Math.max(...raw.baseline.map((result) => result.saturation.seconds), 0.001);
   const baselinePerSecond = raw.baseline.reduce((sum, r) => sum + r.saturation.messages, 0) / baselineSeconds;
   const baselineRealistic = raw.baseline.reduce((sum, r) => sum + r.realisticMessages, 0) / raw.phases.baselineSeconds;
@@ -329,6 +335,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     ai_reply_ms: aiReply,
     echo_rtt_ms: echo,
     messages_per_s: round(messagesPerSecond, 1),
+    saturated_ai_replies_per_s: round(aiRepliesPerSecond, 1),
     realistic_messages_per_s: round(persisted / realisticSeconds, 1),
     baseline_echo_rtt_ms: baselineEcho,
     baseline_delivery_ms: baselineDelivery,
@@ -554,6 +561,7 @@ export function renderReport(report: BenchReport): string {
         String(report.baseline_messages_per_s),
         `${report.ratios.messages_per_s_vs_baseline ?? '-'}×`,
       ],
+      ['  … AI replies meanwhile (a turn answers all new messages)', String(report.saturated_ai_replies_per_s), '', ''],
       [
         'realistic load (all authors)',
         String(report.realistic_messages_per_s),

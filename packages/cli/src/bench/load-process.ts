@@ -299,7 +299,7 @@ function emptyResult(): BatonResult {
     ownerReceipts: [],
     persisted: { customer: 0, ai: 0, agent: 0 },
     realisticSeconds: 0,
-    saturation: { messages: 0, seconds: 0 },
+    saturation: { messages: 0, seconds: 0, aiReplies: 0 },
     setupSeconds: 0,
     loopDelayMs: { p99: 0, max: 0 },
     errors: {},
@@ -850,20 +850,17 @@ async function saturateBaton(command: Extract<LoadCommand, { cmd: 'saturate' }>)
   const state = baton;
   if (!state) throw new Error('saturate before setup');
   const available = state.customers.filter((customer) => customer.phase === 'ai' && customer.conversationId !== '');
-  state.result.saturation = await saturate(
-    command.durationMs,
-    command.concurrency,
-    available,
-    async (customer, text) => {
-      const response = await http.send(
-        'POST',
-        `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
-        { text },
-        { 'x-customer-token': customer.token },
-      );
-      return response.status < 300 ? undefined : `http_${response.status}_customer_message`;
-    },
-  );
+  const aiRepliesBefore = counters.aiReplies;
+  const saturation = await saturate(command.durationMs, command.concurrency, available, async (customer, text) => {
+    const response = await http.send(
+      'POST',
+      `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
+      { text },
+      { 'x-customer-token': customer.token },
+    );
+    return response.status < 300 ? undefined : `http_${response.status}_customer_message`;
+  });
+  state.result.saturation = { ...saturation, aiReplies: counters.aiReplies - aiRepliesBefore };
 }
 
 function finishBaton(): BatonResult {
