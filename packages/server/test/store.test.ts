@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../src/store/database.ts';
 import { migrations } from '../src/store/migrations/index.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
+import { IMMEDIATE_PER_TURN } from '../src/store/sqlite-fast-path.ts';
 
 const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKER = resolve(import.meta.dirname, 'support/store-append-worker.ts');
@@ -784,7 +785,11 @@ describe('SQLite fast path', () => {
         .insertInto('events')
         .values({ conversation_id: third, seq: 3, type: 'message', at: 'x', body: '{}' })
         .execute();
-      // Asked for in one tick: one group commit.
+      // Asked for in one tick: the first few run at once (a fourth conversation's), the rest as one group.
+      const fourth = await conversationWithOneEvent(store);
+      const immediate = Array.from({ length: IMMEDIATE_PER_TURN }, (_, index) =>
+        store.append(fourth, [message(`at once ${index}`)]),
+      );
       const outcomes = await Promise.allSettled([
         store.append(first, [message('a')]),
         store.append(second, [message('stale')], { expectedLastSeq: 0 }),
@@ -792,6 +797,9 @@ describe('SQLite fast path', () => {
         store.append(first, [message('b'), message('c')]),
         store.append(second, [message('d')]),
       ]);
+      expect((await Promise.all(immediate)).flat().map((event) => event.seq)).toEqual(
+        Array.from({ length: IMMEDIATE_PER_TURN }, (_, index) => index + 2),
+      );
       expect(outcomes.map((outcome) => outcome.status)).toEqual([
         'fulfilled',
         'rejected',
