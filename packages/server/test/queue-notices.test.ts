@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { BatonServer } from '../src/app/server.ts';
 import {
   addAgent,
   call,
+  type DeskNotice,
   eventually,
+  openDeskConsole,
   startConversation,
   startServer,
   type TestAgent,
@@ -12,28 +13,13 @@ import {
   testDatabase,
 } from './support/desk-harness.ts';
 
-interface Notice {
-  name: string;
-  payload: Record<string, unknown>;
-}
-
-/** An agent's console on the desk stream, recording every desk notice. */
+/** An agent's console with its queue notices. */
 async function deskConsole(url: string, agent: TestAgent) {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
-    headers: { authorization: `Bearer ${agent.token}` },
-  });
-  const notices: Notice[] = [];
-  socket.on('message', (data) => {
-    const frame = JSON.parse(data.toString()) as { type: string } & Partial<Notice>;
-    if (frame.type === 'desk' && frame.name && frame.payload)
-      notices.push({ name: frame.name, payload: frame.payload });
-  });
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  socket.send(JSON.stringify({ type: 'subscribe_desk' }));
-  return { socket, notices, queue: () => notices.filter((notice) => notice.name === 'queue') };
+  const desk = await openDeskConsole(url, agent);
+  return { ...desk, queue: () => desk.notices.filter((notice) => notice.name === 'queue') };
 }
 
-const counts = (notice: Notice | undefined) =>
+const counts = (notice: DeskNotice | undefined) =>
   (notice?.payload.queues as { id: string; waiting: number; offered: number }[] | undefined)?.find(
     (queue) => queue.id === 'general',
   );

@@ -387,4 +387,22 @@ describe('a conversation from offer to rating, by keyboard, with typing both way
       .getByText(/Customer rated ★★★★★/)
       .waitFor();
   });
+
+  it('shows a presence change made elsewhere (another tab, the server) in the availability control', async () => {
+    const select = sam.page.getByTestId('presence').locator('select');
+    await expect.poll(() => select.inputValue()).toBe('online');
+    const token = await server.login('sam@demo.baton.dev');
+    const setElsewhere = async (presence: string) => {
+      const response = await fetch(`${server.url}/v1/desk/presence`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ presence }),
+      });
+      expect(response.status).toBe(200);
+    };
+    await setElsewhere('away');
+    await expect.poll(() => select.inputValue()).toBe('away');
+    await setElsewhere('online');
+    await expect.poll(() => select.inputValue()).toBe('online');
+  });
 });

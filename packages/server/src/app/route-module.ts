@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../store/database.ts';
 import type { Store } from '../store/store.ts';
 import type { Auth } from './auth.ts';
+import type { Consoles } from './consoles.ts';
 import type { ConversationService } from './conversation-service.ts';
 
 /** The Fastify instance every route module receives: zod schemas type the handlers and feed /openapi.json. */
@@ -21,6 +22,8 @@ export interface RouteDeps {
   bus: Bus;
   service: ConversationService;
   auth: Auth;
+  /** Agents' consoles open on this process, and the signals about them across processes (see consoles.ts). */
+  consoles: Consoles;
   logger: Logger;
 }
 

@@ -18,6 +18,7 @@ import { createBus } from '../bus/create-bus.ts';
 import type { Config } from '../config.ts';
 import { createStore, type SqlStore } from '../store/sql-store.ts';
 import { Auth } from './auth.ts';
+import { Consoles } from './consoles.ts';
 import { ConversationService } from './conversation-service.ts';
 import { installErrorHandlers } from './http-errors.ts';
 import { createLogger } from './logger.ts';
@@ -90,10 +91,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   const service = new ConversationService({ store, bus, logger });
   const auth = new Auth(store, { sessionTtlSeconds: config.sessionTtlSeconds });
-  const deps: RouteDeps = { config, store, database: store.handle, bus, service, auth, logger };
+  const consoles = new Consoles({ bus, logger });
+  const deps: RouteDeps = { config, store, database: store.handle, bus, service, auth, consoles, logger };
 
   let closing: Promise<void> | undefined;
   const closeAdapters = async () => {
+    await consoles.stop();
     await bus?.close();
     await store.close();
   };

@@ -20,6 +20,11 @@ const DeskEnv = z.object({
   BATON_CALLBACK_AFTER_MS: milliseconds(15 * 60_000),
   /** How often each process looks for expired offers, stale waits and free agents. */
   BATON_ROUTING_TICK_MS: milliseconds(1_000),
+  /**
+   * How long an online agent may have no console open (a reload, a dropped network) before they go
+   * offline and their open offers move on; 0: presence does not follow the console.
+   */
+  BATON_CONSOLE_GRACE_MS: milliseconds(15_000),
   /** JSON array of queues (id, name, skills, languages, hours, averageHandleSeconds). */
   BATON_QUEUES: z.preprocess(emptyToUndefined, z.string().optional()),
 });
@@ -28,6 +33,10 @@ export interface DeskConfig {
   offerTtlMs: number;
   callbackAfterMs: number;
   tickMs: number;
+  /** See BATON_CONSOLE_GRACE_MS; 0 turns it off. */
+  consoleGraceMs: number;
+  /** How long other processes have to say they hold an agent's console. */
+  consoleCheckMs: number;
   queues: QueueConfig[];
 }
 
@@ -39,6 +48,8 @@ export const DeskConfigInput = z.object({
     .nonnegative()
     .default(15 * 60_000),
   tickMs: z.number().int().positive().default(1_000),
+  consoleGraceMs: z.number().int().nonnegative().default(15_000),
+  consoleCheckMs: z.number().int().positive().default(1_000),
   queues: QueueList.default(() => DEFAULT_QUEUES.map((queue) => QueueConfig.parse(queue))),
 });
 export type DeskConfigInput = z.input<typeof DeskConfigInput>;
@@ -74,6 +85,7 @@ export function loadDeskConfig(env: Record<string, string | undefined> = process
     offerTtlMs: parsed.data.BATON_OFFER_TTL_MS || 30_000,
     callbackAfterMs: parsed.data.BATON_CALLBACK_AFTER_MS,
     tickMs: parsed.data.BATON_ROUTING_TICK_MS || 1_000,
+    consoleGraceMs: parsed.data.BATON_CONSOLE_GRACE_MS,
     ...(queues ? { queues } : {}),
   });
 }

@@ -325,9 +325,13 @@ export class Router {
     });
   }
 
-  async setPresence(agent: DeskAgent, presence: Presence): Promise<void> {
+  /**
+   * `reason`, when the server changed it rather than the agent (`console_closed`, `console_opened`):
+   * carried in the notice, so consoles and supervisors can say why.
+   */
+  async setPresence(agent: DeskAgent, presence: Presence, reason?: string): Promise<void> {
     await this.#store.setAgentPresence(agent.id, presence);
-    await this.#notice('presence', { agentId: agent.id, name: agent.name, presence });
+    await this.#notice('presence', { agentId: agent.id, name: agent.name, presence, ...(reason ? { reason } : {}) });
     if (presence !== 'online') {
       // Someone stepping away must not sit on a customer: their open offers lapse at once.
       await this.#withLease(async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { StoredEvent } from '@baton/core';
 import pg from 'pg';
 import { pino } from 'pino';
+import { WebSocket } from 'ws';
 import { randomToken, sha256 } from '../../src/app/auth.ts';
 import { modules as defaultModules } from '../../src/app/modules.ts';
 import type { RouteModule } from '../../src/app/route-module.ts';
@@ -175,4 +176,31 @@ export function waitForEvent<T extends StoredEvent['type']>(
     const matches = log.filter((event): event is Extract<StoredEvent, { type: T }> => event.type === type);
     return matches[nth - 1];
   }, `${type} #${nth} on ${conversationId}`);
+}
+
+export interface DeskNotice {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+/** An agent's console: a WebSocket subscribed to the desk, recording every desk notice it receives. */
+export async function openDeskConsole(url: string, agent: TestAgent) {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, {
+    headers: { authorization: `Bearer ${agent.token}` },
+  });
+  const notices: DeskNotice[] = [];
+  socket.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as { type: string } & Partial<DeskNotice>;
+    if (frame.type === 'desk' && frame.name && frame.payload)
+      notices.push({ name: frame.name, payload: frame.payload });
+  });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  socket.send(JSON.stringify({ type: 'subscribe_desk' }));
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (socket.readyState === socket.CLOSED) return resolve();
+      socket.once('close', () => resolve());
+      socket.close();
+    });
+  return { socket, notices, close };
 }

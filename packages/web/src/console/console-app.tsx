@@ -159,7 +159,7 @@ function Workspace({ session, onLogout }: { session: AgentSession; onLogout: () 
         </div>
         <div className="topbar-right">
           <span className={`conn-dot conn-${connection}`} role="img" aria-label={`Connection: ${connection}`} />
-          <PresenceControl session={session} />
+          <PresenceControl session={session} stream={desk.stream} />
           <button
             type="button"
             className="button ghost small"

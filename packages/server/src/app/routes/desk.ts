@@ -1,5 +1,6 @@
 import { BatonError, Presence } from '@baton/core';
 import { z } from 'zod';
+import { ConsolePresence } from '../../routing/console-presence.ts';
 import { type DeskConfigInput, deskConfig, loadDeskConfig } from '../../routing/desk-config.ts';
 import { deskMetrics } from '../../routing/desk-metrics.ts';
 import { DeskStore } from '../../routing/desk-store.ts';
@@ -134,7 +135,18 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
       const desk = new DeskStore(deps.database);
       const router = new Router({ desk, store, service, logger: deps.logger, config });
       router.start();
-      app.addHook('onClose', () => router.stop());
+      const presence =
+        config.consoleGraceMs > 0
+          ? new ConsolePresence(
+              { consoles: deps.consoles, router, store, logger: deps.logger },
+              { graceMs: config.consoleGraceMs, checkMs: config.consoleCheckMs },
+            )
+          : undefined;
+      presence?.start();
+      app.addHook('onClose', async () => {
+        presence?.stop();
+        await router.stop();
+      });
 
       app.post(
         '/v1/conversations/:id/accept',

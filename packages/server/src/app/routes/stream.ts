@@ -65,6 +65,8 @@ class Connection {
   readonly id = randomUUID();
   readonly subscriptions = new Map<string, ConversationSubscription>();
   deskUnsubscribe: Promise<() => Promise<void>> | undefined;
+  /** The agent whose console this is (subscribed to the desk), counted in `deps.consoles` until it closes. */
+  consoleOf: string | undefined;
   alive = true;
 
   constructor(
@@ -102,6 +104,8 @@ class Connection {
     await Promise.all(subscriptions.map((subscription) => subscription.close()));
     const desk = this.deskUnsubscribe;
     this.deskUnsubscribe = undefined;
+    if (this.consoleOf) this.deps.consoles.closed(this.consoleOf);
+    this.consoleOf = undefined;
     if (desk) await (await desk)();
   }
 }
@@ -263,6 +267,11 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
         await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
       });
       await connection.deskUnsubscribe;
+      // Counted once per connection, and only while open: `close` (on the socket's close) uncounts it.
+      if (connection.consoleOf === undefined && connection.socket.readyState === connection.socket.OPEN) {
+        connection.consoleOf = principal.agent.id;
+        deps.consoles.opened(principal.agent.id);
+      }
       return;
     }
     case 'typing': {
