@@ -60,9 +60,9 @@ export interface SqliteStatements {
  * Kysely's query building, compiling and async driver in the path. A call takes the connection lock:
  * when it is free (the common case) a read runs at once, before the caller's first await, and ends
  * before any other JavaScript runs, so nothing can interleave with it; otherwise it waits its turn and
- * so never runs inside someone else's open Kysely transaction. Transactions are grouped (see
- * `transaction`): they run together at the end of the event-loop turn, under the lock, each whole.
- * Writes run in `BEGIN IMMEDIATE … COMMIT`; another process's write lock blocks the thread for up to
+ * so never runs inside someone else's open Kysely transaction. Transactions in a busy turn of the event
+ * loop are grouped (see `transaction`): they run together at the end of the turn, under the lock, each
+ * whole. Writes run in `BEGIN IMMEDIATE … COMMIT`; another process's write lock blocks the thread for up to
  * busy_timeout, as it does in the driver.
  */
 export class SqliteFastPath implements SqliteStatements {
@@ -100,10 +100,9 @@ export class SqliteFastPath implements SqliteStatements {
    * transactions in a turn of the event loop run at once, alone, so an idle or lightly loaded server waits
    * for nothing (a handoff's chain of writes goes straight through). Past those, in a busy turn (requests
    * that arrived together, under load; and right after one, all but the first), they wait for the end of
-   * the turn and run in one
-   * `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, so one that throws is rolled back alone and
-   * the others commit. One commit then pays for many: the WAL pages written once, the write lock taken
-   * once. Each `work` runs whole, with nothing interleaved, in the order of the calls.
+   * the turn and run in one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, so one that throws is
+   * rolled back alone and the others commit. One commit then pays for many: the WAL pages written once,
+   * the write lock taken once. Each `work` runs whole, with nothing interleaved, in the order of the calls.
    */
   transaction<T>(work: (statements: SqliteStatements) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
