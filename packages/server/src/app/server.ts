@@ -95,11 +95,20 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const deps: RouteDeps = { config, store, database: store.handle, bus, service, auth, consoles, logger };
 
   let closing: Promise<void> | undefined;
-  const closeAdapters = async () => {
-    await consoles.stop();
-    await bus?.close();
-    await store.close();
+  let adaptersClosed: Promise<void> | undefined;
+  const closeAdapters = () => {
+    adaptersClosed ??= (async () => {
+      await consoles.stop();
+      await bus?.close();
+      await store.close();
+    })();
+    return adaptersClosed;
   };
+  // Fastify runs onClose hooks last-added first: added before any module, this runs after every module's
+  // own (the AI runtime's turns in flight, the router's pass, the streams) has finished with the store and
+  // the bus. Added after them, it closed both under their feet: each shutdown under load logged hundreds of
+  // "driver has already been destroyed" failures of turns that never got written.
+  app.addHook('onClose', closeAdapters);
 
   try {
     await app.register(fastifyCookie);
@@ -127,7 +136,6 @@ export async function createServer(config: Config, options: CreateServerOptions 
       await module.register(app, deps);
     }
     registerWebApps(app, config, logger);
-    app.addHook('onClose', closeAdapters);
     await app.ready();
     if (options.listen !== false) await app.listen({ port: config.port, host: config.host });
   } catch (error) {
