@@ -913,4 +913,6 @@ process.on('message', (message: unknown) => {
 });
 
 process.on('disconnect', () => process.exit(0));
+// A clean exit on the parent's SIGTERM too, so that --cpu-prof gets to write the profile.
+process.on('SIGTERM', () => process.exit(0));
 send({ type: 'ready' });

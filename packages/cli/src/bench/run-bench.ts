@@ -120,10 +120,10 @@ function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }
 
-async function startLoadProcesses(count: number): Promise<LoadProcess[]> {
+async function startLoadProcesses(count: number, nodeArgs: (index: number) => string[]): Promise<LoadProcess[]> {
   return Promise.all(
-    Array.from({ length: count }, async () => {
-      const child = forkTypeScript('./load-process.ts');
+    Array.from({ length: count }, async (_, index) => {
+      const child = forkTypeScript('./load-process.ts', {}, nodeArgs(index));
       const load: LoadProcess = { child, counters: undefined };
       child.on('message', (message: unknown) => {
         const report = LoadReport.safeParse(message);
@@ -352,7 +352,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     };
     // Booting in parallel saves a minute of tsx start-up; everything is idle again before measuring.
     const [loads, bare, servers] = await Promise.all([
-      startLoadProcesses(options.loadProcesses).then((started) => {
+      // The load processes are part of the instrument: --cpu-prof profiles them too (in load-process-N/).
+      startLoadProcesses(options.loadProcesses, (index) =>
+        options.cpuProfileDir
+          ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `load-process-${index + 1}`)}`]
+          : [],
+      ).then((started) => {
         children.push(...started.map((load) => load.child));
         return started;
       }),

@@ -24,7 +24,7 @@ Options:
   --concurrency N     senders per load process in the saturation phases (default ${DEFAULT_OPTIONS.concurrency})
   --think-scale X     multiplies the simulated customers' pauses (default 1)
   --no-core           skip the in-process micro-bench of the core
-  --cpu-prof DIR      write a V8 CPU profile of each Baton server process into DIR (open in Chrome DevTools)
+  --cpu-prof DIR      write a V8 CPU profile of each Baton server and load process into DIR (open in Chrome DevTools)
   --json              print the JSON report on stdout (progress stays on stderr)
 `;
 
