@@ -14,6 +14,11 @@ const commands: Record<string, Command> = {
   start: startCommand,
 };
 
+/** node:util parseArgs refuses unknown options, missing values and stray positionals with these codes. */
+function isUsageError(error: unknown): error is Error {
+  return error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS_');
+}
+
 const [name, ...args] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
 if (!command) {
@@ -25,9 +30,15 @@ if (!command) {
   try {
     process.exitCode = await command(args);
   } catch (error) {
-    console.error(
-      `baton ${name}: ${BatonError.is(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
-    process.exitCode = 1;
+    if (isUsageError(error)) {
+      // A flag the command does not know, or one missing its value: say which, not where it was noticed.
+      console.error(`baton ${name}: ${error.message} (see baton ${name} --help)`);
+      process.exitCode = 2;
+    } else {
+      console.error(
+        `baton ${name}: ${BatonError.is(error) ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      process.exitCode = 1;
+    }
   }
 }

@@ -49,6 +49,18 @@ const Report = z.object({
 });
 
 describe('baton bench', () => {
+  it('refuses an option it does not know with the option named and no stack trace (exit 2)', async () => {
+    const failed = await run(process.execPath, [baton, 'bench', '--database-url', 'postgres://x'], {
+      timeout: 60_000,
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(/^baton bench: Unknown option '--database-url'.*see baton bench --help/);
+    expect(failed?.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   // A smoke run: tiny load, a few seconds. It checks the instrument works, never how fast anything is.
   it('runs against a real server and a bare baseline and reports well-formed JSON with 0 errors', async () => {
     const { stdout } = await run(
