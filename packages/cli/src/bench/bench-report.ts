@@ -397,6 +397,7 @@ function checkTargets(report: BenchReport): TargetCheck[] {
       target: `<= ${limit} ms`,
       value: report.handoff_latency_ms.count
         ? `${report.handoff_latency_ms.p99} ms` +
+          ` (${ciText(report.handoff_latency_ms)})` +
           (report.handoff.waited_for_agent > 0
             ? ` (${report.handoff.waited_for_agent} waited for a free agent; with an agent free: ` +
               `${report.handoff_latency_agent_free_ms.p99} ms)`
@@ -452,6 +453,15 @@ function checkTargets(report: BenchReport): TargetCheck[] {
 
 // -------------------------------------------------------------------------------------------------
 // Text rendering.
+
+/** The p99's 95% interval in words, with how many samples it rests on. */
+function ciText(value: LatencySummary): string {
+  const ci = value.p99_ci95;
+  if (!ci) return `${value.count} samples`;
+  return ci.high === null
+    ? `95% interval ${ms(ci.low)} ms and up: ${value.count} samples cannot bound a p99 from above`
+    : `95% interval ${ms(ci.low)}–${ms(ci.high)} ms over ${value.count} samples`;
+}
 
 function ms(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
@@ -551,6 +561,10 @@ export function renderReport(report: BenchReport): string {
       latencyRow('baseline: WebSocket echo RTT', report.baseline_echo_rtt_ms, undefined),
     ]),
   );
+  if (report.handoff_latency_ms.count > 0) {
+    // A p99 of a few hundred samples is a handful of the worst ones: say how far it can be trusted.
+    lines.push(`handoff p99: ${ciText(report.handoff_latency_ms)}`);
+  }
   lines.push('');
   lines.push(
     table([

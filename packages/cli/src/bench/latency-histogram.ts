@@ -10,6 +10,12 @@ export interface LatencySummary {
   max: number;
   min: number;
   mean: number;
+  /**
+   * Where the true p99 lies with 95% confidence, from the samples themselves (order statistics, no
+   * assumption about the distribution): `high` is null when there are too few samples to bound it from
+   * above (under ~370, the worst sample may still be below the true p99). Absent when not computed.
+   */
+  p99_ci95?: { low: number; high: number | null };
 }
 
 /** Microseconds: the resolution the HDR histogram records at. */
@@ -55,7 +61,47 @@ export class LatencyHistogram {
 export function summarize(milliseconds: readonly number[]): LatencySummary {
   const histogram = new LatencyHistogram();
   histogram.recordAllMs(milliseconds);
-  return histogram.summary();
+  const summary = histogram.summary();
+  const interval = quantileInterval(milliseconds, 0.99);
+  return interval ? { ...summary, p99_ci95: interval } : summary;
+}
+
+/**
+ * A distribution-free confidence interval for the `q` quantile: with n samples, how many fall below the
+ * true quantile is Binomial(n, q), so the interval runs between the sorted samples whose ranks bound that
+ * count with `confidence` (each tail at most half of what is left). `high` is null when even the largest
+ * sample is not far enough out; undefined when there are no samples at all.
+ */
+export function quantileInterval(
+  samples: readonly number[],
+  q: number,
+  confidence = 0.95,
+): { low: number; high: number | null } | undefined {
+  const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return undefined;
+  const tail = (1 - confidence) / 2;
+  // cdf[k] = P(B <= k) for B ~ Binomial(n, q), built from the log pmf (no overflow for large n).
+  const logQ = Math.log(q);
+  const logNotQ = Math.log1p(-q);
+  let logPmf = n * logNotQ;
+  let cumulative = 0;
+  const cdf: number[] = [];
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) logPmf += Math.log((n - k + 1) / k) + logQ - logNotQ;
+    cumulative += Math.exp(logPmf);
+    cdf.push(Math.min(1, cumulative));
+  }
+  // Lower bound: the sample of rank l (1-based) with P(B < l) <= tail, l as large as that allows.
+  let low = 1;
+  while (low < n && (cdf[low] ?? 1) <= tail) low += 1;
+  // Upper bound: the sample of rank u with P(B >= u) <= tail, u as small as that allows.
+  let high = n + 1;
+  for (let u = n; u >= 1; u--) {
+    if (1 - (cdf[u - 1] ?? 0) <= tail) high = u;
+    else break;
+  }
+  return { low: round(sorted[low - 1]!), high: high <= n ? round(sorted[high - 1]!) : null };
 }
 
 /** Three decimals: microsecond precision is all a millisecond figure can honestly claim. */
