@@ -12,6 +12,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from './seeded-random.ts';
 
 type Json = Record<string, unknown>;
 interface Event {
@@ -37,17 +38,8 @@ const ABCD_SIZE = Number(option('--abcd-size') ?? 150);
 const STAR_SIZE = Number(option('--star-size') ?? 100);
 const OUT = join(root, 'packages', 'core', 'test', 'fixtures', 'dev');
 
-/** Deterministic pseudo-random numbers (mulberry32), so a rebuild gives the same files. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so a rebuild gives the same files. */
+const random = seededRandom;
 
 function shuffle<T>(items: T[], seed: number): T[] {
   const next = random(seed);

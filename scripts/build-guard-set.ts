@@ -24,6 +24,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededRandom } from './seeded-random.ts';
 
 const { values } = parseArgs({ options: { data: { type: 'string' } } });
 const ROOT = resolve(import.meta.dirname, '..');
@@ -42,16 +43,7 @@ interface Labelled {
   restart?: boolean;
 }
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 // ------------------------------------------------------------------ line pools from ABCD
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as seeded } from '../../../scripts/seeded-random.ts';
 import { quantileInterval, summarize } from '../src/bench/latency-histogram.ts';
-
-/** A small seeded generator (mulberry32): the same samples on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exponential latencies with mean 1 ms: the true p99 is ln(100) ms. */
 const TRUE_P99 = Math.log(100);
