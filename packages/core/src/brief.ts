@@ -518,9 +518,24 @@ export function firstHandoffIndex(events: readonly EventBody[]): number {
   return events.findIndex((event) => event.type === 'handoff.requested');
 }
 
-export function buildBrief(events: readonly EventBody[], options: BriefOptions = {}): Brief {
+/** The events a brief covers (`upTo`: to the first handoff request, all when none) and reads (`through`). */
+function briefScope(events: readonly EventBody[], options: BriefOptions): { upTo: number; through: number } {
   const handoffAt = firstHandoffIndex(events);
   const upTo = Math.min(events.length, options.upTo ?? (handoffAt >= 0 ? handoffAt + 1 : events.length));
+  return { upTo, through: Math.max(upTo, Math.min(events.length, options.through ?? upTo)) };
+}
+
+/**
+ * How many leading events `buildBrief(events, options)` reads: events appended after them do not change
+ * it, so a log that only grew past them has the same brief (a conversation waiting for an agent keeps
+ * its brief however long the customer writes meanwhile).
+ */
+export function briefReads(events: readonly EventBody[], options: BriefOptions = {}): number {
+  return briefScope(events, options).through;
+}
+
+export function buildBrief(events: readonly EventBody[], options: BriefOptions = {}): Brief {
+  const { upTo, through } = briefScope(events, options);
   const scope = events.slice(0, upTo);
 
   const facts = extractFacts(scope).map(toBriefFact);
@@ -622,7 +637,6 @@ export function buildBrief(events: readonly EventBody[], options: BriefOptions =
     upTo,
   };
   if (handoff) brief.handoff = handoff;
-  const through = Math.max(upTo, Math.min(events.length, options.through ?? upTo));
   const history = staffHistory(events.slice(0, through));
   if (history.notes.length) brief.notes = history.notes;
   if (history.previousAgents.length) brief.previousAgents = history.previousAgents;

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BENCH_DRAFTS, syntheticConversation } from '../src/context-bench.ts';
 import {
   analyzeSentiment,
+  briefReads,
   buildBrief,
   ContinuityGuard,
   type EventBody,
@@ -18,6 +20,40 @@ function reloaded(events: readonly EventBody[]): EventBody[] {
 
 describe('reusing work across calls gives the same answers as a fresh replay', () => {
   const events = syntheticConversation(300);
+
+  it('a brief depends on its first briefReads events only: a customer writing while they wait changes nothing', () => {
+    // Real conversations (the facts dev set, cut where a person was asked for), handed off, then the
+    // customer keeps writing lines of other conversations while waiting: what the AI runtime reuses.
+    const conversations = readFileSync(new URL('fixtures/dev/facts-abcd.jsonl', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, 40)
+      .map((line) => JSON.parse(line) as { industry: string; events: EventBody[] });
+    const chatter = conversations
+      .flatMap((conversation) => conversation.events)
+      .filter((event) => event.type === 'message' && event.author === 'customer');
+    let compared = 0;
+    for (const [index, conversation] of conversations.entries()) {
+      const handedOff: EventBody[] = [
+        ...conversation.events,
+        { type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: [] },
+      ];
+      const options = { industry: conversation.industry };
+      const reads = briefReads(handedOff, options);
+      expect(reads).toBe(handedOff.length);
+      const atHandoff = buildBrief(handedOff, options);
+      const waiting = [...handedOff, ...chatter.slice(index * 3, index * 3 + 6)];
+      for (let length = reads; length <= waiting.length; length += 1) {
+        const grown = reloaded(waiting.slice(0, length));
+        expect(briefReads(grown, options)).toBe(reads);
+        expect(buildBrief(grown, options)).toEqual(atHandoff);
+        compared += 1;
+      }
+    }
+    expect(compared).toBeGreaterThan(200);
+    // Without a handoff the brief reads the whole log, so every new event is read.
+    expect(briefReads(events)).toBe(events.length);
+  });
 
   it('prepareGuard after a brief of the same log finds what a guard fed one event at a time finds', () => {
     buildBrief(events.slice(0, 120));

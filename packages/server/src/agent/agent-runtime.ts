@@ -1,5 +1,8 @@
 import {
   BatonError,
+  type Brief,
+  type BriefOptions,
+  briefReads,
   buildBrief,
   type ConversationState,
   EscalationConfig,
@@ -56,6 +59,8 @@ interface KeptLog {
   shared: boolean;
   facts: FactTracker;
   policy: EscalationTracker;
+  /** The last brief a turn was given, and what it was built from (see `#briefOf`). */
+  brief?: { reads: number; options: BriefOptions; brief: Brief };
 }
 
 function emptyLog(): KeptLog {
@@ -281,10 +286,7 @@ export class AgentRuntime {
         ...(cause === 'customer_message'
           ? {}
           : {
-              brief: buildBrief(events, {
-                industry: conversation.industry,
-                ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
-              }),
+              brief: this.#briefOf(kept, conversation),
             }),
       };
       for await (const step of untilAborted(this.#agent.respond(input, controller.signal), controller.signal)) {
@@ -426,6 +428,31 @@ export class AgentRuntime {
       this.#extend(fresh, events);
       this.#remember(conversationId, fresh);
     }
+  }
+
+  /**
+   * The brief of the kept log. A customer waiting for an agent gets a turn for every message, and their
+   * brief stops at the handoff request: it is built once and reused while the events it reads and the
+   * conversation's details stay the same (the kept log only grows, so the same count means the same events).
+   */
+  #briefOf(kept: KeptLog, conversation: Pick<ConversationRecord, 'industry' | 'customerName'>): Brief {
+    const options: BriefOptions = {
+      industry: conversation.industry,
+      ...(conversation.customerName ? { customerName: conversation.customerName } : {}),
+    };
+    const reads = briefReads(kept.events, options);
+    const last = kept.brief;
+    if (
+      last &&
+      last.reads === reads &&
+      last.options.industry === options.industry &&
+      last.options.customerName === options.customerName
+    ) {
+      return last.brief;
+    }
+    const brief = buildBrief(kept.events, options);
+    kept.brief = { reads, options, brief };
+    return brief;
   }
 
   /**
