@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -44,5 +44,30 @@ describe('WAL checkpoints on SQLite', () => {
     }
     expect(copied).toBe(200);
     await store.close();
+  });
+
+  it('leaves the files at rest once the store has closed: the directory can go at once', async () => {
+    // A test (or an operator's script) removes the data directory right after closing: the checkpoint
+    // worker's own connection must be closed by then, or its close recreates or deletes files mid-removal.
+    for (let round = 0; round < 5; round++) {
+      const folder = join(directory, `at-rest-${round}`);
+      mkdirSync(folder);
+      const store = createStore({ file: join(folder, 'baton.db') });
+      await store.migrate();
+      await store.createConversation({
+        id: `c_rest_${round}`,
+        industry: 'other',
+        channel: 'api',
+        customerTokenHash: 'x',
+        owner: { kind: 'ai' },
+      });
+      await store.append(`c_rest_${round}`, [{ type: 'message', author: 'customer', text: 'hello' }]);
+      // Odd rounds close before the worker's first checkpoint, even ones after it holds the WAL open too.
+      if (round % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 400));
+      await store.close();
+      // The last connection to close checkpoints and deletes the WAL and shared-memory files.
+      expect(readdirSync(folder)).toEqual(['baton.db']);
+      rmSync(folder, { recursive: true });
+    }
   });
 });

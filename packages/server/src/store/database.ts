@@ -115,6 +115,8 @@ export interface DialectFactory {
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** SQLite only: synchronous prepared statements on Kysely's connection, for the store's hot path. */
   sqliteFastPath?: SqliteFastPath;
+  /** After the connections closed: settles once nothing of the dialect still works on the database's files. */
+  settled?(): Promise<void>;
 }
 
 export interface DatabaseConfig {
@@ -175,7 +177,11 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
     ...(sqliteFastPath ? { sqliteFastPath } : {}),
     destroy() {
       // Kysely closes the connection only if it opened it; the fast path may have opened it alone.
-      destroyed ??= db.destroy().then(() => sqliteFastPath?.close());
+      // Then wait for what closing left running (SQLite's checkpoint worker), so the files are at rest.
+      destroyed ??= db
+        .destroy()
+        .then(() => sqliteFastPath?.close())
+        .then(() => factory.settled?.());
       return destroyed;
     },
   };

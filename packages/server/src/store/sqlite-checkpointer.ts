@@ -28,8 +28,15 @@ parentPort.on('message', () => {
 `;
 
 export interface Checkpointer {
-  stop(): void;
+  /**
+   * Closes the worker's connection; settles once the worker has exited, so nothing touches the files after
+   * (the last connection to close deletes the -wal and -shm files: a caller removing the directory must
+   * wait for that). Never rejects; gives up waiting after `STOP_WAIT_MS`.
+   */
+  stop(): Promise<void>;
 }
+
+const STOP_WAIT_MS = 5_000;
 
 export function startCheckpointer(file: string): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -37,12 +44,31 @@ export function startCheckpointer(file: string): Checkpointer {
   // A failing checkpointer only means the safety-net threshold does the work: never crash the server.
   worker.on('error', () => undefined);
   worker.unref();
-  let stopped = false;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+  });
+  let stopping: Promise<void> | undefined;
   return {
     stop() {
-      if (stopped) return;
-      stopped = true;
-      worker.postMessage('stop');
+      if (!stopping) {
+        if (exited) return Promise.resolve();
+        // Keep the process alive until the worker has gone (it was unref'd so as not to hold a server open).
+        worker.ref();
+        worker.postMessage('stop');
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const givenUp = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            void worker.terminate();
+            resolve();
+          }, STOP_WAIT_MS);
+        });
+        stopping = Promise.race([exit, givenUp]).finally(() => clearTimeout(timer));
+      }
+      return stopping;
     },
   };
 }

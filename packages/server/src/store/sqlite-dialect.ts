@@ -136,6 +136,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
   // One connection, opened on first use by whichever comes first: Kysely's driver or the fast path.
   let connection: BetterSqlite3.Database | undefined;
+  let checkpointerStopped: Promise<void> | undefined;
   const open = () => {
     if (!connection) {
       connection = new BetterSqlite3(options.file);
@@ -150,7 +151,7 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
         const checkpointer = startCheckpointer(options.file);
         const close = connection.close.bind(connection);
         connection.close = () => {
-          checkpointer.stop();
+          checkpointerStopped = checkpointer.stop();
           return close();
         };
       }
@@ -162,6 +163,7 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
     name: 'sqlite',
     dialect: new ImmediateSqliteDialect({ database: () => Promise.resolve(withStatementCache(open())) }, lock),
     sqliteFastPath: new SqliteFastPath(open, lock),
+    settled: () => checkpointerStopped ?? Promise.resolve(),
     capabilities: {
       jsonType: 'text',
       serialType: 'integer',
