@@ -459,7 +459,7 @@ function ciText(value: LatencySummary): string {
   const ci = value.p99_ci95;
   if (!ci) return `${value.count} samples`;
   return ci.high === null
-    ? `95% interval ${ms(ci.low)} ms and up: ${value.count} samples cannot bound a p99 from above`
+    ? `95% interval ${ms(ci.low)} ms and up: ${value.count} samples cannot bound a p99 from above (a longer --duration can)`
     : `95% interval ${ms(ci.low)}–${ms(ci.high)} ms over ${value.count} samples`;
 }
 
