@@ -35,7 +35,11 @@ export interface BenchReport {
     lost: number;
     /** Accepted with success by more than one agent. */
     assigned_twice: number;
-    /** Offers for conversations the load did not hand off itself (the AI escalated on its own, e.g. under saturation). */
+    /**
+     * Offers for handoffs whose trigger was not measured: those of the setup, the warm-up and the saturation
+     * (offers are recorded all along, triggers only in the measured window). The AI's own escalations in the
+     * window are triggers like the planned ones (timed from the customer message that led to them).
+     */
     other_offers: number;
     /** Triggered handoffs whose customer was told to wait for a free agent. */
     waited_for_agent: number;
@@ -595,7 +599,7 @@ export function renderReport(report: BenchReport): string {
     `Handoffs: ${h.triggered} triggered (${report.server.handoff_trigger.replace('_', ' ')}), ${h.offered} offered, ` +
       `${h.accepted} accepted, ${h.lost} lost, ${h.assigned_twice} assigned twice, ${h.waited_for_agent} waited for ` +
       `a free agent; ${h.other_offers} other offers ` +
-      `(AI escalations outside the plan); brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
+      `(handoffs outside the measured window: setup, warm-up, saturation); brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
   );
   const r = report.rss_mb;
   const heap = report.heap_after_gc_mb;
