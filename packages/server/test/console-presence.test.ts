@@ -26,6 +26,18 @@ async function presenceOf(server: BatonServer, agent: TestAgent) {
   return (await server.deps.store.getAgent(agent.id))?.presence;
 }
 
+/** One agent as the desk's agents view (the supervisor's table) shows them to `viewer`. */
+async function agentView(url: string, viewer: TestAgent, agent: TestAgent) {
+  const listed = await call<{ agents: { id: string; presence: string; presenceReason?: string }[] }>(
+    url,
+    'GET',
+    '/v1/desk/agents',
+    { token: viewer.token },
+  );
+  expect(listed.status).toBe(200);
+  return listed.body.agents.find((entry) => entry.id === agent.id);
+}
+
 async function setPresence(url: string, agent: TestAgent, presence: string) {
   expect((await call(url, 'POST', '/v1/desk/presence', { token: agent.token, body: { presence } })).status).toBe(200);
 }
@@ -105,10 +117,16 @@ describe('presence follows the console (one process, SQLite)', () => {
     expect(
       anaDesk.notices.find((notice) => notice.name === 'presence' && notice.payload.agentId === sam.id)?.payload,
     ).toMatchObject({ presence: 'offline', reason: 'console_closed' });
+    // So does a supervisor who opens the desk later: the reason is kept with the presence.
+    expect((await agentView(url, ana, sam))?.presenceReason).toBe('console_closed');
 
     // Sam's console is back (reload, reconnect): Sam is online again.
     await consoleFor(sam);
     await eventually(async () => (await presenceOf(server, sam)) === 'online', 'Sam online again');
+    // Presence Sam chooses carries no reason.
+    await setPresence(url, sam, 'away');
+    expect(await agentView(url, ana, sam)).toMatchObject({ presence: 'away' });
+    expect((await agentView(url, ana, sam))?.presenceReason).toBeUndefined();
   });
 
   it('keeps an agent online while another of their consoles is open, and through a quick reconnect', async () => {

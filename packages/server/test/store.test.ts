@@ -538,6 +538,14 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
 
     expect(await store.setAgentPresence(id, 'online')).toMatchObject({ id, presence: 'online' });
     expect((await store.getAgent(id))?.presence).toBe('online');
+    // The server's reason is kept with the presence it set, and cleared by one the agent chooses.
+    expect(await store.setAgentPresence(id, 'offline', 'console_closed')).toMatchObject({
+      presence: 'offline',
+      presenceReason: 'console_closed',
+    });
+    expect((await store.getAgent(id))?.presenceReason).toBe('console_closed');
+    expect(await store.setAgentPresence(id, 'online')).not.toHaveProperty('presenceReason');
+    expect((await store.getAgent(id))?.presenceReason).toBeUndefined();
     await expectBatonError(store.setAgentPresence('missing', 'online'), 'not_found');
     await expectBatonError(
       store.createAgent({ id: newId('agent'), email, name: 'Dup', passwordHash: 'x' }),

@@ -215,10 +215,21 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
   });
   it('shows the supervisor live queues, agents with their load, and handoff charts', async () => {
     const page = morgan.page;
+    // Pat's console closed and the server took Pat offline (console-presence.ts): the table says why.
+    await server.server.deps.store.setAgentPresence('agent_pat', 'offline', 'console_closed');
     await page.goto(`${server.url}/supervisor/`);
     const agents = page.getByTestId('agents');
     await agents.getByRole('row', { name: /Sam Rivera/ }).waitFor();
     expect(await agents.getByRole('row', { name: /Morgan Lee/ }).textContent()).toMatch(/online/);
+    const pat = agents.getByRole('row', { name: /Pat Okafor/ });
+    expect(await pat.textContent()).toMatch(/offline/);
+    expect(await pat.getByTestId('presence-reason').textContent()).toMatch(/console closed/);
+    expect(
+      await agents
+        .getByRole('row', { name: /Morgan Lee/ })
+        .getByTestId('presence-reason')
+        .count(),
+    ).toBe(0);
     expect(
       await page
         .getByTestId('queues')

@@ -57,6 +57,8 @@ export interface AgentLoadView {
   name: string;
   role: string;
   presence: Presence;
+  /** Why the server set `presence` (`console_closed`: no console open within the grace period). */
+  presenceReason?: string;
   skills: string[];
   languages: string[];
   capacity: number;
@@ -330,7 +332,7 @@ export class Router {
    * carried in the notice, so consoles and supervisors can say why.
    */
   async setPresence(agent: DeskAgent, presence: Presence, reason?: string): Promise<void> {
-    await this.#store.setAgentPresence(agent.id, presence);
+    await this.#store.setAgentPresence(agent.id, presence, reason);
     await this.#notice('presence', { agentId: agent.id, name: agent.name, presence, ...(reason ? { reason } : {}) });
     if (presence !== 'online') {
       // Someone stepping away must not sit on a customer: their open offers lapse at once.
@@ -439,6 +441,7 @@ export class Router {
         name: agent.name,
         role: agent.role,
         presence: agent.presence,
+        ...(agent.presenceReason ? { presenceReason: agent.presenceReason } : {}),
         skills: agent.skills,
         languages: agent.languages,
         capacity: agent.capacity,

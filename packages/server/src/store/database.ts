@@ -44,6 +44,8 @@ export interface AgentsTable {
   languages: JsonColumn;
   capacity: number;
   presence: string;
+  /** Why the server last changed `presence` (see migration 003); null when the agent chose it. */
+  presence_reason: string | null;
   created_at: string;
 }
 

@@ -313,6 +313,7 @@ export class SqlStore implements Store {
       languages: JSON.stringify(input.languages ?? []),
       capacity: input.capacity ?? 3,
       presence: input.presence ?? 'offline',
+      presence_reason: null,
       created_at: new Date().toISOString(),
     };
     await this.translateErrors(() => this.db.insertInto('agents').values(row).execute(), {
@@ -344,10 +345,10 @@ export class SqlStore implements Store {
     return rows.map(toAgent);
   }
 
-  async setAgentPresence(id: string, presence: AgentPresence): Promise<AgentRecord> {
+  async setAgentPresence(id: string, presence: AgentPresence, reason?: string): Promise<AgentRecord> {
     const row = await this.db
       .updateTable('agents')
-      .set({ presence })
+      .set({ presence, presence_reason: reason ?? null })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
@@ -605,6 +606,7 @@ export function toAgent(row: Selectable<AgentsTable>): AgentRecord {
     languages: StringList.parse(readJson(row.languages)),
     capacity: row.capacity,
     presence: row.presence as AgentPresence,
+    ...(row.presence_reason ? { presenceReason: row.presence_reason } : {}),
     createdAt: row.created_at,
   };
 }

@@ -40,6 +40,8 @@ export interface AgentRecord {
   /** How many conversations the agent can own at once. */
   capacity: number;
   presence: AgentPresence;
+  /** Why the server last changed `presence` (`console_closed`…); absent when the agent chose it. */
+  presenceReason?: string;
   createdAt: string;
 }
 
@@ -150,7 +152,8 @@ export interface Store {
   findAgentByEmail(email: string): Promise<(AgentRecord & { passwordHash: string }) | undefined>;
   listAgents(): Promise<AgentRecord[]>;
   /** Unknown agent throws BatonError('not_found'). */
-  setAgentPresence(id: string, presence: AgentPresence): Promise<AgentRecord>;
+  /** Sets presence; `reason` when the server changes it for the agent, none when they chose it. */
+  setAgentPresence(id: string, presence: AgentPresence, reason?: string): Promise<AgentRecord>;
 
   createSession(session: SessionRecord): Promise<void>;
   /** The session only while `now` is before its expiry. */

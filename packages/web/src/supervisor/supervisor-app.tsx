@@ -28,12 +28,16 @@ const AgentLoad = z.looseObject({
   name: z.string(),
   role: z.string(),
   presence: z.string(),
+  presenceReason: z.string().optional(),
   skills: z.array(z.string()),
   capacity: z.number(),
   load: z.number(),
   openOffers: z.number(),
 });
 type AgentLoad = z.infer<typeof AgentLoad>;
+
+/** Why the server changed someone's presence, in the supervisor's words. */
+const PRESENCE_REASONS: Record<string, string> = { console_closed: 'console closed' };
 
 const Bucket = z.looseObject({
   start: z.string(),
@@ -282,6 +286,12 @@ function Dashboard({ session, onLogout }: { session: AgentSession; onLogout: () 
                     </th>
                     <td>
                       <span className={`badge ${agent.presence}`}>{agent.presence}</span>
+                      {agent.presence !== 'online' && agent.presenceReason ? (
+                        <span className="small muted" data-testid="presence-reason">
+                          {' '}
+                          · {PRESENCE_REASONS[agent.presenceReason] ?? agent.presenceReason}
+                        </span>
+                      ) : null}
                     </td>
                     <td>
                       <div className="load" aria-hidden="true">

@@ -47,6 +47,10 @@ const AgentLoadSchema = z
     name: z.string(),
     role: z.string(),
     presence: Presence,
+    presenceReason: z
+      .string()
+      .optional()
+      .describe('Why the server set the presence (console_closed, console_opened); absent when the agent chose it'),
     skills: z.array(z.string()),
     languages: z.array(z.string()),
     capacity: z.number().int(),

@@ -1,5 +1,6 @@
 import { coreMigration } from './001-core.ts';
 import { deskMigration } from './002-desk.ts';
+import { presenceReasonMigration } from './003-presence-reason.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -11,6 +12,7 @@ export type { BatonMigration } from './migration.ts';
 export const migrations: Record<string, BatonMigration> = {
   '001-core': coreMigration,
   '002-desk': deskMigration,
+  '003-presence-reason': presenceReasonMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {
