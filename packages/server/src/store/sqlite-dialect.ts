@@ -151,8 +151,11 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
         const checkpointer = startCheckpointer(options.file);
         const close = connection.close.bind(connection);
         connection.close = () => {
+          // Ours first, then the worker's: closing at the same moment, each sees the other open and neither
+          // deletes the WAL and shared-memory files; the worker, last, checkpoints and removes them.
+          const closed = close();
           checkpointerStopped = checkpointer.stop();
-          return close();
+          return closed;
         };
       }
     }
