@@ -24,12 +24,15 @@ class ScenarioAgent implements AiAgent {
     this.#open = resolve;
   });
   parked = 0;
+  /** Conversations a turn started for, in order. */
+  readonly turns: string[] = [];
 
   open(): void {
     this.#open?.();
   }
 
   async *respond(input: AgentInput, signal: AbortSignal): AsyncIterable<AgentStep> {
+    this.turns.push(input.conversation.id);
     const last = [...input.events].reverse().find((event) => event.type === 'message' && event.author === 'customer');
     const text = last?.type === 'message' ? last.text : '';
     if (input.cause === 'customer_message' && text === 'wait') {
@@ -84,6 +87,35 @@ describe('AgentRuntime in a running server', () => {
     agent.open();
     await runtime.idle(slow.conversationId);
     expect(ChatClient.reply(await slow.events())).toBe('Thanks for waiting.');
+  });
+
+  it('stops without starting the turns still waiting for a slot', async () => {
+    // One turn at a time: a parked turn holds the only slot and another conversation's turn waits for it.
+    const scenario = new ScenarioAgent();
+    const single = createAgentModule({ agent: scenario, env: { BATON_AGENT_CONCURRENCY: '1' } });
+    const stopping = await startTestServer({
+      modules: [...modules.filter((module) => module.name !== 'agent'), single],
+    });
+    const token = await stopping.login();
+    const start = () =>
+      ChatClient.start({ baseUrl: stopping.url, staffToken: token, runtime: single.runtime!, industry: 'other' });
+    const parked = await start();
+    const queued = await start();
+    const post = (conversation: ChatClient, text: string) =>
+      fetch(`${stopping.url}/v1/conversations/${conversation.conversationId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-customer-token': conversation.customerToken },
+        body: JSON.stringify({ text }),
+      });
+    expect((await post(parked, 'wait')).status).toBe(201);
+    while (scenario.parked === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await post(queued, 'Where is my order A10512?')).status).toBe(201);
+    const turnsBefore = scenario.turns.filter((id) => id === queued.conversationId).length;
+
+    await stopping.close();
+    // The parked turn was aborted; the waiting one never reached the agent.
+    expect(scenario.turns.filter((id) => id === queued.conversationId).length).toBe(turnsBefore);
+    scenario.open();
   });
 
   it('hands off with trigger error when the agent crashes or runs out of time', async () => {

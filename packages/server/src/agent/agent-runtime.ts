@@ -209,6 +209,8 @@ export class AgentRuntime {
         queue.next = undefined;
         await this.#acquire();
         try {
+          // Stopping aborts the turns that run; one that was waiting for a slot must not start instead.
+          if (this.#stopped) break;
           await this.#turn(conversationId, cause, queue);
         } catch (error) {
           this.#logger.error({ err: error, conversationId }, 'agent turn failed');
