@@ -165,6 +165,8 @@ describe('two server processes on one PostgreSQL and Redis', () => {
     const accepts = new Map<string, { agentId: string; via: string; status: number }[]>();
     const attempts: Promise<void>[] = [];
     const written: { conversationId: string; status: number }[] = [];
+    /** When each owner asked to resolve: the desk frees the slot during that request, before the event's `at`. */
+    const resolveAsked = new Map<string, string>();
 
     // An offer goes to one agent's consoles only; as soon as any console hears one, every agent tries to
     // take it, through both processes at once: only the database can keep this honest.
@@ -190,6 +192,7 @@ describe('two server processes on one PostgreSQL and Redis', () => {
                   },
                 );
                 written.push({ conversationId, status: message.status });
+                resolveAsked.set(conversationId, new Date().toISOString());
                 const resolved = await call(agent.home, 'POST', `/v1/conversations/${conversationId}/resolve`, {
                   token: agent.token,
                 });
@@ -275,8 +278,14 @@ describe('two server processes on one PostgreSQL and Redis', () => {
     for (const id of conversations) {
       for (const event of await events(servers[1]!, id, agents[1]!.token)) {
         if (event.type === 'handoff.accepted') timeline.push({ agentId: event.agentId, at: event.at, delta: 1 });
-        if (event.type === 'handoff.resolved')
-          timeline.push({ agentId: event.byAgentId ?? '', at: event.at, delta: -1 });
+        // The router frees the desk slot first and appends the event after (its ownership check is the
+        // desk row), so another process may offer and accept in between, before the event's timestamp.
+        // The slot is free from some moment inside the resolve request: count it free from the request.
+        if (event.type === 'handoff.resolved') {
+          const asked = resolveAsked.get(id);
+          const at = asked !== undefined && asked < event.at ? asked : event.at;
+          timeline.push({ agentId: event.byAgentId ?? '', at, delta: -1 });
+        }
       }
     }
     timeline.sort((a, b) => (a.at === b.at ? a.delta - b.delta : a.at < b.at ? -1 : 1));
