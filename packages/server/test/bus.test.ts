@@ -130,9 +130,12 @@ describe.each(backends)('Bus contract: $name', (backend) => {
     await a.subscribe('conversation:order', local.handler);
     await b.subscribe('conversation:order', remote.handler);
     const count = 200;
-    await Promise.all(
-      Array.from({ length: count }, (_, index) => a.publish('conversation:order', eventMessage(index + 1))),
-    );
+    const sent = Array.from({ length: count }, (_, index) => a.publish('conversation:order', eventMessage(index + 1)));
+    // Local subscribers have every message when `publish` returns: the conversation service notifies its
+    // listeners (the AI, the router) without waiting for the transport, and they must not see a reaction
+    // to an event before the event itself.
+    expect(local.messages).toHaveLength(count);
+    await Promise.all(sent);
     await Promise.all([local.waitFor(count), remote.waitFor(count)]);
     const expected = Array.from({ length: count }, (_, index) => `event:${index + 1}`);
     expect(local.names()).toEqual(expected);

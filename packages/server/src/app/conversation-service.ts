@@ -57,6 +57,11 @@ export interface ConversationView {
 
 export const conversationTopic = (conversationId: string) => `conversation:${conversationId}`;
 export const DESK_TOPIC = 'desk';
+/**
+ * Every conversation event, for the other processes' state caches (see `followOtherProcesses`); only
+ * published on a shared bus.
+ */
+export const CONVERSATIONS_TOPIC = 'conversations';
 /** Notices for one agent only (their offers, with the brief): never fanned out to the whole desk. */
 export const deskAgentTopic = (agentId: string) => `desk:agent:${agentId}`;
 
@@ -91,6 +96,40 @@ export class ConversationService {
     this.#bus = deps.bus;
     this.#logger = deps.logger;
     this.#cacheSize = deps.cacheSize ?? 5000;
+  }
+
+  /**
+   * Keeps the state cache in step with what the other server processes append, from their bus messages.
+   * A process whose cache was behind paid for it on its next write to that conversation: the guarded
+   * one-statement append failed, and the transaction after it (or, for a message, a conflict, a re-read
+   * and a retry) took four to seven round trips instead of one; with customers and agents on different
+   * processes that was most agent messages and many of the router's offers. Only the next event in
+   * sequence is applied to a cached conversation, so a message that arrives late, twice or out of order
+   * changes nothing (the cache is then behind, as before, and the store's guard still decides). Resolves
+   * with the unsubscribe function; nothing to follow on a bus that only this process uses.
+   */
+  async followOtherProcesses(): Promise<() => Promise<void>> {
+    if (!this.#bus.shared) return async () => undefined;
+    return this.#bus.subscribe(CONVERSATIONS_TOPIC, (message) => {
+      if (message.kind === 'event') this.#follow(message.event);
+    });
+  }
+
+  #follow(event: StoredEvent): void {
+    const cached = this.#cache.get(event.conversationId);
+    if (!cached || event.seq !== cached.state.lastSeq + 1) return;
+    const state = reduce(cached.state, event);
+    // Set in place (a Map keeps a key's position): following is not a use, so it does not refresh the LRU.
+    this.#cache.set(event.conversationId, {
+      state,
+      conversation: {
+        ...cached.conversation,
+        owner: state.owner,
+        status: state.status,
+        lastSeq: state.lastSeq,
+        updatedAt: event.at,
+      },
+    });
   }
 
   /** Called after every successful append, never awaited by the writer. Returns an unsubscribe function. */
@@ -236,12 +275,17 @@ export class ConversationService {
       }
     });
     for (const event of stored) {
-      try {
-        await this.#bus.publish(conversationTopic(conversationId), { kind: 'event', event });
-      } catch (error) {
-        // The store has it; clients catch up by sequence number, so a bus failure must not fail the write.
-        this.#logger.error({ err: error, conversationId, seq: event.seq }, 'bus publish failed');
-      }
+      // Not awaited: this process's subscribers have the event when `publish` returns (and in order), and
+      // the other processes' copy is on its way, in order, on the bus's one connection. Waiting for the
+      // transport's reply held up the listeners (the AI's turn, the router) and the writer by a round trip
+      // per event. The store has it; clients catch up by sequence number, so a bus failure must not fail
+      // the write.
+      const published = (topic: string) =>
+        this.#bus.publish(topic, { kind: 'event', event }).catch((error: unknown) => {
+          this.#logger.error({ err: error, conversationId, seq: event.seq }, 'bus publish failed');
+        });
+      published(conversationTopic(conversationId));
+      if (this.#bus.shared) published(CONVERSATIONS_TOPIC);
     }
     this.#notify(entry, stored, { originalTexts });
     return stored;
