@@ -54,6 +54,34 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(timeline).toHaveLength(12);
     });
 
+    it('starts the after-work as the lease is let go, only when the work succeeded', async () => {
+      const [first, second] = stores.map((store) => new DeskStore(store.handle));
+      const timeline: string[] = [];
+      const result = await first!.withLease(
+        async () => {
+          timeline.push('work');
+          return 'done';
+        },
+        { ...lease, whenReleasing: () => timeline.push('releasing') },
+      );
+      timeline.push('returned');
+      expect(result).toBe('done');
+      expect(timeline).toEqual(['work', 'releasing', 'returned']);
+
+      const failed = await first!
+        .withLease(
+          async () => {
+            throw new Error('pass failed');
+          },
+          { ...lease, whenReleasing: () => timeline.push('released a failed pass') },
+        )
+        .catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(Error);
+      expect(timeline).not.toContain('released a failed pass');
+      // A failed pass lets go of the lease all the same.
+      await expect(second!.withLease(async () => 'next', { ...lease, waitMs: 1000 })).resolves.toBe('next');
+    });
+
     it('gives up with a retryable unavailable error when the lease stays taken', async () => {
       const [first, second] = stores.map((store) => new DeskStore(store.handle));
       let releaseFirst!: () => void;

@@ -246,7 +246,16 @@ export class DeskStore {
    */
   async withLease<T>(
     work: () => Promise<T>,
-    options: { waitMs: number; leaseMs: number; now: () => Date },
+    options: {
+      waitMs: number;
+      leaseMs: number;
+      now: () => Date;
+      /**
+       * Called once `work` has succeeded and the lease is on its way out (on PostgreSQL the commit is
+       * sent), so work that needs no lease starts now rather than a round trip later.
+       */
+      whenReleasing?: () => void;
+    },
   ): Promise<T> {
     if (this.#advisoryLocks) {
       // One round trip to begin, set the timeout (for this transaction) and wait for the lock: the
@@ -271,7 +280,9 @@ export class DeskStore {
         }
         try {
           const result = await work();
-          await sql.raw('commit').execute(connection);
+          const committed = sql.raw('commit').execute(connection);
+          options.whenReleasing?.();
+          await committed;
           return result;
         } catch (error) {
           await rollback();
@@ -287,11 +298,17 @@ export class DeskStore {
       }
       await sleep(5 + Math.random() * 20);
     }
+    let result: T;
     try {
-      return await work();
-    } finally {
+      result = await work();
+    } catch (error) {
       await this.releaseLease(holder);
+      throw error;
     }
+    const released = this.releaseLease(holder);
+    options.whenReleasing?.();
+    await released;
+    return result;
   }
 
   async getHandoff(conversationId: string): Promise<DeskHandoff | undefined> {
