@@ -687,49 +687,71 @@ export class Router {
       }
     }
 
-    for (const assignment of plan) {
-      const handoff = waiting.find((row) => row.conversationId === assignment.conversationId);
-      if (!handoff) continue;
-      const expiresAt = new Date(nowDate.getTime() + this.#config.offerTtlMs).toISOString();
-      const queued = unpublished.get(assignment.conversationId);
-      const published = queued ? { position: queued.position ?? 1, estimate: queued.estimatedWaitSeconds } : undefined;
-      const offer = await this.#desk.openOffer({
-        handoff,
-        agentId: assignment.agentId,
-        now,
-        expiresAt,
-        ...(published ? { published } : {}),
-      });
-      if (!offer) {
-        if (queued && published) {
-          await this.#desk.setPublishedPosition(assignment.conversationId, published.position, published.estimate);
-          await this.#append(assignment.conversationId, queued);
-        }
-        continue;
-      }
-      const agentName = names.get(assignment.agentId);
-      await this.#appendAll(assignment.conversationId, [
-        ...(queued ? [queued] : []),
-        { type: 'handoff.offered', agentId: assignment.agentId, ...(agentName ? { agentName } : {}), expiresAt },
-      ]);
-      const agent = byId.get(assignment.agentId);
-      await this.#afterThePass(() =>
-        this.#offerNotice(
-          {
-            conversationId: assignment.conversationId,
-            agentId: assignment.agentId,
-            state: 'open',
-            queue: handoff.queue,
-            priority: handoff.priority,
-            expiresAt,
-          },
-          agent,
-        ),
-      );
+    // Each offer is its own conversation's, and the plan already fits every agent's capacity, so the offers
+    // are written side by side: the lease is held for the slowest of them rather than their sum (on
+    // PostgreSQL each is a few round trips, and every other process's pass waits on the lease). All settle
+    // before the pass ends, so none is still writing once the lease is let go.
+    const outcomes = await Promise.allSettled(
+      plan.map((assignment) => {
+        const handoff = waiting.find((row) => row.conversationId === assignment.conversationId);
+        if (!handoff) return Promise.resolve(undefined);
+        return this.#offer(handoff, assignment.agentId, unpublished.get(assignment.conversationId), nowDate, {
+          name: names.get(assignment.agentId),
+          agent: byId.get(assignment.agentId),
+        });
+      }),
+    );
+    // Notices in the plan's order, once the pass is done.
+    for (const outcome of outcomes) {
+      if (outcome.status !== 'fulfilled' || !outcome.value) continue;
       changed = true;
+      const notice = outcome.value;
+      await this.#afterThePass(notice);
     }
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
 
     if (changed) this.#queueNotice();
+  }
+
+  /**
+   * Offers one waiting handoff to the agent the plan chose, with its queued event when the wait is new.
+   * Returns the offer's notice (sent once the pass is over), or undefined when the handoff was no longer
+   * waiting (another process offered it first).
+   */
+  async #offer(
+    handoff: DeskHandoff,
+    agentId: string,
+    queued: QueuedEvent | undefined,
+    nowDate: Date,
+    to: { name: string | undefined; agent: { role: AgentRecord['role']; skills: readonly string[] } | undefined },
+  ): Promise<(() => Promise<void>) | undefined> {
+    const { conversationId } = handoff;
+    const expiresAt = new Date(nowDate.getTime() + this.#config.offerTtlMs).toISOString();
+    const published = queued ? { position: queued.position ?? 1, estimate: queued.estimatedWaitSeconds } : undefined;
+    const offer = await this.#desk.openOffer({
+      handoff,
+      agentId,
+      now: nowDate.toISOString(),
+      expiresAt,
+      ...(published ? { published } : {}),
+    });
+    if (!offer) {
+      if (queued && published) {
+        await this.#desk.setPublishedPosition(conversationId, published.position, published.estimate);
+        await this.#append(conversationId, queued);
+      }
+      return undefined;
+    }
+    await this.#appendAll(conversationId, [
+      ...(queued ? [queued] : []),
+      { type: 'handoff.offered', agentId, ...(to.name ? { agentName: to.name } : {}), expiresAt },
+    ]);
+    return () =>
+      this.#offerNotice(
+        { conversationId, agentId, state: 'open', queue: handoff.queue, priority: handoff.priority, expiresAt },
+        to.agent,
+      );
   }
 
   /** After a decline or expiry: back to waiting, with that agent left out, and the event in the log. */
@@ -882,6 +904,7 @@ export class Router {
     });
     await previous;
     const deferred: (() => Promise<void>)[] = [];
+    let afterwards: Promise<void> | undefined;
     let result: T;
     try {
       result = await this.#desk.withLease(
@@ -889,21 +912,34 @@ export class Router {
           this.#afterLease = deferred;
           return work();
         },
-        { waitMs: LEASE_WAIT_MS, leaseMs: LEASE_MS, now: this.#clock },
+        {
+          waitMs: LEASE_WAIT_MS,
+          leaseMs: LEASE_MS,
+          now: this.#clock,
+          // The offers are written; their notices start while the lease is let go (a commit round trip).
+          whenReleasing: () => {
+            this.#afterLease = undefined;
+            afterwards = this.#runDeferred(deferred);
+          },
+        },
       );
     } finally {
       this.#afterLease = undefined;
       release();
     }
-    for (const task of deferred) {
+    await afterwards;
+    return result;
+  }
+
+  async #runDeferred(tasks: readonly (() => Promise<void>)[]): Promise<void> {
+    for (const task of tasks) {
       await task().catch((error: unknown) => this.#logger.error({ err: error }, 'desk notice after a pass failed'));
     }
-    return result;
   }
 
   /**
    * Work that needs no lease (building and sending an offer's brief, its audit line) runs once the pass
-   * has let go of it: every other process's pass waits on the lease, and on PostgreSQL each statement
+   * is done and letting go of it (the commit that releases it is already on its way): every other process's pass waits on the lease, and on PostgreSQL each statement
    * held under it is a round trip the whole desk waits for.
    */
   #afterThePass(task: () => Promise<void>): Promise<void> {
