@@ -35,6 +35,28 @@ describe('customer token checks with the verified-pair cache', () => {
     return response.status;
   }
 
+  it('lets the customer who just started a conversation in without asking the store again', async () => {
+    const store = server.server.deps.store;
+    const verify = store.verifyCustomerToken.bind(store);
+    const asked: string[] = [];
+    store.verifyCustomerToken = (conversationId, tokenHash) => {
+      asked.push(conversationId);
+      return verify(conversationId, tokenHash);
+    };
+    try {
+      const started = await start();
+      const other = await start();
+      expect(await send(started.id, started.token)).toBe(201);
+      expect(await send(started.id, started.token)).toBe(201);
+      expect(asked).toEqual([]);
+      // What the process issued is all it remembers: another conversation's token is checked, and refused.
+      expect(await send(started.id, other.token)).toBe(401);
+      expect(asked).toEqual([started.id]);
+    } finally {
+      store.verifyCustomerToken = verify;
+    }
+  });
+
   it('keeps accepting the right token and refusing wrong or borrowed ones after a token was confirmed', async () => {
     const first = await start();
     const second = await start();

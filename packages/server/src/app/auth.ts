@@ -213,12 +213,24 @@ export class Auth {
       return { kind: 'customer', conversationId };
     }
     if (!(await this.#store.verifyCustomerToken(conversationId, tokenHash))) return null;
+    this.#rememberVerified(key);
+    return { kind: 'customer', conversationId };
+  }
+
+  /**
+   * The token this process has just issued for a new conversation: the customer's first message then
+   * needs no store round trip to be let in.
+   */
+  rememberCustomer(conversationId: string, token: string): void {
+    this.#rememberVerified(`${conversationId}\n${sha256(token)}`);
+  }
+
+  #rememberVerified(key: string): void {
     if (this.#verifiedCustomers.size >= VERIFIED_CUSTOMERS_LIMIT) {
       const oldest = this.#verifiedCustomers.values().next();
       if (!oldest.done) this.#verifiedCustomers.delete(oldest.value);
     }
     this.#verifiedCustomers.add(key);
-    return { kind: 'customer', conversationId };
   }
 
   /**

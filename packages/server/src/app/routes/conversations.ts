@@ -133,6 +133,7 @@ export const conversationRoutes: RouteModule = {
           ...(body.text !== undefined ? { text: body.text } : {}),
           ...(principal?.kind === 'bot' ? { botId: principal.botId, channel: 'api' as const } : {}),
         });
+        auth.rememberCustomer(created.conversation.id, created.customerToken);
         return reply.status(201).send(created);
       },
     );
