@@ -6,6 +6,9 @@ const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
+/** PostgreSQL connections per process, when BATON_DATABASE_POOL_SIZE does not say. */
+export const DEFAULT_POOL_SIZE = 10;
+
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 
 const EnvSchema = z.object({
@@ -32,6 +35,15 @@ const EnvSchema = z.object({
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
       .optional(),
+  ),
+  BATON_DATABASE_POOL_SIZE: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number({ message: 'must be a number of connections' })
+      .int('must be a whole number of connections')
+      .min(2, 'must be at least 2 (the desk holds one while it routes)')
+      .max(500, 'must be at most 500')
+      .default(DEFAULT_POOL_SIZE),
   ),
   BATON_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   REDIS_URL: z.preprocess(
@@ -71,6 +83,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL schema to work in (created when missing), e.g. to isolate a test run or a tenant. */
   databaseSchema: string | undefined;
+  /** PostgreSQL connections per server process. */
+  databasePoolSize: number;
   dataDir: string;
   sqliteFile: string;
   redisUrl: string | undefined;
@@ -105,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: values.HOST,
     databaseUrl: values.DATABASE_URL,
     databaseSchema: values.BATON_DATABASE_SCHEMA,
+    databasePoolSize: values.BATON_DATABASE_POOL_SIZE,
     dataDir,
     sqliteFile: resolve(dataDir, 'baton.db'),
     redisUrl: values.REDIS_URL,

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       logLevel: 'info',
       sessionTtlSeconds: 43200,
+      databasePoolSize: 10,
     });
     expect(config.sqliteFile).toBe(resolve('./data/baton.db'));
     expect(config.webDir.endsWith('packages/web/dist')).toBe(true);
@@ -28,9 +29,11 @@ describe('loadConfig', () => {
       BATON_DATA_DIR: '/var/lib/baton',
       BATON_LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
       BATON_LLM_MODEL: 'llama3.1',
+      BATON_DATABASE_POOL_SIZE: '24',
     });
     expect(config).toMatchObject({
       port: 0,
+      databasePoolSize: 24,
       databaseUrl: 'postgres://baton@db:5432/baton',
       redisUrl: 'redis://cache:6379',
       logLevel: 'silent',
@@ -46,6 +49,10 @@ describe('loadConfig', () => {
       /invalid configuration: PORT: must be a number; DATABASE_URL: must be a postgres:\/\/ URL.*; LOG_LEVEL: .*; BATON_SESSION_TTL: must be positive/,
     );
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be between 0 and 65535/);
+    expect(() => loadConfig({ BATON_DATABASE_POOL_SIZE: '1' })).toThrow(/BATON_DATABASE_POOL_SIZE: must be at least 2/);
+    expect(() => loadConfig({ BATON_DATABASE_POOL_SIZE: 'many' })).toThrow(
+      /BATON_DATABASE_POOL_SIZE: must be a number of connections/,
+    );
   });
 });
 

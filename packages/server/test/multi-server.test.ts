@@ -30,18 +30,19 @@ describe('two servers sharing PostgreSQL and Redis', () => {
     if (databaseUrl) await dropTestDatabase(databaseUrl);
   });
 
-  it('streams events written on the other server, in order and once, and serves fresh state', async () => {
-    const token = await a.login();
-    const created = await fetch(`${a.url}/v1/conversations`, {
+  async function startOn(server: TestServer): Promise<{ id: string; customerToken: string }> {
+    const created = await fetch(`${server.url}/v1/conversations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'hello from a' }),
     });
-    const { conversation, customerToken } = (await created.json()) as {
-      conversation: { id: string };
-      customerToken: string;
-    };
-    const id = conversation.id;
+    const body = (await created.json()) as { conversation: { id: string }; customerToken: string };
+    return { id: body.conversation.id, customerToken: body.customerToken };
+  }
+
+  it('streams events written on the other server, in order and once, and serves fresh state', async () => {
+    const token = await a.login();
+    const { id, customerToken } = await startOn(a);
     // Warm server a's cache, then write through b only.
     expect((await a.server.deps.service.get(id)).state.lastSeq).toBe(1);
 
@@ -74,5 +75,25 @@ describe('two servers sharing PostgreSQL and Redis', () => {
       lastSeq: 31,
       customerMessageCount: 31,
     });
+  });
+
+  it("keeps each server's state cache in step with what the other appends", async () => {
+    const { id, customerToken } = await startOn(a);
+    // b caches the conversation at seq 1; from now on only a writes to it.
+    expect((await b.server.deps.service.get(id)).state.lastSeq).toBe(1);
+    for (let index = 0; index < 5; index++) {
+      const response = await fetch(`${a.url}/v1/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-customer-token': customerToken },
+        body: JSON.stringify({ text: `message ${index}` }),
+      });
+      expect(response.status).toBe(201);
+    }
+    // `get` answers from the cache without asking the store: only following a's bus messages moves it.
+    await expect.poll(async () => (await b.server.deps.service.get(id)).state.lastSeq, { timeout: 20_000 }).toBe(6);
+    const followed = await b.server.deps.service.get(id);
+    const stored = await a.server.deps.service.getFresh(id);
+    expect(followed.state).toEqual(stored.state);
+    expect(followed.conversation.lastSeq).toBe(6);
   });
 });

@@ -54,6 +54,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const store: SqlStore = createStore({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { file: config.sqliteFile }),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    poolSize: config.databasePoolSize,
     logger,
   });
   let bus: Bus | undefined;
@@ -111,6 +112,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   app.addHook('onClose', closeAdapters);
 
   try {
+    // Unsubscribed when the bus closes, after every module.
+    await service.followOtherProcesses();
     await app.register(fastifyCookie);
     await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
     await app.register(fastifySwagger, {

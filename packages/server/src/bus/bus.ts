@@ -10,6 +10,8 @@ export type BusMessage =
  * client that misses a bus message catches up from the store by sequence number.
  */
 export interface Bus {
+  /** Whether other server processes publish on this bus too (their messages arrive by `subscribe`). */
+  readonly shared: boolean;
   publish(topic: string, message: BusMessage): Promise<void>;
   /** Returns an unsubscribe function. */
   subscribe(topic: string, handler: (message: BusMessage) => void): Promise<() => Promise<void>>;

@@ -25,6 +25,7 @@ interface TopicEntry {
  * messages when they come back, so each subscriber sees each message exactly once.
  */
 export abstract class FanOutBus implements Bus {
+  abstract readonly shared: boolean;
   readonly processId: string;
   protected readonly logger: Pick<Logger, 'error' | 'warn'>;
   readonly #topics = new Map<string, TopicEntry>();

@@ -2,6 +2,8 @@ import { FanOutBus } from './fan-out-bus.ts';
 
 /** The default bus: one server process, delivery by function call. */
 export class InProcessBus extends FanOutBus {
+  readonly shared = false;
+
   protected send(): Promise<void> {
     return Promise.resolve();
   }

@@ -16,6 +16,7 @@ export interface RedisBusOptions extends FanOutBusOptions {
  * Redis connection can do nothing else). All bus logic lives in FanOutBus; this only moves strings.
  */
 export class RedisBus extends FanOutBus {
+  readonly shared = true;
   readonly publisher: Redis;
   readonly subscriber: Redis;
   readonly #prefix: string;
