@@ -656,7 +656,14 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
       if (measured(sentAt) && toAgent) {
         state.result.ownerSends.push({ conversationId: customer.conversationId, seq, at: sentAt });
       }
-      const replied = await waitUntil(customer, () => customer.agentMessages > before, AGENT_REPLY_TIMEOUT_MS);
+      // The agent may wrap up a customer gone quiet while they type: a message written after the resolve
+      // went back to the AI, and no agent owes it a reply (the customer learns of the resolve only later).
+      const writtenAfterResolve = () => customer.resolvedSeq !== undefined && seq > customer.resolvedSeq;
+      const replied = await waitUntil(
+        customer,
+        () => customer.agentMessages > before || writtenAfterResolve(),
+        AGENT_REPLY_TIMEOUT_MS,
+      );
       if (!replied && state.running) errors.add('agent_reply_timeout', customer.conversationId);
     }
     const resolved = await waitUntil(customer, () => customer.resolved, AGENT_REPLY_TIMEOUT_MS);
