@@ -1,13 +1,11 @@
 import { resolve } from 'node:path';
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
+import { DEFAULT_POOL_SIZE } from './store/database.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-/** PostgreSQL connections per process, when BATON_DATABASE_POOL_SIZE does not say. */
-export const DEFAULT_POOL_SIZE = 10;
 
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 

@@ -705,8 +705,7 @@ export class Router {
     for (const outcome of outcomes) {
       if (outcome.status !== 'fulfilled' || !outcome.value) continue;
       changed = true;
-      const notice = outcome.value;
-      await this.#afterThePass(notice);
+      await this.#afterThePass(outcome.value);
     }
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
