@@ -158,6 +158,39 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(await first!.openOffers({ conversationId })).toHaveLength(1);
     });
 
+    it('accepts an offer and assigns its handoff in one write, or does neither', async () => {
+      const [desk] = stores.map((store) => new DeskStore(store.handle));
+      const now = new Date().toISOString();
+      const expiresAt = new Date(Date.now() + 60_000).toISOString();
+      const offerTo = async (conversationId: string) => {
+        await desk!.upsertWaiting({
+          conversationId,
+          queue: 'general',
+          priority: 'normal',
+          skills: [],
+          excludedAgentIds: [],
+          waitingSince: now,
+          episode: 3,
+          now,
+        });
+        const handoff = (await desk!.getHandoff(conversationId))!;
+        expect(await desk!.openOffer({ handoff, agentId: 'a_accept', now, expiresAt })).toBeDefined();
+      };
+      await offerTo('c_accept_both');
+      expect(await desk!.claimOffer('c_accept_both', 'a_accept', now)).toMatchObject({ state: 'accepted', episode: 3 });
+      expect(await desk!.getHandoff('c_accept_both')).toMatchObject({ state: 'assigned', agentId: 'a_accept' });
+      expect(await desk!.openOffers({ conversationId: 'c_accept_both' })).toEqual([]);
+      expect(await desk!.claimOffer('c_accept_both', 'a_accept', now)).toBeUndefined();
+
+      // The customer's wait ended while the offer was still open: no half-accept (an accepted offer on a
+      // handoff nobody owns), and the offer stays for the router to cancel.
+      await offerTo('c_accept_gone');
+      expect(await desk!.transition('c_accept_gone', ['offered'], 'closed', now)).toBe(true);
+      expect(await desk!.claimOffer('c_accept_gone', 'a_accept', now)).toBeUndefined();
+      expect(await desk!.getHandoff('c_accept_gone')).toMatchObject({ state: 'closed' });
+      expect(await desk!.openOffers({ conversationId: 'c_accept_gone' })).toHaveLength(1);
+    });
+
     it('reads what a routing pass starts from in one go, the same as the separate reads', async () => {
       const [desk] = stores.map((store) => new DeskStore(store.handle));
       const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
@@ -181,7 +214,6 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
         await desk!.openOffer({ handoff, agentId: `a_pass_${index}`, now: at(-5_000), expiresAt });
       }
       await desk!.claimOffer('c_pass_owned', 'a_pass_2', at(0));
-      await desk!.transition('c_pass_owned', ['offered'], 'assigned', at(0), { agentId: 'a_pass_2' });
       await wait('c_pass_waiting_1', 4);
       await wait('c_pass_waiting_2', 5);
 

@@ -204,6 +204,8 @@ const SQLITE = {
   openOfferOf: "select * from desk_offers where conversation_id = ? and agent_id = ? and state = 'open'",
   acceptOffer:
     "update desk_offers set state = 'accepted', decided_at = ? where id = ? and state = 'open' and expires_at > ? returning 1 as won",
+  assignOffered:
+    "update desk_handoffs set state = 'assigned', updated_at = ?, agent_id = ?, assigned_at = ? where conversation_id = ? and episode = ? and state = 'offered' returning 1 as won",
   offersSince: 'select * from desk_offers where created_at >= ? order by created_at',
   handoffsSince: 'select * from desk_handoffs where waiting_since >= ?',
   ownedLoads:
@@ -575,34 +577,80 @@ export class DeskStore {
 
   /**
    * The one place an accept is decided: the offer must be open, made to this agent and not past its
-   * expiry at this instant. Exactly one caller sees true, whatever the number of processes.
+   * expiry at this instant, and its handoff still offered in the same episode. The offer becomes accepted
+   * and the handoff assigned to the agent in one write, so no routing pass ever sees the agent's slot free
+   * in between (two writes left a moment when the offer no longer counted and the handoff not yet: a pass
+   * on another process could offer that agent one more than their capacity). Exactly one caller wins,
+   * whatever the number of processes.
    */
   async claimOffer(conversationId: string, agentId: string, now: string): Promise<DeskOffer | undefined> {
+    const accepted = (row: DeskOffersTable) => toOffer({ ...row, state: 'accepted', decided_at: now });
     if (this.#fast) {
-      // One call: nothing runs between the read and the UPDATE, which still decides on its own.
-      const open = await this.#fast.execute((sqlite) => {
-        const row = sqlite.get<DeskOffersTable>(SQLITE.openOfferOf, conversationId, agentId);
-        return row && sqlite.get<Won>(SQLITE.acceptOffer, now, row.id, now) ? row : undefined;
-      });
-      return open ? toOffer({ ...open, state: 'accepted', decided_at: now }) : undefined;
+      try {
+        return await this.#fast.transaction((sqlite) => {
+          const row = sqlite.get<DeskOffersTable>(SQLITE.openOfferOf, conversationId, agentId);
+          if (!row || !sqlite.get<Won>(SQLITE.acceptOffer, now, row.id, now)) throw new OfferNotOpened();
+          const assigned = sqlite.get<Won>(SQLITE.assignOffered, now, agentId, now, conversationId, row.episode);
+          // Thrown inside the transaction: the offer's acceptance is rolled back with it.
+          if (!assigned) throw new OfferNotOpened();
+          return accepted(row);
+        });
+      } catch (error) {
+        if (error instanceof OfferNotOpened) return undefined;
+        throw error;
+      }
     }
-    const open = await this.#db
-      .selectFrom('desk_offers')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .where('agent_id', '=', agentId)
-      .where('state', '=', 'open')
-      .executeTakeFirst();
-    if (!open) return undefined;
-    const result = await this.#db
-      .updateTable('desk_offers')
-      .set({ state: 'accepted', decided_at: now })
-      .where('id', '=', open.id)
-      .where('state', '=', 'open')
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
-    return toOffer({ ...open, state: 'accepted', decided_at: now });
+    if (this.#advisoryLocks) {
+      // One statement: the offer row is locked, then both rows change together or neither does.
+      const result = await sql<DeskOffersTable>`
+        with offer as (
+          select * from desk_offers
+          where conversation_id = ${conversationId} and agent_id = ${agentId} and state = 'open'
+            and expires_at > ${now}
+          for update
+        ),
+        assigned as (
+          update desk_handoffs h set state = 'assigned', updated_at = ${now}, agent_id = ${agentId},
+            assigned_at = ${now}
+          from offer
+          where h.conversation_id = offer.conversation_id and h.episode = offer.episode and h.state = 'offered'
+          returning h.conversation_id
+        ),
+        accepted as (
+          update desk_offers o set state = 'accepted', decided_at = ${now}
+          from offer, assigned
+          where o.id = offer.id
+          returning o.*
+        )
+        select * from accepted`.execute(this.#db);
+      const row = result.rows[0];
+      return row ? accepted(row) : undefined;
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('desk_offers')
+        .selectAll()
+        .where('conversation_id', '=', conversationId)
+        .where('agent_id', '=', agentId)
+        .where('state', '=', 'open')
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const assigned = await trx
+        .updateTable('desk_handoffs')
+        .set({ state: 'assigned', updated_at: now, agent_id: agentId, assigned_at: now })
+        .where('conversation_id', '=', conversationId)
+        .where('episode', '=', row.episode)
+        .where('state', '=', 'offered')
+        .executeTakeFirst();
+      if (Number(assigned.numUpdatedRows) === 0) return undefined;
+      await trx
+        .updateTable('desk_offers')
+        .set({ state: 'accepted', decided_at: now })
+        .where('id', '=', row.id)
+        .execute();
+      return accepted(row);
+    });
   }
 
   /** Closes an open offer as declined or expired (or cancelled); expiry only once its time has passed. */

@@ -237,17 +237,10 @@ export class Router {
 
   async accept(conversationId: string, agent: DeskAgent): Promise<StoredEvent> {
     const now = this.#now();
-    const offer = await this.#desk.claimOffer(conversationId, agent.id, now);
-    let claimed = offer !== undefined;
-    if (offer) {
-      await this.#desk.transition(conversationId, ['offered'], 'assigned', now, {
-        agentId: agent.id,
-        episode: offer.episode,
-      });
-    } else {
-      // A callback is taken by whoever picks it up first.
-      claimed = await this.#desk.transition(conversationId, ['callback'], 'assigned', now, { agentId: agent.id });
-    }
+    // The offer accepted and the handoff assigned in one write; a callback is taken by whoever picks it up first.
+    const claimed =
+      (await this.#desk.claimOffer(conversationId, agent.id, now)) !== undefined ||
+      (await this.#desk.transition(conversationId, ['callback'], 'assigned', now, { agentId: agent.id }));
     if (!claimed) {
       const handoff = await this.#desk.getHandoff(conversationId);
       if (!handoff) throw new BatonError('not_found', `no handoff is waiting on conversation ${conversationId}`);
