@@ -7,6 +7,21 @@ import { type BackendName, POSTGRES_URL, type TestDatabase, testDatabase } from 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A wait in the general queue, started now, as the router starts one for a handoff request. */
+async function startWaiting(desk: DeskStore, conversationId: string, episode: number, now: string) {
+  await desk.upsertWaiting({
+    conversationId,
+    queue: 'general',
+    priority: 'normal',
+    skills: [],
+    excludedAgentIds: [],
+    waitingSince: now,
+    episode,
+    now,
+  });
+  return (await desk.getHandoff(conversationId))!;
+}
+
 for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
   describe(`the desk store on two connections (${backend}): lease and offers`, () => {
     let database: TestDatabase;
@@ -122,17 +137,7 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       const conversationId = `c_offer_${backend}`;
       const now = new Date().toISOString();
       const expiresAt = new Date(Date.now() + 30_000).toISOString();
-      await first!.upsertWaiting({
-        conversationId,
-        queue: 'general',
-        priority: 'normal',
-        skills: [],
-        excludedAgentIds: [],
-        waitingSince: now,
-        episode: 7,
-        now,
-      });
-      const handoff = (await first!.getHandoff(conversationId))!;
+      const handoff = await startWaiting(first!, conversationId, 7, now);
       const offers = await Promise.all(
         [first!, second!].map((desk, index) =>
           desk.openOffer({
@@ -163,17 +168,7 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       const now = new Date().toISOString();
       const expiresAt = new Date(Date.now() + 60_000).toISOString();
       const offerTo = async (conversationId: string) => {
-        await desk!.upsertWaiting({
-          conversationId,
-          queue: 'general',
-          priority: 'normal',
-          skills: [],
-          excludedAgentIds: [],
-          waitingSince: now,
-          episode: 3,
-          now,
-        });
-        const handoff = (await desk!.getHandoff(conversationId))!;
+        const handoff = await startWaiting(desk!, conversationId, 3, now);
         expect(await desk!.openOffer({ handoff, agentId: 'a_accept', now, expiresAt })).toBeDefined();
       };
       await offerTo('c_accept_both');
