@@ -132,6 +132,28 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       await expect(second!.withLease(async () => 'next', lease)).resolves.toBe('next');
     });
 
+    it('keeps routing leadership with one process while it renews, and hands it on once it lapses or is let go', async () => {
+      const [a, b] = stores.map((store) => new DeskStore(store.handle));
+      const at = (seconds: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, seconds));
+      const ttlMs = 3000;
+      expect(await a!.holdLeadership('a', at(0), ttlMs)).toBe(true);
+      expect(await b!.holdLeadership('b', at(1), ttlMs)).toBe(false);
+      // Renewed at 2 s: good until 5 s.
+      expect(await a!.holdLeadership('a', at(2), ttlMs)).toBe(true);
+      expect(await b!.holdLeadership('b', at(4), ttlMs)).toBe(false);
+      // a stopped renewing (it died): b takes over once 5 s has passed, and a cannot take it back.
+      expect(await b!.holdLeadership('b', at(6), ttlMs)).toBe(true);
+      expect(await a!.holdLeadership('a', at(7), ttlMs)).toBe(false);
+      // b stops cleanly: a leads again at once. Letting go of what one does not hold changes nothing.
+      await a!.releaseLeadership('a');
+      expect(await a!.holdLeadership('a', at(7), ttlMs)).toBe(false);
+      await b!.releaseLeadership('b');
+      expect(await a!.holdLeadership('a', at(7), ttlMs)).toBe(true);
+      await a!.releaseLeadership('a');
+      // Leadership is a row of its own: the routing pass's lease is not taken by it.
+      await expect(b!.withLease(async () => 'pass', { ...lease, waitMs: 1000 })).resolves.toBe('pass');
+    });
+
     it('opens one offer for a waiting handoff, with the place told to the customer, and refuses a second', async () => {
       const [first, second] = stores.map((store) => new DeskStore(store.handle));
       const conversationId = `c_offer_${backend}`;

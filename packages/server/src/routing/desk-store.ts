@@ -124,6 +124,9 @@ function toOffer(row: DeskOffersTable): DeskOffer {
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+/** The `desk_lease` rows: the routing pass's lease (SQLite; PostgreSQL takes an advisory lock) and leadership. */
+const LEASE_ROW = 1;
+const LEADER_ROW = 2;
 
 /** Each agent's conversations owned and offers open now, and when they were last offered one. */
 export type AgentLoads = Map<string, { owned: number; offered: number; lastOfferedAt?: string }>;
@@ -214,9 +217,9 @@ const SQLITE = {
     "select agent_id, sum(case when state = 'open' then 1 else 0 end) as open, max(created_at) as last from desk_offers where (state = 'open' or created_at >= ?) group by agent_id",
   handleTimes:
     "select queue, assigned_at, updated_at from desk_handoffs where state = 'closed' and assigned_at is not null and updated_at >= ?",
-  tryLease:
-    'update desk_lease set holder = ?, until = ? where id = 1 and (holder is null or until < ?) returning 1 as won',
-  releaseLease: 'update desk_lease set holder = null, until = ? where id = 1 and holder = ?',
+  tryLease: `update desk_lease set holder = ?, until = ? where id = ${LEASE_ROW} and (holder is null or until < ?) returning 1 as won`,
+  releaseLease: 'update desk_lease set holder = null, until = ? where id = ? and holder = ?',
+  holdLeadership: `update desk_lease set holder = ?, until = ? where id = ${LEADER_ROW} and (holder = ? or holder is null or until < ?) returning 1 as won`,
 } as const;
 
 function marks(count: number): string {
@@ -866,21 +869,51 @@ export class DeskStore {
     const result = await this.#db
       .updateTable('desk_lease')
       .set({ holder, until })
-      .where('id', '=', 1)
+      .where('id', '=', LEASE_ROW)
       .where((eb) => eb.or([eb('holder', 'is', null), eb('until', '<', now.toISOString())]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async releaseLease(holder: string): Promise<void> {
+  releaseLease(holder: string): Promise<void> {
+    return this.#release(LEASE_ROW, holder);
+  }
+
+  /**
+   * Routing leadership: held by one process at a time, renewed by its holder before `ttlMs` lapses and
+   * taken by another process once it has (the holder stopped or died). True when `holder` holds it now.
+   */
+  async holdLeadership(holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    const until = new Date(now.getTime() + ttlMs).toISOString();
     if (this.#fast) {
-      await this.#fast.execute((sqlite) => sqlite.run(SQLITE.releaseLease, EPOCH, holder));
+      const won = await this.#fast.execute((sqlite) =>
+        sqlite.get<Won>(SQLITE.holdLeadership, holder, until, holder, now.toISOString()),
+      );
+      return won !== undefined;
+    }
+    const result = await this.#db
+      .updateTable('desk_lease')
+      .set({ holder, until })
+      .where('id', '=', LEADER_ROW)
+      .where((eb) => eb.or([eb('holder', '=', holder), eb('holder', 'is', null), eb('until', '<', now.toISOString())]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Lets another process lead at once (this one is stopping). */
+  releaseLeadership(holder: string): Promise<void> {
+    return this.#release(LEADER_ROW, holder);
+  }
+
+  async #release(row: number, holder: string): Promise<void> {
+    if (this.#fast) {
+      await this.#fast.execute((sqlite) => sqlite.run(SQLITE.releaseLease, EPOCH, row, holder));
       return;
     }
     await this.#db
       .updateTable('desk_lease')
       .set({ holder: null, until: EPOCH })
-      .where('id', '=', 1)
+      .where('id', '=', row)
       .where('holder', '=', holder)
       .execute();
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   BatonError,
   type Brief,
@@ -19,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { briefFor, readWholeLog } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
+import type { Bus } from '../bus/bus.ts';
 import type { AgentRecord, ConversationRecord, Store } from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
 import type { DeskHandoff, DeskOffer, DeskStore, PassReads } from './desk-store.ts';
@@ -73,6 +75,10 @@ export interface InboxView {
   callbacks: { conversationId: string; queue: string; priority: string; waitingSince: string }[];
 }
 
+/** Where the other processes send the leading process their kicks (see `Router.kick`). */
+export const ROUTING_TOPIC = 'desk:routing';
+/** Leadership lapses this many ticks after its holder last renewed it: that process stopped or died. */
+const LEADER_TICKS = 3;
 const LEASE_MS = 20_000;
 const RECOVERY_INTERVAL_MS = 30_000;
 /** Handle times move slowly; measuring them on every routing pass would scan history each time. */
@@ -92,9 +98,16 @@ type QueuedEvent = Extract<RouterEvent, { type: 'handoff.queued' }>;
 
 /**
  * Routes waiting customers to agents. Reacts to handoff events appended in this process and to agents
- * becoming free; a periodic tick on every process catches expiries and whatever another process
- * changed. Every decision is taken in the database (DeskStore's conditional updates); the lease only
- * keeps the event log of one handoff in order (queued, offered, declined/expired) across processes.
+ * becoming free; a periodic tick catches expiries and whatever another process changed. Every decision
+ * is taken in the database (DeskStore's conditional updates); the lease keeps the event log of one
+ * handoff in order (queued, offered, declined/expired) across processes.
+ *
+ * With several processes on a shared bus, one of them leads: only the leader runs routing passes, and the
+ * others send it their kicks over the bus (a pass reads every wait, wherever it started). Passes on every
+ * process queued behind each other on the lease, each a few database round trips long: that queue was
+ * the PostgreSQL handoff tail. Leadership is renewed every tick and lapses after a few missed ones, so
+ * another process takes over from one that died; two leaders for a moment are safe (the lease still
+ * serialises their passes). A decline or a presence change still runs its pass where it is made.
  */
 export class Router {
   readonly #desk: DeskStore;
@@ -104,6 +117,13 @@ export class Router {
   readonly #config: DeskConfig;
   readonly #queues: Map<string, QueueConfig>;
   readonly #clock: () => Date;
+  readonly #bus: Bus | undefined;
+  /** This process, in the leadership row. */
+  readonly #holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  /** Whether this process runs the routing passes: always, unless other processes share the bus. */
+  #leader: boolean;
+  #electing: Promise<void> | undefined;
+  #unsubscribeRouting: Promise<() => Promise<void>> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
   #handleCache: { at: number; value: Map<string, number> } | undefined;
@@ -127,6 +147,8 @@ export class Router {
     logger: Logger;
     config: DeskConfig;
     clock?: () => Date;
+    /** The server's bus: when other processes share it, one process leads the routing (see the class). */
+    bus?: Bus;
   }) {
     this.#desk = deps.desk;
     this.#store = deps.store;
@@ -135,6 +157,8 @@ export class Router {
     this.#config = deps.config;
     this.#queues = new Map(deps.config.queues.map((queue) => [queue.id, queue]));
     this.#clock = deps.clock ?? (() => new Date());
+    this.#bus = deps.bus?.shared ? deps.bus : undefined;
+    this.#leader = this.#bus === undefined;
   }
 
   get queues(): readonly QueueConfig[] {
@@ -154,12 +178,58 @@ export class Router {
       if (name === 'queue') this.#announcedCounts = JSON.stringify(payload);
     });
     this.#unsubscribeDesk.catch((error: unknown) => this.#logger.warn({ err: error }, 'desk notices not followed'));
-    this.#timer = setInterval(() => this.kick(), this.#config.tickMs);
+    this.#unsubscribeRouting = this.#bus?.subscribe(ROUTING_TOPIC, (message) => {
+      if (message.kind !== 'desk') return;
+      if (message.name === 'kick' && this.#leader) this.#pass();
+      // The leader stopped: the first process to ask leads from now, not from its next tick.
+      if (message.name === 'leader_left' && !this.#leader) this.#tick();
+    });
+    this.#unsubscribeRouting?.catch((error: unknown) =>
+      this.#logger.error({ err: error }, 'routing kicks not followed'),
+    );
+    this.#timer = setInterval(() => this.#tick(), this.#config.tickMs);
     this.#timer.unref();
     this.#recoveryTimer = setInterval(() => this.#scheduleRecovery(), RECOVERY_INTERVAL_MS);
     this.#recoveryTimer.unref();
     this.#scheduleRecovery();
-    this.kick();
+    this.#tick();
+  }
+
+  /** Whether this process runs the routing passes now. */
+  get leads(): boolean {
+    return this.#leader;
+  }
+
+  /** Every tick: a pass on the leader; with other processes, leadership renewed or taken first. */
+  #tick(): void {
+    if (this.#stopped) return;
+    if (!this.#bus) {
+      this.#pass();
+      return;
+    }
+    this.#electing ??= this.#elect().finally(() => {
+      this.#electing = undefined;
+    });
+  }
+
+  async #elect(): Promise<void> {
+    const ttlMs = this.#config.tickMs * LEADER_TICKS;
+    let leads = this.#leader;
+    try {
+      leads = await this.#desk.holdLeadership(this.#holder, this.#clock(), ttlMs);
+    } catch (error) {
+      // Unknown: keep the role (two leaders are safe; none would strand the desk until the next tick).
+      this.#logger.warn({ err: error }, 'routing leadership not renewed');
+    }
+    if (this.#stopped) return;
+    if (leads !== this.#leader) {
+      this.#logger.info(
+        { holder: this.#holder },
+        leads ? 'routing passes run on this process' : 'another process routes',
+      );
+    }
+    this.#leader = leads;
+    if (leads) this.#pass();
   }
 
   #scheduleRecovery(): void {
@@ -196,6 +266,10 @@ export class Router {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#recoveryTimer) clearInterval(this.#recoveryTimer);
+    const unsubscribeRouting = this.#unsubscribeRouting;
+    this.#unsubscribeRouting = undefined;
+    await unsubscribeRouting?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
+    await this.#electing;
     if (this.#queueNoticeTimer) clearTimeout(this.#queueNoticeTimer);
     this.#queueNoticeTimer = undefined;
     this.#unsubscribe?.();
@@ -204,10 +278,35 @@ export class Router {
     await unsubscribeDesk?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
     await this.#handling;
     await this.#dispatching?.catch(() => undefined);
+    if (this.#bus && this.#leader) {
+      // Another process leads at once rather than once this one's leadership lapses.
+      this.#leader = false;
+      try {
+        await this.#desk.releaseLeadership(this.#holder);
+        await this.#bus.publish(ROUTING_TOPIC, { kind: 'desk', name: 'leader_left', payload: {} });
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'routing leadership not handed on (another process takes it when it lapses)');
+      }
+    }
   }
 
-  /** Runs the routing loop soon; calls made while it runs fold into one more pass. */
+  /**
+   * Asks for a routing pass soon: here when this process leads, otherwise from the leader, over the bus
+   * (with nobody leading for a moment, the next leader's first pass finds the wait anyway).
+   */
   kick(): void {
+    if (this.#stopped) return;
+    if (this.#leader || !this.#bus) {
+      this.#pass();
+      return;
+    }
+    this.#bus
+      .publish(ROUTING_TOPIC, { kind: 'desk', name: 'kick', payload: {} })
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'routing kick not sent to the leader'));
+  }
+
+  /** Runs the routing loop here soon; calls made while it runs fold into one more pass. */
+  #pass(): void {
     if (this.#stopped) return;
     if (this.#dispatching) {
       this.#dispatchAgain = true;

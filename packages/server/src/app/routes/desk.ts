@@ -137,7 +137,7 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
       const { auth, service, store } = deps;
       const config = deskConfig({ ...loadDeskConfig(process.env), ...overrides });
       const desk = new DeskStore(deps.database);
-      const router = new Router({ desk, store, service, logger: deps.logger, config });
+      const router = new Router({ desk, store, service, logger: deps.logger, config, bus: deps.bus });
       router.start();
       const presence =
         config.consoleGraceMs > 0

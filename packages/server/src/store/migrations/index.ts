@@ -1,6 +1,7 @@
 import { coreMigration } from './001-core.ts';
 import { deskMigration } from './002-desk.ts';
 import { presenceReasonMigration } from './003-presence-reason.ts';
+import { deskLeaderMigration } from './004-desk-leader.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -13,6 +14,7 @@ export const migrations: Record<string, BatonMigration> = {
   '001-core': coreMigration,
   '002-desk': deskMigration,
   '003-presence-reason': presenceReasonMigration,
+  '004-desk-leader': deskLeaderMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {
