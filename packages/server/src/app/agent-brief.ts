@@ -3,14 +3,32 @@ import type { ConversationRecord, Store } from '../store/store.ts';
 
 const PAGE = 1000;
 
-/** Every event of a conversation, read page by page. */
-export async function readWholeLog(store: Store, conversationId: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
+/** Every event of a conversation, read page by page; past `known` (its first events, in order) when given. */
+export async function readWholeLog(
+  store: Store,
+  conversationId: string,
+  known: readonly StoredEvent[] = [],
+): Promise<StoredEvent[]> {
+  const events = [...known];
   for (;;) {
     const page = await store.readEvents(conversationId, events.at(-1)?.seq ?? 0, PAGE);
     for (const event of page) events.push(event);
     if (page.length < PAGE) return events;
   }
+}
+
+/**
+ * A log read while `appended` was being written by the reader, brought up to the end of `appended`;
+ * undefined when someone else's events fall between the two (read again past `read` for them).
+ */
+export function throughAppended(
+  read: readonly StoredEvent[],
+  appended: readonly StoredEvent[],
+): readonly StoredEvent[] | undefined {
+  const last = read.at(-1)?.seq ?? 0;
+  if ((appended.at(-1)?.seq ?? 0) <= last) return read;
+  if (appended[0]?.seq === last + 1) return [...read, ...appended];
+  return undefined;
 }
 
 /**
