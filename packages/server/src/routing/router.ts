@@ -195,11 +195,6 @@ export class Router {
     this.#tick();
   }
 
-  /** Whether this process runs the routing passes now. */
-  get leads(): boolean {
-    return this.#leader;
-  }
-
   /** Every tick: a pass on the leader; with other processes, leadership renewed or taken first. */
   #tick(): void {
     if (this.#stopped) return;
