@@ -28,7 +28,13 @@ class Inbox {
   }
 
   names(): string[] {
-    return this.messages.map((message) => (message.kind === 'desk' ? message.name : `event:${message.event.seq}`));
+    return this.messages.map((message) =>
+      message.kind === 'desk'
+        ? message.name
+        : message.kind === 'event'
+          ? `event:${message.event.seq}`
+          : `conversation:${message.conversation.id}`,
+    );
   }
 }
 
