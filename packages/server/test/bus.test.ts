@@ -28,13 +28,7 @@ class Inbox {
   }
 
   names(): string[] {
-    return this.messages.map((message) =>
-      message.kind === 'desk'
-        ? message.name
-        : message.kind === 'event'
-          ? `event:${message.event.seq}`
-          : `conversation:${message.conversation.id}`,
-    );
+    return this.messages.map((message) => (message.kind === 'desk' ? message.name : `event:${message.event.seq}`));
   }
 }
 

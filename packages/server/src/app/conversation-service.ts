@@ -112,12 +112,6 @@ export class ConversationService {
     if (!this.#bus.shared) return async () => undefined;
     return this.#bus.subscribe(CONVERSATIONS_TOPIC, (message) => {
       if (message.kind === 'event') this.#follow(message.event);
-      // A conversation another process created: cached from its first event on, so the first write here (the
-      // router's offer on the leading process, say) takes one statement rather than a load and a write.
-      else if (message.kind === 'conversation' && !this.#cache.has(message.conversation.id)) {
-        const { conversation } = message;
-        this.#remember(conversation.id, { conversation, state: initialState(conversation.owner) });
-      }
     });
   }
 
@@ -161,12 +155,6 @@ export class ConversationService {
       owner,
     });
     this.#remember(conversation.id, { conversation, state: initialState(owner) });
-    if (this.#bus.shared) {
-      // Ahead of its first event on the same connection: the other processes cache it and follow it from seq 1.
-      this.#bus.publish(CONVERSATIONS_TOPIC, { kind: 'conversation', conversation }).catch((error: unknown) => {
-        this.#logger.error({ err: error, conversationId: conversation.id }, 'bus publish failed');
-      });
-    }
     let events: StoredEvent[] = [];
     if (input.text !== undefined) {
       events = await this.append(conversation.id, [{ type: 'message', author: 'customer', text: input.text }], actor);

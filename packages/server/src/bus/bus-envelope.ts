@@ -1,6 +1,5 @@
 import { StoredEvent } from '@baton/core';
 import { z } from 'zod';
-import { ConversationSchema } from '../app/routes/schemas.ts';
 import type { BusMessage } from './bus.ts';
 
 export const BUS_PROTOCOL_VERSION = 1;
@@ -8,7 +7,6 @@ export const BUS_PROTOCOL_VERSION = 1;
 export const BusMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), event: StoredEvent }),
   z.object({ kind: z.literal('desk'), name: z.string().min(1), payload: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('conversation'), conversation: ConversationSchema }),
 ]);
 
 /** What travels between processes: the message, its topic, and who sent it. */

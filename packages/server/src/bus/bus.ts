@@ -1,14 +1,9 @@
 import type { StoredEvent } from '@baton/core';
-import type { ConversationRecord } from '../store/store.ts';
 
-/**
- * A message on the bus. Conversation events go to `conversation:<id>`; desk-wide notices to `desk`; a
- * new conversation's record, before its first event, to `conversations` (other processes cache it).
- */
+/** A message on the bus. Conversation events go to `conversation:<id>`; desk-wide notices to `desk`. */
 export type BusMessage =
   | { kind: 'event'; event: StoredEvent }
-  | { kind: 'desk'; name: string; payload: Record<string, unknown> }
-  | { kind: 'conversation'; conversation: ConversationRecord };
+  | { kind: 'desk'; name: string; payload: Record<string, unknown> };
 
 /**
  * Fan-out between server processes. Delivery is best effort: the store is the source of truth and a

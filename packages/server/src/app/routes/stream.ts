@@ -161,7 +161,7 @@ class ConversationSubscription {
         .catch((error: unknown) => this.connection.fail(error, this.conversationId));
       return;
     }
-    if (message.kind === 'desk' && message.name === TYPING && message.payload.origin !== this.connection.id) {
+    if (message.name === TYPING && message.payload.origin !== this.connection.id) {
       const { author, authorName, typing } = message.payload;
       if (typeof author !== 'string' || typeof typing !== 'boolean') return;
       // Customers see that "the agent" types, and nothing about other staff.
