@@ -821,6 +821,12 @@ export class Router {
       (events) => ({ events }),
       (error: unknown) => ({ error }),
     );
+    // So does loading the conversation's state when this process has not cached it (a wait started on
+    // another process): the `offered` append below needs it, and would load it only after the offer.
+    const loaded = this.#service.get(conversationId).then(
+      () => undefined,
+      () => undefined,
+    );
     const offer = await this.#desk.openOffer({
       handoff,
       agentId,
@@ -835,6 +841,7 @@ export class Router {
       }
       return undefined;
     }
+    await loaded;
     const appended = await this.#appendAll(conversationId, [
       ...(queued ? [queued] : []),
       { type: 'handoff.offered', agentId, ...(to.name ? { agentName: to.name } : {}), expiresAt },
