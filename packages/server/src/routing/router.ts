@@ -788,7 +788,7 @@ export class Router {
         });
       }),
     );
-    // Notices in the plan's order, once the pass is done.
+    // Notices start in the plan's order once the pass is done, side by side (see `#runDeferred`).
     for (const outcome of outcomes) {
       if (outcome.status !== 'fulfilled' || !outcome.value) continue;
       changed = true;
@@ -1040,10 +1040,16 @@ export class Router {
     return result;
   }
 
+  /**
+   * Side by side: each notice is its own offer's (one agent, one conversation), and one after the other the
+   * last offer of a burst waited for every earlier one's brief and audit line.
+   */
   async #runDeferred(tasks: readonly (() => Promise<void>)[]): Promise<void> {
-    for (const task of tasks) {
-      await task().catch((error: unknown) => this.#logger.error({ err: error }, 'desk notice after a pass failed'));
-    }
+    await Promise.all(
+      tasks.map((task) =>
+        task().catch((error: unknown) => this.#logger.error({ err: error }, 'desk notice after a pass failed')),
+      ),
+    );
   }
 
   /**
