@@ -1,11 +1,15 @@
 /**
  * The write path under saturation, alone: one Baton server process (exactly as `baton bench` starts it,
- * embedded SQLite, AI runtime on), 200 conversations each with a customer socket, then `concurrency`
+ * embedded SQLite, AI runtime on), 200 conversations (by default) each with a customer socket, then `concurrency`
  * closed-loop senders posting customer messages for `seconds`. Prints messages/s and the server's CPU
  * per customer message (each one also gets an AI reply). A quick loop for profiling the hot path; the
  * bench is the measurement of record.
  *
- *   npx tsx scripts/saturate.ts [seconds=8] [concurrency=32] [--cpu-prof DIR]
+ *   npx tsx scripts/saturate.ts [seconds=8] [concurrency=32] [conversations=200] [--cpu-prof DIR]
+ *
+ * With 200 conversations each one grows by ~300 messages in 8 s, so the AI's turns (which go over the
+ * customer's messages since the last hand-back) weigh more than in the bench, whose saturation phase
+ * spreads over ~700 conversations: pass 1000 to profile a mix closer to the bench's.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +24,7 @@ const profIndex = args.indexOf('--cpu-prof');
 const profDir = profIndex >= 0 ? args.splice(profIndex, 2)[1] : undefined;
 const seconds = Number(args[0] ?? 8);
 const concurrency = Number(args[1] ?? 32);
+const conversationCount = Number(args[2] ?? 200);
 const dataDir = mkdtempSync(join(tmpdir(), 'baton-saturate-'));
 const child = forkTypeScript(
   './baton-server-process.ts',
@@ -39,7 +44,7 @@ const cpuMs = () => {
 const http = new HttpClient();
 const lines = loadCustomerScripts().flatMap((script) => script.lines);
 const conversations: { id: string; token: string; socket: WebSocket }[] = [];
-for (let index = 0; index < 200; index++) {
+for (let index = 0; index < conversationCount; index++) {
   const created = (await http.send('POST', `${url}/v1/conversations`, { industry: 'ecommerce' })).body as {
     conversation: { id: string };
     customerToken: string;
