@@ -150,17 +150,13 @@ interface OfferedLoadRow {
   last: string | null;
 }
 
-/** Only recent offers matter for "least recently offered"; the whole history would grow every pass. */
-function loadsSince(now: Date): string {
-  return new Date(now.getTime() - 24 * 3600_000).toISOString();
-}
-
 function toLoads(owned: readonly OwnedLoadRow[], offered: readonly OfferedLoadRow[]): AgentLoads {
   const loads: AgentLoads = new Map();
   for (const row of owned) {
     if (row.agent_id) loads.set(row.agent_id, { owned: Number(row.count), offered: 0 });
   }
   for (const row of offered) {
+    if (Number(row.open ?? 0) === 0 && !row.last) continue;
     const entry = loads.get(row.agent_id) ?? { owned: 0, offered: 0 };
     entry.offered = Number(row.open ?? 0);
     if (row.last) entry.lastOfferedAt = String(row.last);
@@ -186,7 +182,7 @@ const UPSERT_WAITING =
  * in for in the method that uses it (PostgreSQL runs those). A conditional UPDATE says whether it won
  * by the row it returns. Lists of states are spelled out per call (`in (?, ?)`): a handful of shapes.
  */
-const SQLITE = {
+export const SQLITE = {
   getHandoff: 'select * from desk_handoffs where conversation_id = ?',
   agents: 'select * from agents order by name, id',
   expiredOffers: "select * from desk_offers where state = 'open' and expires_at <= ? order by created_at",
@@ -213,8 +209,14 @@ const SQLITE = {
   handoffsSince: 'select * from desk_handoffs where waiting_since >= ?',
   ownedLoads:
     "select agent_id, count(*) as count from desk_handoffs where state in ('assigned', 'transferring') group by agent_id",
+  /**
+   * Per agent, two index probes (open offers by agent and state; the last offer by agent and creation):
+   * the same cost with a day's or a year's offers behind them. Both dialects run this text.
+   */
   offeredLoads:
-    "select agent_id, sum(case when state = 'open' then 1 else 0 end) as open, max(created_at) as last from desk_offers where (state = 'open' or created_at >= ?) group by agent_id",
+    'select a.id as agent_id, ' +
+    "(select count(*) from desk_offers o where o.agent_id = a.id and o.state = 'open') as open, " +
+    '(select max(o.created_at) from desk_offers o where o.agent_id = a.id) as last from agents a',
   handleTimes:
     "select queue, assigned_at, updated_at from desk_handoffs where state = 'closed' and assigned_at is not null and updated_at >= ?",
   tryLease: `update desk_lease set holder = ?, until = ? where id = ${LEASE_ROW} and (holder is null or until < ?) returning 1 as won`,
@@ -743,14 +745,13 @@ export class DeskStore {
   }
 
   /** Conversations owned and offers open, per agent, and when each was last offered anything. */
-  async loads(now: Date = new Date()): Promise<AgentLoads> {
-    const since = loadsSince(now);
+  async loads(): Promise<AgentLoads> {
     const { owned, offered } = this.#fast
       ? await this.#fast.execute((sqlite) => ({
           owned: sqlite.all<OwnedLoadRow>(SQLITE.ownedLoads),
-          offered: sqlite.all<OfferedLoadRow>(SQLITE.offeredLoads, since),
+          offered: sqlite.all<OfferedLoadRow>(SQLITE.offeredLoads),
         }))
-      : await this.#kyselyLoads(since);
+      : await this.#kyselyLoads();
     return toLoads(owned, offered);
   }
 
@@ -761,13 +762,12 @@ export class DeskStore {
    */
   async passReads(now: Date): Promise<PassReads> {
     const expiredBy = now.toISOString();
-    const since = loadsSince(now);
     if (this.#fast) {
       const rows = await this.#fast.execute((sqlite) => ({
         expired: sqlite.all<DeskOffersTable>(SQLITE.expiredOffers, expiredBy),
         waiting: sqlite.all<DeskHandoffsTable>(SQLITE.listHandoffs(1), 'waiting'),
         owned: sqlite.all<OwnedLoadRow>(SQLITE.ownedLoads),
-        offered: sqlite.all<OfferedLoadRow>(SQLITE.offeredLoads, since),
+        offered: sqlite.all<OfferedLoadRow>(SQLITE.offeredLoads),
         agents: sqlite.all<AgentsTable>(SQLITE.agents),
       }));
       return {
@@ -792,10 +792,7 @@ export class DeskStore {
             where o.state = 'open' and o.expires_at <= ${expiredBy}) as expired,
           (select coalesce(json_agg(h), '[]'::json) from desk_handoffs h where h.state = 'waiting') as waiting,
           (select coalesce(json_agg(x), '[]'::json) from (${sql.raw(SQLITE.ownedLoads)}) x) as owned,
-          (select coalesce(json_agg(y), '[]'::json) from (
-            select agent_id, sum(case when state = 'open' then 1 else 0 end) as open, max(created_at) as last
-            from desk_offers where (state = 'open' or created_at >= ${since}) group by agent_id
-          ) y) as offered,
+          (select coalesce(json_agg(y), '[]'::json) from (${sql.raw(SQLITE.offeredLoads)}) y) as offered,
           (select coalesce(json_agg(a order by a.name, a.id), '[]'::json) from agents a) as agents`.execute(this.#db);
       const row = result.rows[0];
       if (!row) throw new Error('desk pass reads returned no row');
@@ -809,28 +806,19 @@ export class DeskStore {
     return {
       expired: await this.openOffers({ expiredBy }),
       waiting: await this.listHandoffs(['waiting']),
-      loads: await this.loads(now),
+      loads: await this.loads(),
       agents: (await this.#db.selectFrom('agents').selectAll().orderBy('name').orderBy('id').execute()).map(toAgent),
     };
   }
 
-  async #kyselyLoads(since: string) {
+  async #kyselyLoads() {
     const owned = await this.#db
       .selectFrom('desk_handoffs')
       .select(['agent_id', (eb) => eb.fn.countAll<number | string>().as('count')])
       .where('state', 'in', ['assigned', 'transferring'])
       .groupBy('agent_id')
       .execute();
-    const offered = await this.#db
-      .selectFrom('desk_offers')
-      .select([
-        'agent_id',
-        (eb) => eb.fn.sum<number | string>(eb.case().when('state', '=', 'open').then(1).else(0).end()).as('open'),
-        (eb) => eb.fn.max('created_at').as('last'),
-      ])
-      .where((eb) => eb.or([eb('state', '=', 'open'), eb('created_at', '>=', since)]))
-      .groupBy('agent_id')
-      .execute();
+    const offered = (await sql<OfferedLoadRow>`${sql.raw(SQLITE.offeredLoads)}`.execute(this.#db)).rows;
     return { owned, offered };
   }
 

@@ -519,7 +519,7 @@ export class Router {
 
   async agentViews(): Promise<AgentLoadView[]> {
     const agents = await this.#store.listAgents();
-    const loads = await this.#desk.loads(this.#clock());
+    const loads = await this.#desk.loads();
     const owned = await this.#desk.listHandoffs(['assigned']);
     return agents.map((agent) => {
       const load = loads.get(agent.id);
@@ -888,7 +888,7 @@ export class Router {
     known?: Pick<PassReads, 'agents' | 'loads'>,
   ): Promise<(RoutingAgent & { name: string; role: AgentRecord['role'] })[]> {
     const agents = known?.agents ?? (await this.#store.listAgents());
-    const loads = known?.loads ?? (await this.#desk.loads(this.#clock()));
+    const loads = known?.loads ?? (await this.#desk.loads());
     return agents.map((agent) => {
       const load = loads.get(agent.id);
       return {
@@ -917,13 +917,18 @@ export class Router {
   async #measureHandleSeconds(): Promise<Map<string, number>> {
     const since = new Date(this.#clock().getTime() - 24 * 3600_000).toISOString();
     const samples = await this.#desk.handleTimes(since);
-    const byQueue = new Map<string, number[]>();
-    for (const sample of samples) byQueue.set(sample.queue, [...(byQueue.get(sample.queue) ?? []), sample.seconds]);
+    // A busy day closes tens of thousands: sum and count in place (copying each queue's list on every
+    // sample was quadratic).
+    const byQueue = new Map<string, { total: number; count: number }>();
+    for (const sample of samples) {
+      const entry = byQueue.get(sample.queue) ?? { total: 0, count: 0 };
+      entry.total += sample.seconds;
+      entry.count += 1;
+      byQueue.set(sample.queue, entry);
+    }
     const result = new Map<string, number>();
-    for (const [queue, values] of byQueue) {
-      if (values.length >= MIN_HANDLE_SAMPLES) {
-        result.set(queue, Math.max(1, values.reduce((sum, value) => sum + value, 0) / values.length));
-      }
+    for (const [queue, { total, count }] of byQueue) {
+      if (count >= MIN_HANDLE_SAMPLES) result.set(queue, Math.max(1, total / count));
     }
     return result;
   }

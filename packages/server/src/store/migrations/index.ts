@@ -2,6 +2,7 @@ import { coreMigration } from './001-core.ts';
 import { deskMigration } from './002-desk.ts';
 import { presenceReasonMigration } from './003-presence-reason.ts';
 import { deskLeaderMigration } from './004-desk-leader.ts';
+import { deskHistoryMigration } from './005-desk-history.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -15,6 +16,7 @@ export const migrations: Record<string, BatonMigration> = {
   '002-desk': deskMigration,
   '003-presence-reason': presenceReasonMigration,
   '004-desk-leader': deskLeaderMigration,
+  '005-desk-history': deskHistoryMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {

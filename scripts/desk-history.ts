@@ -1,0 +1,161 @@
+/**
+ * A routing pass's reads as the desk's history grows: `npx tsx scripts/desk-history.ts [sqlite|postgres] [sizes]`.
+ * Seeds 50 agents, a live desk (20 waiting, 25 open offers, 40 assigned) and then a history of finished
+ * offers and closed handoffs spread over the last two days (`sizes`, comma-separated, default 0,20000,200000
+ * offers, half as many handoffs), and times `passReads` (what every pass reads first) and `handleTimes`
+ * (the wait estimates' read) at each size. A pass whose reads grow with the history slows the whole desk
+ * down month after month; these figures say whether they do. A measurement, not a test.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { DeskStore } from '../packages/server/src/routing/desk-store.ts';
+import { createStore, type SqlStore } from '../packages/server/src/store/sql-store.ts';
+
+const backend = process.argv[2] ?? 'sqlite';
+const sizes = (process.argv[3] ?? '0,20000,200000').split(',').map(Number);
+const postgresUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const AGENTS = 50;
+const HOUR = 3600_000;
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return Number((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(3));
+}
+
+async function timed(times: number, work: () => Promise<unknown>) {
+  const samples: number[] = [];
+  for (let index = 0; index < times; index++) {
+    const started = performance.now();
+    await work();
+    samples.push(performance.now() - started);
+  }
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+}
+
+const schema = `desk_history_${process.pid}`;
+const dir = mkdtempSync(join(tmpdir(), 'baton-desk-history-'));
+let store: SqlStore;
+if (backend === 'postgres') {
+  const admin = createStore({ url: postgresUrl });
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(admin.handle.db);
+  await admin.close();
+  store = createStore({ url: postgresUrl, schema });
+} else {
+  store = createStore({ file: join(dir, 'baton.db') });
+}
+await store.migrate();
+const db = store.handle.db;
+const desk = new DeskStore(store.handle);
+const now = Date.now();
+const at = (ms: number) => new Date(ms).toISOString();
+
+const agentIds: string[] = [];
+for (let index = 0; index < AGENTS; index++) {
+  const id = `agent-${index}`;
+  agentIds.push(id);
+  await sql`insert into agents (id, email, name, role, password_hash, skills, languages, capacity, presence, created_at)
+    values (${id}, ${`${id}@example.test`}, ${`Agent ${index}`}, 'agent', 'x', '["billing"]', '["en"]', 3, 'online', ${at(now)})`.execute(
+    db,
+  );
+}
+
+type Row = Record<string, string | number | null>;
+async function insertRows(table: 'desk_offers' | 'desk_handoffs', rows: Row[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += 500) {
+    await db
+      .insertInto(table as never)
+      .values(rows.slice(start, start + 500) as never)
+      .execute();
+  }
+}
+
+function handoff(conversationId: string, state: string, waitingSince: number, agentId: string | null): Row {
+  return {
+    conversation_id: conversationId,
+    state,
+    queue: 'general',
+    priority: 'normal',
+    skills: '[]',
+    language: null,
+    target_agent_id: null,
+    excluded_agent_ids: '[]',
+    waiting_since: at(waitingSince),
+    episode: 1,
+    agent_id: agentId,
+    assigned_at: agentId ? at(waitingSince + 5_000) : null,
+    position: null,
+    estimate_seconds: null,
+    updated_at: at(waitingSince + 300_000),
+  };
+}
+
+function offer(conversationId: string, state: string, createdAt: number, agentId: string): Row {
+  return {
+    id: randomUUID(),
+    conversation_id: conversationId,
+    episode: 1,
+    agent_id: agentId,
+    queue: 'general',
+    state,
+    waiting_since: at(createdAt - 2_000),
+    created_at: at(createdAt),
+    expires_at: at(createdAt + 30_000),
+    decided_at: state === 'open' ? null : at(createdAt + 3_000),
+  };
+}
+
+// The live desk, the same at every size.
+await insertRows('desk_handoffs', [
+  ...Array.from({ length: 20 }, (_, index) => handoff(`live-waiting-${index}`, 'waiting', now - 60_000, null)),
+  ...Array.from({ length: 25 }, (_, index) => handoff(`live-offered-${index}`, 'offered', now - 30_000, null)),
+  ...Array.from({ length: 40 }, (_, index) =>
+    handoff(`live-assigned-${index}`, 'assigned', now - 600_000, agentIds[index % AGENTS]!),
+  ),
+]);
+await insertRows(
+  'desk_offers',
+  Array.from({ length: 25 }, (_, index) => offer(`live-offered-${index}`, 'open', now - 5_000, agentIds[index]!)),
+);
+
+const FINISHED = ['accepted', 'declined', 'expired', 'cancelled'];
+let seeded = 0;
+const results: Record<string, unknown>[] = [];
+for (const size of sizes) {
+  const offers: Row[] = [];
+  const handoffs: Row[] = [];
+  for (let index = seeded; index < size; index++) {
+    const createdAt = now - 10 * 60_000 - ((index * 7919) % (48 * HOUR));
+    const agentId = agentIds[index % AGENTS]!;
+    offers.push(offer(`past-${index >> 1}`, FINISHED[index % FINISHED.length]!, createdAt, agentId));
+    if (index % 2 === 0) handoffs.push(handoff(`past-${index >> 1}`, 'closed', createdAt - 60_000, agentId));
+  }
+  await insertRows('desk_offers', offers);
+  await insertRows('desk_handoffs', handoffs);
+  seeded = Math.max(seeded, size);
+  if (backend === 'postgres') await sql`analyze`.execute(db);
+  await desk.passReads(new Date());
+  const pass = await timed(200, () => desk.passReads(new Date()));
+  const handle = await timed(50, () => desk.handleTimes(at(Date.now() - HOUR)));
+  const row = { backend, history_offers: size, pass_reads_ms: pass, handle_times_ms: handle };
+  results.push(row);
+  console.log(JSON.stringify(row));
+}
+
+await store.close();
+if (backend === 'postgres') {
+  const admin = createStore({ url: postgresUrl });
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin.handle.db);
+  await admin.close();
+}
+rmSync(dir, { recursive: true, force: true });
+console.table(
+  results.map((row) => ({
+    'past offers': row.history_offers,
+    'pass reads p50 ms': (row.pass_reads_ms as { p50: number }).p50,
+    'pass reads p99 ms': (row.pass_reads_ms as { p99: number }).p99,
+    'handle times p50 ms': (row.handle_times_ms as { p50: number }).p50,
+  })),
+);
