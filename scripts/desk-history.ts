@@ -3,7 +3,7 @@
  * Seeds 50 agents, a live desk (20 waiting, 25 open offers, 40 assigned) and then a history of finished
  * offers and closed handoffs spread over the last two days (`sizes`, comma-separated, default 0,20000,200000
  * offers, half as many handoffs), and times `passReads` (what every pass reads first) and `handleTimes`
- * (the wait estimates' read) at each size. A pass whose reads grow with the history slows the whole desk
+ * over the last day, as the router reads it for its wait estimates every 30 s, at each size. A pass whose reads grow with the history slows the whole desk
  * down month after month; these figures say whether they do. A measurement, not a test.
  */
 import { randomUUID } from 'node:crypto';
@@ -138,7 +138,7 @@ for (const size of sizes) {
   if (backend === 'postgres') await sql`analyze`.execute(db);
   await desk.passReads(new Date());
   const pass = await timed(200, () => desk.passReads(new Date()));
-  const handle = await timed(50, () => desk.handleTimes(at(Date.now() - HOUR)));
+  const handle = await timed(50, () => desk.handleTimes(at(Date.now() - 24 * HOUR)));
   const row = { backend, history_offers: size, pass_reads_ms: pass, handle_times_ms: handle };
   results.push(row);
   console.log(JSON.stringify(row));

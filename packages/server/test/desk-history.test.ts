@@ -18,7 +18,7 @@ const BOUNDED_READS = {
   waiting: [SQLITE.listHandoffs(1), 'waiting'],
   ownedLoads: [SQLITE.ownedLoads],
   offeredLoads: [SQLITE.offeredLoads],
-  handleTimes: [SQLITE.handleTimes, '2026-01-01T00:00:00.000Z'],
+  handleTimes: [SQLITE.handleTimes, '2026-01-01T00:00:00.000Z', 2000],
   offersSince: [SQLITE.offersSince, '2026-01-01T00:00:00.000Z'],
   handoffsSince: [SQLITE.handoffsSince, '2026-01-01T00:00:00.000Z'],
 } as const;
@@ -87,6 +87,24 @@ describe('the desk reads on SQLite: independent of past offers and handoffs', ()
     expect(loads.get('a-old')).toEqual({ owned: 0, offered: 0, lastOfferedAt: '2026-01-01T00:00:00.000Z' });
     expect(loads.get('a-open')).toEqual({ owned: 0, offered: 1, lastOfferedAt: '2026-01-04T00:00:00.000Z' });
     expect(loads.has('a-none')).toBe(false);
+  });
+
+  it('reads the latest finished assignments for handle times, as many as asked for at most', async () => {
+    const desk = new DeskStore(store.handle);
+    for (let day = 1; day <= 5; day++) {
+      const assignedAt = `2026-02-0${day}T10:00:00.000Z`;
+      const closedAt = `2026-02-0${day}T10:0${day}:00.000Z`;
+      await sql`insert into desk_handoffs (conversation_id, state, queue, priority, skills, excluded_agent_ids, waiting_since, episode, agent_id, assigned_at, updated_at)
+        values (${`closed-${day}`}, 'closed', 'general', 'normal', '[]', '[]', ${assignedAt}, 1, 'a-old', ${assignedAt}, ${closedAt})`.execute(
+        store.handle.db,
+      );
+    }
+    expect(await desk.handleTimes('2026-02-02T00:00:00.000Z', 3)).toEqual([
+      { queue: 'general', seconds: 300 },
+      { queue: 'general', seconds: 240 },
+      { queue: 'general', seconds: 180 },
+    ]);
+    expect(await desk.handleTimes('2026-02-04T00:00:00.000Z')).toHaveLength(2);
   });
 });
 

@@ -905,7 +905,7 @@ export class Router {
     });
   }
 
-  /** Mean handle time per queue over the last day, once enough conversations have finished. */
+  /** Mean handle time per queue over the last day (its latest 2,000 finished at most), once enough have finished. */
   async #handleSeconds(): Promise<Map<string, number>> {
     const now = this.#clock().getTime();
     if (this.#handleCache && now - this.#handleCache.at < HANDLE_CACHE_MS) return this.#handleCache.value;
