@@ -2,7 +2,7 @@ import { BatonError, Presence } from '@baton/core';
 import { z } from 'zod';
 import { ConsolePresence } from '../../routing/console-presence.ts';
 import { type DeskConfigInput, deskConfig, loadDeskConfig } from '../../routing/desk-config.ts';
-import { deskMetrics } from '../../routing/desk-metrics.ts';
+import { replayOncePerLog, SharedDeskMetrics } from '../../routing/desk-metrics.ts';
 import { DeskStore } from '../../routing/desk-store.ts';
 import { type DeskAgent, Router } from '../../routing/router.ts';
 import type { Principal } from '../auth.ts';
@@ -139,6 +139,7 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
       const desk = new DeskStore(deps.database);
       const router = new Router({ desk, store, service, logger: deps.logger, config, bus: deps.bus });
       router.start();
+      const metrics = new SharedDeskMetrics({ desk, replay: replayOncePerLog({ store, service }) });
       const presence =
         config.consoleGraceMs > 0
           ? new ConsolePresence(
@@ -322,7 +323,7 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
             response: { 200: MetricsSchema, ...errors },
           },
         },
-        async (request) => deskMetrics({ desk, service, ...request.query }),
+        async (request) => metrics.get(request.query),
       );
     },
   };
