@@ -12,15 +12,13 @@ import { POSTGRES_URL, type TestDatabase, testDatabase } from './support/desk-ha
  * Timings are not asserted here; the query plans are, since they are what decides the cost.
  */
 
-/** The reads of a pass, and the windowed reads of the estimates and the supervisor's metrics. */
+/** The reads of a pass, and the windowed read of the wait estimates. */
 const BOUNDED_READS = {
   expiredOffers: [SQLITE.expiredOffers, '2026-01-01T00:00:00.000Z'],
   waiting: [SQLITE.listHandoffs(1), 'waiting'],
   ownedLoads: [SQLITE.ownedLoads],
   offeredLoads: [SQLITE.offeredLoads],
   handleTimes: [SQLITE.handleTimes, '2026-01-01T00:00:00.000Z', 2000],
-  offersSince: [SQLITE.offersSince, '2026-01-01T00:00:00.000Z'],
-  handoffsSince: [SQLITE.handoffsSince, '2026-01-01T00:00:00.000Z'],
 } as const;
 
 /** Indexes that hold live offers only (open ones): scanning them whole costs the live desk, not the history. */

@@ -1,7 +1,7 @@
 import { type AggregateMetrics, aggregateMetrics, type HandoffMetrics, handoffMetrics } from '@baton/core';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { Store } from '../store/store.ts';
-import type { DeskOffer, DeskStore } from './desk-store.ts';
+import type { ChartBucket, DeskStore } from './desk-store.ts';
 
 export interface MetricsBucket {
   start: string;
@@ -83,9 +83,67 @@ function percentile(values: readonly number[], fraction: number): number | undef
   return Math.round(sorted[index]! * 10) / 10;
 }
 
-function secondsToAccept(offer: DeskOffer): number | undefined {
-  if (offer.state !== 'accepted' || !offer.decidedAt) return undefined;
-  return Math.max(0, (Date.parse(offer.decidedAt) - Date.parse(offer.waitingSince)) / 1000);
+/**
+ * Buckets of the charts that can no longer change, by width and start: every offer made in them has
+ * been decided (an offer lives `offerTtlMs`) and every wait that began in them has its row. The charts
+ * add up only the buckets still moving, and the settled ones missing here, so the "Last 24 hours" of a
+ * busy desk costs its latest minutes, not the whole day, after the first time.
+ */
+export class SettledBuckets {
+  readonly settleMs: number;
+  readonly #kept = new Map<string, ChartBucket>();
+  readonly #limit: number;
+
+  constructor(options: { settleMs: number; limit?: number }) {
+    this.settleMs = options.settleMs;
+    this.#limit = options.limit ?? 50_000;
+  }
+
+  get(bucketMs: number, startMs: number): ChartBucket | undefined {
+    return this.#kept.get(`${bucketMs}@${startMs}`);
+  }
+
+  set(bucketMs: number, startMs: number, bucket: ChartBucket): void {
+    const key = `${bucketMs}@${startMs}`;
+    this.#kept.delete(key);
+    if (this.#kept.size >= this.#limit) {
+      const oldest = this.#kept.keys().next();
+      if (!oldest.done) this.#kept.delete(oldest.value);
+    }
+    this.#kept.set(key, bucket);
+  }
+}
+
+/** The buckets of the window, the settled ones from `settled` where kept, the rest added up in one read. */
+async function addedUp(
+  desk: DeskStore,
+  settled: SettledBuckets | undefined,
+  window: { start: number; bucketMs: number; count: number; now: number },
+): Promise<ChartBucket[]> {
+  const { start, bucketMs, count } = window;
+  const settledCount = settled
+    ? Math.min(count, Math.max(0, Math.floor((window.now - settled.settleMs - start) / bucketMs)))
+    : 0;
+  const result: (ChartBucket | undefined)[] = [];
+  let from = settledCount;
+  for (let index = 0; index < settledCount; index++) {
+    result[index] = settled?.get(bucketMs, start + index * bucketMs);
+    if (!result[index] && from === settledCount) from = index;
+  }
+  const read = await desk.chartBuckets({ startMs: start + from * bucketMs, bucketMs, count: count - from });
+  for (let index = from; index < count; index++) {
+    const bucket = read.get(index - from) ?? {
+      waits: 0,
+      offers: 0,
+      accepted: 0,
+      declined: 0,
+      expired: 0,
+      acceptSeconds: [],
+    };
+    if (index < settledCount) settled?.set(bucketMs, start + index * bucketMs, bucket);
+    result[index] = bucket;
+  }
+  return result as ChartBucket[];
 }
 
 /**
@@ -96,6 +154,8 @@ export async function deskMetrics(input: {
   desk: DeskStore;
   /** Without it, the charts have no record-based figures (`handoff`, repeat asks, first replies). */
   replay?: MetricsReplay;
+  /** Buckets kept once they can no longer change; without it every bucket is added up each time. */
+  settled?: SettledBuckets;
   hours: number;
   bucketMinutes: number;
   now?: Date;
@@ -106,56 +166,33 @@ export async function deskMetrics(input: {
   const count = Math.max(1, Math.ceil((input.hours * 3600_000) / bucketMs));
   const start = end - count * bucketMs;
   const since = new Date(start).toISOString();
-  const offers = await input.desk.offersSince(since);
-  const handoffs = await input.desk.handoffsSince(since);
+  const [added, recent] = await Promise.all([
+    addedUp(input.desk, input.settled, { start, bucketMs, count, now: until.getTime() }),
+    input.desk.latestWaits(since, MAX_REPLAYED + 1),
+  ]);
 
-  const episodes = new Map<string, string>();
-  for (const offer of offers) episodes.set(`${offer.conversationId}#${offer.episode}`, offer.waitingSince);
-  for (const handoff of handoffs) episodes.set(`${handoff.conversationId}#${handoff.episode}`, handoff.waitingSince);
-
-  const buckets = Array.from({ length: count }, (_, index) => ({
+  const buckets = added.map((added, index) => ({
     start: new Date(start + index * bucketMs).toISOString(),
-    handoffs: 0,
-    offers: 0,
-    accepted: 0,
-    declined: 0,
-    expired: 0,
+    handoffs: added.waits,
+    offers: added.offers,
+    accepted: added.accepted,
+    declined: added.declined,
+    expired: added.expired,
+    acceptSeconds: added.acceptSeconds,
     repeatAsks: 0,
     repeatActions: 0,
     restartPhrases: 0,
     customerRestatements: 0,
     agentMessages: 0,
     cleanAgentMessages: 0,
-    waits: [] as number[],
     firstReplies: [] as number[],
   }));
   const bucketOf = (at: string) => buckets[Math.floor((Date.parse(at) - start) / bucketMs)];
-  for (const waitingSince of episodes.values()) {
-    const bucket = bucketOf(waitingSince);
-    if (bucket) bucket.handoffs += 1;
-  }
-  for (const offer of offers) {
-    const bucket = bucketOf(offer.createdAt);
-    if (!bucket) continue;
-    bucket.offers += 1;
-    if (offer.state === 'accepted') bucket.accepted += 1;
-    if (offer.state === 'declined') bucket.declined += 1;
-    if (offer.state === 'expired' || offer.state === 'cancelled') bucket.expired += 1;
-    const wait = secondsToAccept(offer);
-    if (wait !== undefined) bucket.waits.push(wait);
-  }
 
   // Each conversation counts once, in the bucket where its latest wait began.
-  const started = new Map<string, string>();
-  for (const [key, waitingSince] of episodes) {
-    const conversationId = key.slice(0, key.lastIndexOf('#'));
-    const previous = started.get(conversationId);
-    if (!previous || previous < waitingSince) started.set(conversationId, waitingSince);
-  }
-  const recent = [...started].sort((a, b) => (a[1] < b[1] ? 1 : -1));
   const replayed: HandoffMetrics[] = [];
   if (input.replay) {
-    for (const [conversationId, waitingSince] of recent.slice(0, MAX_REPLAYED)) {
+    for (const { conversationId, waitingSince } of recent.slice(0, MAX_REPLAYED)) {
       const metrics = await input.replay(conversationId);
       if (!metrics) continue;
       replayed.push(metrics);
@@ -172,9 +209,9 @@ export async function deskMetrics(input: {
     }
   }
 
-  const allWaits = buckets.flatMap((bucket) => bucket.waits);
   const sum = (key: 'handoffs' | 'offers' | 'accepted' | 'declined' | 'expired') =>
     buckets.reduce((total, bucket) => total + bucket[key], 0);
+  const allWaits = buckets.flatMap((bucket) => bucket.acceptSeconds);
   const median = percentile(allWaits, 0.5);
   const p90 = percentile(allWaits, 0.9);
   const totalOffers = sum('offers');
@@ -192,8 +229,8 @@ export async function deskMetrics(input: {
       ...(p90 !== undefined ? { p90SecondsToAccept: p90 } : {}),
       ...(totalOffers > 0 ? { acceptRate: Math.round((sum('accepted') / totalOffers) * 1000) / 1000 } : {}),
     },
-    buckets: buckets.map(({ waits, firstReplies, ...bucket }) => {
-      const bucketMedian = percentile(waits, 0.5);
+    buckets: buckets.map(({ acceptSeconds, firstReplies, ...bucket }) => {
+      const bucketMedian = percentile(acceptSeconds, 0.5);
       const firstReply = percentile(firstReplies, 0.5);
       return {
         ...bucket,
@@ -213,40 +250,48 @@ export async function deskMetrics(input: {
   };
 }
 
-/** How long one computation of the charts answers every supervisor who asks for the same range. */
+/**
+ * How long one computation of the charts answers every supervisor who asks for the same range: 2 s, or
+ * longer for wide buckets (a 360th of one: 10 s for hourly buckets), whose bars barely move in that time.
+ */
 export const METRICS_SHARED_MS = 2000;
+const sharedFor = (bucketMinutes: number) => Math.max(METRICS_SHARED_MS, (bucketMinutes * 60_000) / 360);
 /** Ranges kept at once (the console offers four; anything else is an API caller's own). */
 const RANGES_KEPT = 32;
 
 /**
- * The charts, computed at most once per range every `METRICS_SHARED_MS` and shared: each supervisor's
+ * The charts, computed at most once per range every `METRICS_SHARED_MS` (or more) and shared: each supervisor's
  * console reloads them on desk notices and on a timer, so ten consoles open on a busy desk would each
  * have paid for the same reads and replays several times a second. A request during a computation
  * waits for it; one that failed is not kept.
  */
 export class SharedDeskMetrics {
   readonly #deps: { desk: DeskStore; replay?: MetricsReplay; now?: () => number };
-  readonly #ranges = new Map<string, { at: number; metrics: Promise<DeskMetrics> }>();
+  readonly #ranges = new Map<string, { at: number; sharedMs: number; metrics: Promise<DeskMetrics> }>();
+  readonly #settled: SettledBuckets;
 
-  constructor(deps: { desk: DeskStore; replay?: MetricsReplay; now?: () => number }) {
+  /** `offerTtlMs`: how long an offer can stay open; a bucket settles a minute after its last could close. */
+  constructor(deps: { desk: DeskStore; replay?: MetricsReplay; now?: () => number; offerTtlMs?: number }) {
     this.#deps = deps;
+    this.#settled = new SettledBuckets({ settleMs: Math.max(5 * 60_000, (deps.offerTtlMs ?? 30_000) + 60_000) });
   }
 
   get(range: { hours: number; bucketMinutes: number }): Promise<DeskMetrics> {
     const now = this.#deps.now?.() ?? Date.now();
     const key = `${range.hours}/${range.bucketMinutes}`;
     const kept = this.#ranges.get(key);
-    if (kept && now - kept.at < METRICS_SHARED_MS) return kept.metrics;
+    if (kept && now - kept.at < kept.sharedMs) return kept.metrics;
     for (const [other, entry] of this.#ranges) {
-      if (now - entry.at >= METRICS_SHARED_MS || this.#ranges.size >= RANGES_KEPT) this.#ranges.delete(other);
+      if (now - entry.at >= entry.sharedMs || this.#ranges.size >= RANGES_KEPT) this.#ranges.delete(other);
     }
     const metrics = deskMetrics({
       desk: this.#deps.desk,
       ...(this.#deps.replay ? { replay: this.#deps.replay } : {}),
+      settled: this.#settled,
       ...range,
       now: new Date(now),
     });
-    const entry = { at: now, metrics };
+    const entry = { at: now, sharedMs: sharedFor(range.bucketMinutes), metrics };
     this.#ranges.set(key, entry);
     metrics.catch(() => {
       if (this.#ranges.get(key) === entry) this.#ranges.delete(key);

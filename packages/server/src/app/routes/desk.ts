@@ -139,7 +139,11 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
       const desk = new DeskStore(deps.database);
       const router = new Router({ desk, store, service, logger: deps.logger, config, bus: deps.bus });
       router.start();
-      const metrics = new SharedDeskMetrics({ desk, replay: replayOncePerLog({ store, service }) });
+      const metrics = new SharedDeskMetrics({
+        desk,
+        replay: replayOncePerLog({ store, service }),
+        offerTtlMs: config.offerTtlMs,
+      });
       const presence =
         config.consoleGraceMs > 0
           ? new ConsolePresence(
