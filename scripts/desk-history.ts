@@ -6,11 +6,16 @@
  * over the last day, as the router reads it for its wait estimates every 30 s, at each size. A pass whose reads grow with the history slows the whole desk
  * down month after month; these figures say whether they do. A measurement, not a test.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import {
+  deskHandoffRow,
+  deskOfferRow,
+  insertDeskRows,
+  seedDeskHistory,
+} from '../packages/cli/src/bench/desk-history-seed.ts';
 import { SharedDeskMetrics } from '../packages/server/src/routing/desk-metrics.ts';
 import { DeskStore } from '../packages/server/src/routing/desk-store.ts';
 import { createStore, type SqlStore } from '../packages/server/src/store/sql-store.ts';
@@ -63,86 +68,33 @@ for (let index = 0; index < AGENTS; index++) {
   );
 }
 
-type Row = Record<string, string | number | null>;
-async function insertRows(table: 'desk_offers' | 'desk_handoffs', rows: Row[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += 500) {
-    await db
-      .insertInto(table as never)
-      .values(rows.slice(start, start + 500) as never)
-      .execute();
-  }
-}
-
-function handoff(conversationId: string, state: string, waitingSince: number, agentId: string | null): Row {
-  return {
-    conversation_id: conversationId,
-    state,
-    queue: 'general',
-    priority: 'normal',
-    skills: '[]',
-    language: null,
-    target_agent_id: null,
-    excluded_agent_ids: '[]',
-    waiting_since: at(waitingSince),
-    episode: 1,
-    agent_id: agentId,
-    assigned_at: agentId ? at(waitingSince + 5_000) : null,
-    position: null,
-    estimate_seconds: null,
-    updated_at: at(waitingSince + 300_000),
-  };
-}
-
-function offer(
-  conversationId: string,
-  state: string,
-  createdAt: number,
-  agentId: string,
-  waitingSince = createdAt - 2_000,
-): Row {
-  return {
-    id: randomUUID(),
-    conversation_id: conversationId,
-    episode: 1,
-    agent_id: agentId,
-    queue: 'general',
-    state,
-    waiting_since: at(waitingSince),
-    created_at: at(createdAt),
-    expires_at: at(createdAt + 30_000),
-    decided_at: state === 'open' ? null : at(createdAt + 3_000),
-  };
-}
-
 // The live desk, the same at every size.
-await insertRows('desk_handoffs', [
-  ...Array.from({ length: 20 }, (_, index) => handoff(`live-waiting-${index}`, 'waiting', now - 60_000, null)),
-  ...Array.from({ length: 25 }, (_, index) => handoff(`live-offered-${index}`, 'offered', now - 30_000, null)),
-  ...Array.from({ length: 40 }, (_, index) =>
-    handoff(`live-assigned-${index}`, 'assigned', now - 600_000, agentIds[index % AGENTS]!),
-  ),
+const live = (prefix: string, count: number, state: string, waitingSince: number, agent?: (index: number) => string) =>
+  Array.from({ length: count }, (_, index) =>
+    deskHandoffRow({ conversationId: `live-${prefix}-${index}`, state, waitingSince, agentId: agent?.(index) ?? null }),
+  );
+await insertDeskRows(db, 'desk_handoffs', [
+  ...live('waiting', 20, 'waiting', now - 60_000),
+  ...live('offered', 25, 'offered', now - 30_000),
+  ...live('assigned', 40, 'assigned', now - 600_000, (index) => agentIds[index % AGENTS]!),
 ]);
-await insertRows(
+await insertDeskRows(
+  db,
   'desk_offers',
-  Array.from({ length: 25 }, (_, index) => offer(`live-offered-${index}`, 'open', now - 5_000, agentIds[index]!)),
+  Array.from({ length: 25 }, (_, index) =>
+    deskOfferRow({
+      conversationId: `live-offered-${index}`,
+      state: 'open',
+      createdAt: now - 5_000,
+      agentId: agentIds[index]!,
+    }),
+  ),
 );
 
-const FINISHED = ['accepted', 'declined', 'expired', 'cancelled'];
 let seeded = 0;
 const results: Record<string, unknown>[] = [];
 for (const size of sizes) {
-  const offers: Row[] = [];
-  const handoffs: Row[] = [];
-  // Each past wait had two offers (the first not taken, 20 s apart); its row and offers share its start.
-  for (let index = seeded; index < size; index++) {
-    const waitingSince = now - 10 * 60_000 - (((index >> 1) * 7919_000) % (48 * HOUR));
-    const agentId = agentIds[index % AGENTS]!;
-    const state = index % 2 === 0 ? FINISHED[(index >> 1) % 3 === 0 ? 1 : 2]! : 'accepted';
-    offers.push(offer(`past-${index >> 1}`, state, waitingSince + 2_000 + (index % 2) * 20_000, agentId, waitingSince));
-    if (index % 2 === 0) handoffs.push(handoff(`past-${index >> 1}`, 'closed', waitingSince, agentId));
-  }
-  await insertRows('desk_offers', offers);
-  await insertRows('desk_handoffs', handoffs);
+  await seedDeskHistory(db, { agentIds, offers: size, from: seeded, now });
   seeded = Math.max(seeded, size);
   if (backend === 'postgres') await sql`analyze`.execute(db);
   await desk.passReads(new Date());

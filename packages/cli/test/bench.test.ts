@@ -48,6 +48,7 @@ const Report = z.object({
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
   core: z.object({ brief_ms: z.record(z.string(), Latency), guard_draft_ms: z.record(z.string(), Latency) }),
   targets: z.array(z.object({ name: z.string(), met: z.boolean().nullable() })),
+  options: z.object({ history: z.number().int().nonnegative() }),
 });
 
 describe('baton bench', () => {
@@ -61,6 +62,15 @@ describe('baton bench', () => {
     expect(failed?.code).toBe(2);
     expect(failed?.stderr).toMatch(/^baton bench: Unknown option '--database-url'.*see baton bench --help/);
     expect(failed?.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('refuses a negative history with the option named (exit 1, as for any value out of range)', async () => {
+    const failed = await run(process.execPath, [baton, 'bench', '--history=-5'], { timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^baton bench: --history must be 0 or more\n$/);
   }, 60_000);
 
   // A smoke run: tiny load, a few seconds. It checks the instrument works, never how fast anything is.
@@ -79,6 +89,8 @@ describe('baton bench', () => {
         '--load-processes=1',
         '--concurrency=4',
         '--think-scale=0.2',
+        // A desk with a past (written before the run): a few thousand offers keep the smoke run short.
+        '--history=2000',
       ],
       { timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
     ).catch((error: { stdout?: string; stderr?: string }) => {
@@ -89,6 +101,7 @@ describe('baton bench', () => {
     const report = Report.parse(JSON.parse(stdout));
     expect(report.error_kinds).toEqual({});
     expect(report.errors).toBe(0);
+    expect(report.options.history).toBe(2000);
     expect(report.stream_latency_ms.count).toBeGreaterThan(0);
     expect(report.baseline_echo_rtt_ms.count).toBeGreaterThan(0);
     expect(report.handoff.triggered).toBeGreaterThan(0);

@@ -18,6 +18,7 @@ import {
   type PausesReport,
   PausesRequest,
 } from './bench-protocol.ts';
+import { seedDeskHistory } from './desk-history-seed.ts';
 
 const seed = BenchAgentSeed.parse(JSON.parse(process.env.BATON_BENCH_SEED ?? '{"agents":[],"password":"unused"}'));
 const config = loadConfig(process.env);
@@ -47,6 +48,14 @@ if (seed.agents.length > 0) {
       if (!(error instanceof Error && 'code' in error && error.code === 'conflict')) throw error;
     }
   }
+}
+
+if (seed.history > 0) {
+  // Written before listening, so none of it falls inside the run; the conversations are not (see the seed).
+  await seedDeskHistory(server.deps.database.db, {
+    agentIds: seed.agents.map((agent) => agent.id),
+    offers: seed.history,
+  });
 }
 
 // What holds the loop up, for the report's tail: a timer every 10 ms (cheap) and every GC pause.

@@ -10,6 +10,8 @@ export const BenchAgentSeed = z.object({
   password: z.string().min(1),
   skills: z.array(z.string()).default([]),
   capacity: z.number().int().positive().default(5),
+  /** Past offers to write into the desk before listening (see desk-history-seed.ts). */
+  history: z.number().int().nonnegative().default(0),
 });
 export type BenchAgentSeed = z.infer<typeof BenchAgentSeed>;
 

@@ -524,7 +524,7 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     `Baton bench: ${options.conversations} conversations, ${options.agents} agents, ${options.handoffRate} handoffs/s, ` +
       `${options.durationSeconds} s, ${options.store}, ${options.processes} server process(es), ` +
-      `${options.loadProcesses} load processes`,
+      `${options.loadProcesses} load processes, ${options.history.toLocaleString('en-US')} past offers on the desk`,
   );
   lines.push(
     `machine: ${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}; ` +

@@ -41,6 +41,11 @@ export interface BenchOptions {
   databaseUrl: string;
   redisUrl: string;
   core: boolean;
+  /**
+   * Finished offers (and half as many closed handoffs) written into the desk before the run, spread over
+   * the two days before it: what a live desk reads must not grow with its past (see desk-history-seed.ts).
+   */
+  history: number;
   /** Directory for `--cpu-prof` profiles of the Baton server processes; none when undefined. */
   cpuProfileDir?: string | undefined;
 }
@@ -59,6 +64,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: 'redis://127.0.0.1:6379',
   core: true,
+  history: 20_000,
 };
 
 export type Progress = (phase: string, detail: { fraction?: number; counters?: Counters; note?: string }) => void;
@@ -332,7 +338,10 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       const started: { child: ChildProcess; url: string }[] = [];
       for (let index = 0; index < options.processes; index++) {
         // The first process seeds the agents; the others find them in the shared database.
-        const seed = index === 0 ? { agents, password, skills: AGENT_SKILLS, capacity: 5 } : { agents: [], password };
+        const seed =
+          index === 0
+            ? { agents, password, skills: AGENT_SKILLS, capacity: 5, history: options.history }
+            : { agents: [], password };
         const server = await startServer(
           './baton-server-process.ts',
           { ...env, BATON_BENCH_SEED: JSON.stringify(seed) },

@@ -23,6 +23,8 @@ Options:
   --load-processes N  load generator processes (default ${DEFAULT_OPTIONS.loadProcesses})
   --concurrency N     senders per load process in the saturation phases (default ${DEFAULT_OPTIONS.concurrency})
   --think-scale X     multiplies the simulated customers' pauses (default 1)
+  --history N         finished offers (and half as many closed handoffs) on the desk before the run, over
+                      the two days before it: a desk with a past (default ${DEFAULT_OPTIONS.history})
   --no-core           skip the in-process micro-bench of the core
   --cpu-prof DIR      write a V8 CPU profile of each Baton server and load process into DIR (open in Chrome DevTools)
   --json              print the JSON report on stdout (progress stays on stderr)
@@ -51,6 +53,11 @@ const Flags = z.object({
   'load-processes': positiveInt('load-processes').default(DEFAULT_OPTIONS.loadProcesses),
   concurrency: positiveInt('concurrency').default(DEFAULT_OPTIONS.concurrency),
   'think-scale': z.coerce.number().positive().default(DEFAULT_OPTIONS.thinkScale),
+  history: z.coerce
+    .number({ message: '--history must be a number' })
+    .int('--history must be whole')
+    .nonnegative('--history must be 0 or more')
+    .default(DEFAULT_OPTIONS.history),
   'no-core': z.boolean().default(false),
   'cpu-prof': z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -75,6 +82,7 @@ export function parseBenchArgs(
       'load-processes': { type: 'string' },
       concurrency: { type: 'string' },
       'think-scale': { type: 'string' },
+      history: { type: 'string' },
       'no-core': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean' },
@@ -103,6 +111,7 @@ export function parseBenchArgs(
       databaseUrl: env.DATABASE_URL || DEFAULT_OPTIONS.databaseUrl,
       redisUrl: env.REDIS_URL || DEFAULT_OPTIONS.redisUrl,
       core: !flags['no-core'],
+      history: flags.history,
       cpuProfileDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
     },
   };
