@@ -129,6 +129,38 @@ describe('presence follows the console (one process, SQLite)', () => {
     expect((await agentView(url, ana, sam))?.presenceReason).toBeUndefined();
   });
 
+  it('hands a console that opens the offers made to its agent before it listened, and says when it listens', async () => {
+    const url = server.url;
+    // Online with no console yet (a reconnect, a console still connecting): the offer is made all the same.
+    await setPresence(url, sam, 'online');
+    const customer = await startConversation(url, 'I was charged twice for my order.');
+    await call(url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+      customerToken: customer.customerToken,
+      body: {},
+    });
+    await eventually(
+      async () =>
+        (await events(url, customer.conversationId, sam.token)).some((event) => event.type === 'handoff.offered'),
+      'the offer to Sam',
+    );
+    const samDesk = await consoleFor(sam);
+    const offer = await eventually(
+      async () =>
+        samDesk.notices.find(
+          (notice) =>
+            notice.name === 'offer' &&
+            notice.payload.state === 'open' &&
+            notice.payload.conversationId === customer.conversationId,
+        ),
+      'the offer announced again to the console that opened',
+    );
+    // With its brief, as when it was made, and after the console heard that it listens.
+    expect(offer.payload.brief).toHaveProperty('reason');
+    const names = samDesk.notices.map((notice) => notice.name);
+    expect(names.indexOf('desk.subscribed')).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf('desk.subscribed')).toBeLessThan(names.indexOf('offer'));
+  });
+
   it('keeps an agent online while another of their consoles is open, and through a quick reconnect', async () => {
     const first = await consoleFor(sam);
     const second = await consoleFor(sam);

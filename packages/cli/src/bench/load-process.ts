@@ -264,6 +264,10 @@ interface BenchAgent {
   url: string;
   socket: WebSocket;
   owned: Map<string, OwnedConversation>;
+  /** Conversations whose offer this agent is accepting: an offer announced twice is taken once. */
+  taking: Set<string>;
+  /** Called when the server says the desk subscription is live. */
+  onSubscribed?: () => void;
 }
 
 interface BatonState {
@@ -364,12 +368,23 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
         url: credentials.url,
         socket,
         owned: new Map(),
+        taking: new Set(),
       };
       socket.on('message', (data) => onAgentFrame(agent, data.toString()));
       socket.on('close', () => {
         if (state.running) errors.add('ws_closed', `agent ${agent.email}`);
       });
+      // A console counts on the desk once the server says it listens: offers made before then reach it
+      // when it does (the server announces them again), but the load starts only once every agent listens.
+      const subscribed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`desk subscription of ${agent.email}: no answer`)), 60_000);
+        agent.onSubscribed = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       socket.send(JSON.stringify({ type: 'subscribe_desk' }));
+      await subscribed;
       state.agents.push(agent);
     },
   );
@@ -686,11 +701,20 @@ function onAgentFrame(agent: BenchAgent, text: string): void {
     errors.add(`ws_${data.error.code}`, data.error.message);
     return;
   }
+  if ('name' in data && data.name === 'desk.subscribed') {
+    agent.onSubscribed?.();
+    return;
+  }
   if ('name' in data && data.name === 'offer') {
     const offer = OfferPayload.safeParse(data.payload);
     if (!offer.success || (offer.data.agentId !== undefined && offer.data.agentId !== agent.id)) return;
     if (offer.data.state !== undefined && offer.data.state !== 'open') return;
-    void takeOffer(agent, offer.data.conversationId, at, offer.data.brief !== undefined);
+    const conversationId = offer.data.conversationId;
+    if (agent.taking.has(conversationId) || agent.owned.has(conversationId)) return;
+    agent.taking.add(conversationId);
+    void takeOffer(agent, conversationId, at, offer.data.brief !== undefined, () =>
+      agent.taking.delete(conversationId),
+    );
     return;
   }
   if (!('event' in data)) return;
@@ -710,7 +734,14 @@ function agentHeaders(agent: BenchAgent): Record<string, string> {
   return { authorization: `Bearer ${agent.token}` };
 }
 
-async function takeOffer(agent: BenchAgent, conversationId: string, at: number, briefInOffer: boolean) {
+async function takeOffer(
+  agent: BenchAgent,
+  conversationId: string,
+  at: number,
+  briefInOffer: boolean,
+  /** Called once the accept is decided, the conversation owned or not. */
+  settled: () => void,
+) {
   const state = baton!;
   counters.offers += 1;
   const offer: BatonResult['offers'][number] = { conversationId, at, agentEmail: agent.email, briefInOffer };
@@ -729,19 +760,19 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
     } else if (briefInOffer) {
       offer.briefAt = at;
     }
-    const accepted = await http.send(
+    const acceptReply = await http.send(
       'POST',
       `${agent.url}/v1/conversations/${conversationId}/accept`,
       {},
       agentHeaders(agent),
     );
-    state.result.accepts.push({ conversationId, at: now(), agentEmail: agent.email, status: accepted.status });
-    if (accepted.status >= 300) {
-      errors.add(`http_${accepted.status}_accept`, errorCode(accepted.body));
+    state.result.accepts.push({ conversationId, at: now(), agentEmail: agent.email, status: acceptReply.status });
+    if (acceptReply.status >= 300) {
+      errors.add(`http_${acceptReply.status}_accept`, errorCode(acceptReply.body));
       return;
     }
     counters.accepted += 1;
-    const seq = AppendedEvent.safeParse(accepted.body).data?.event.seq ?? 0;
+    const seq = AppendedEvent.safeParse(acceptReply.body).data?.event.seq ?? 0;
     const owned: OwnedConversation = {
       customerMessages: 0,
       closing: false,
@@ -770,6 +801,8 @@ async function takeOffer(agent: BenchAgent, conversationId: string, at: number, 
     await owned.chain;
   } catch (error) {
     errors.add('request_failed', describe(error));
+  } finally {
+    settled();
   }
 }
 

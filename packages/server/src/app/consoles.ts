@@ -22,6 +22,7 @@ export class Consoles {
   readonly #open = new Map<string, number>();
   readonly #lastClosed = new Set<Listener>();
   readonly #opened = new Set<Listener>();
+  readonly #openedHere = new Set<Listener>();
   readonly #checks = new Map<string, () => void>();
   #subscription: Promise<() => Promise<void>> | undefined;
 
@@ -44,9 +45,11 @@ export class Consoles {
     if (subscription) await (await subscription)();
   }
 
+  /** A console of the agent opened here, its desk notices already flowing to it. */
   opened(agentId: string): void {
     this.#open.set(agentId, (this.#open.get(agentId) ?? 0) + 1);
     this.#publish('console.opened', { agentId });
+    for (const listener of this.#openedHere) listener(agentId);
   }
 
   closed(agentId: string): void {
@@ -63,6 +66,12 @@ export class Consoles {
   onLastClosed(listener: Listener): () => void {
     this.#lastClosed.add(listener);
     return () => this.#lastClosed.delete(listener);
+  }
+
+  /** A console of the agent opened on this process (once it receives the agent's notices). */
+  onOpenedHere(listener: Listener): () => void {
+    this.#openedHere.add(listener);
+    return () => this.#openedHere.delete(listener);
   }
 
   /** A console of the agent opened, on this process or another. */

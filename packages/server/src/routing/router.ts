@@ -438,6 +438,34 @@ export class Router {
 
   // ── Views for the console and the supervisor ────────────────────────────────────────────────
 
+  /**
+   * A console of the agent has just opened: its open offers are announced again, with their briefs. One
+   * made while no console listened (a reconnect, a console still connecting when the agent was already
+   * online) would otherwise reach the agent only by their console's next poll, or not before it expired.
+   */
+  async announceOpenOffers(agentId: string): Promise<void> {
+    const offers = await this.#desk.openOffers({ agentId });
+    if (offers.length === 0) return;
+    const agent = await this.#store.getAgent(agentId);
+    if (!agent) return;
+    await Promise.all(
+      offers.map(async (offer) => {
+        const handoff = await this.#desk.getHandoff(offer.conversationId);
+        await this.#offerNotice(
+          {
+            conversationId: offer.conversationId,
+            agentId,
+            state: 'open',
+            queue: offer.queue,
+            priority: handoff?.priority ?? 'normal',
+            expiresAt: offer.expiresAt,
+          },
+          agent,
+        );
+      }),
+    );
+  }
+
   async inbox(agentId: string): Promise<InboxView> {
     const offers = await this.#desk.openOffers({ agentId });
     const handoffs = await this.#desk.listHandoffs(['assigned', 'callback', 'waiting', 'offered']);

@@ -152,7 +152,13 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
             )
           : undefined;
       presence?.start();
+      const stopAnnouncing = deps.consoles.onOpenedHere((agentId) => {
+        router.announceOpenOffers(agentId).catch((error: unknown) => {
+          deps.logger.warn({ err: error, agentId }, "open offers not announced to the agent's new console");
+        });
+      });
       app.addHook('onClose', async () => {
+        stopAnnouncing();
         presence?.stop();
         await router.stop();
       });

@@ -267,6 +267,9 @@ async function handleFrame(connection: Connection, raw: string): Promise<void> {
         await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
       });
       await connection.deskUnsubscribe;
+      // From here on nothing for this agent is missed: say so (a client may wait for it before it counts
+      // on the desk), then count the console, which has the agent's open offers announced again to it.
+      connection.send({ type: 'desk', name: 'desk.subscribed', payload: { agentId: principal.agent.id } });
       // Counted once per connection, and only while open: `close` (on the socket's close) uncounts it.
       if (connection.consoleOf === undefined && connection.socket.readyState === connection.socket.OPEN) {
         connection.consoleOf = principal.agent.id;
