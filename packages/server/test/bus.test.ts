@@ -255,6 +255,32 @@ describe('RedisBus', () => {
     }
   });
 
+  it('drops its own messages when they come back without parsing them, and still hears the others', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      warn: (...args: unknown[]) => {
+        warnings.push(String(args[1]));
+      },
+      error() {},
+    };
+    const bus = await RedisBus.connect({ url: REDIS_URL, channelPrefix, logger });
+    const sender = await RedisBus.connect({ url: REDIS_URL, channelPrefix });
+    try {
+      const inbox = new Inbox();
+      await bus.subscribe('desk', inbox.handler);
+      await bus.publish('desk', desk('mine'));
+      if (admin.status === 'wait') await admin.connect();
+      // Begins as this bus's own envelopes do and is not JSON: parsed, it would be warned about.
+      await admin.publish(`${channelPrefix}desk`, `{"v":1,"processId":${JSON.stringify(bus.processId)},not json`);
+      await sender.publish('desk', desk('theirs'));
+      await inbox.waitFor(2);
+      expect(inbox.names()).toEqual(['mine', 'theirs']);
+      expect(warnings).toEqual([]);
+    } finally {
+      await Promise.all([bus.close(), sender.close()]);
+    }
+  });
+
   it('fails with unavailable when Redis cannot be reached', async () => {
     const error = await RedisBus.connect({
       url: 'redis://127.0.0.1:1',

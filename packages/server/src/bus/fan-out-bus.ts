@@ -32,10 +32,27 @@ export abstract class FanOutBus implements Bus {
   #closed: Promise<void> | undefined;
   readonly #pending: { topic: string; message: BusMessage }[] = [];
   #delivering = false;
+  /** How every envelope this instance encodes begins (see `encode`): its own, come back, start with it. */
+  readonly #ownStart: string;
 
   constructor(options: FanOutBusOptions = {}) {
     this.logger = options.logger ?? pino({ name: 'bus' });
     this.processId = options.processId ?? randomUUID();
+    this.#ownStart = `{"v":${BUS_PROTOCOL_VERSION},"processId":${JSON.stringify(this.processId)},`;
+  }
+
+  /**
+   * An envelope on the wire. A transport sends this text as it is, so that `receive` can drop this
+   * process's own messages (most of what a process hears back: it listens on the conversations it
+   * publishes to) by their first characters, without parsing and validating them.
+   */
+  protected encode(envelope: BusEnvelope): string {
+    return JSON.stringify({
+      v: envelope.v,
+      processId: envelope.processId,
+      topic: envelope.topic,
+      message: envelope.message,
+    });
   }
 
   /** Sends an envelope to the other processes. */
@@ -91,6 +108,7 @@ export abstract class FanOutBus implements Bus {
 
   /** Called by the transport with a raw message from another process (or an echo of our own). */
   protected receive(raw: string): void {
+    if (raw.startsWith(this.#ownStart)) return;
     let parsed: ReturnType<typeof BusEnvelope.safeParse>;
     try {
       parsed = BusEnvelope.safeParse(JSON.parse(raw));

@@ -66,7 +66,7 @@ export class RedisBus extends FanOutBus {
 
   protected async send(envelope: BusEnvelope): Promise<void> {
     try {
-      await this.publisher.publish(this.#channel(envelope.topic), JSON.stringify(envelope));
+      await this.publisher.publish(this.#channel(envelope.topic), this.encode(envelope));
     } catch (error) {
       throw new BatonError('unavailable', 'bus could not publish to Redis', { cause: error, isRetryable: true });
     }
