@@ -47,6 +47,25 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
 
     const lease = { waitMs: 5000, leaseMs: 20_000, now: () => new Date() };
 
+    /** `desk` takes the lease and keeps it until `releaseFirst`, then runs `before` and lets go. */
+    async function holdLease(desk: DeskStore, before?: () => Promise<void>) {
+      let releaseFirst!: () => void;
+      const held = new Promise<void>((resolve) => {
+        releaseFirst = resolve;
+      });
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const holding = desk.withLease(async () => {
+        entered();
+        await held;
+        await before?.();
+      }, lease);
+      await inside;
+      return { holding, releaseFirst };
+    }
+
     it('lets one holder at a time work, across connections, and the next goes as soon as it is free', async () => {
       const desks = stores.map((store) => new DeskStore(store.handle));
       const timeline: string[] = [];
@@ -99,19 +118,7 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
 
     it('gives up with a retryable unavailable error when the lease stays taken', async () => {
       const [first, second] = stores.map((store) => new DeskStore(store.handle));
-      let releaseFirst!: () => void;
-      const held = new Promise<void>((resolve) => {
-        releaseFirst = resolve;
-      });
-      let entered!: () => void;
-      const inside = new Promise<void>((resolve) => {
-        entered = resolve;
-      });
-      const holding = first!.withLease(async () => {
-        entered();
-        await held;
-      }, lease);
-      await inside;
+      const { holding, releaseFirst } = await holdLease(first!);
       if (backend === 'postgres') {
         // PostgreSQL holds it as an advisory lock (no row polled), so a dead holder cannot keep it.
         const locks = await sql<{
@@ -130,6 +137,39 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(BatonError.is(error) && error.code === 'unavailable' && error.isRetryable).toBe(true);
       // Free again: the next caller gets it at once.
       await expect(second!.withLease(async () => 'next', lease)).resolves.toBe('next');
+    });
+
+    it('reads the desk for a pass once the lease is held: what the holder before it wrote is there', async () => {
+      const [first, second] = stores.map((store) => new DeskStore(store.handle));
+      const conversationId = `c_reads_${backend}`;
+      // Written while the second waits for the lease, committed before it gets it.
+      const { holding, releaseFirst } = await holdLease(first!, async () => {
+        await startWaiting(first!, conversationId, 1, new Date().toISOString());
+      });
+      const reading = second!.withLease(async (reads) => reads, { ...lease, readsAt: new Date() });
+      if (backend === 'postgres') {
+        // The second's one query (begin, lock, reads) is in, waiting on the lock: reads taken as it began
+        // would miss the handoff.
+        const waiting = async () =>
+          Number(
+            (
+              await sql<{ count: string }>`select count(*) as count from pg_locks
+                where locktype = 'advisory' and not granted`.execute(stores[0]!.handle.db)
+            ).rows[0]?.count,
+          );
+        while ((await waiting()) === 0) await sleep(5);
+      }
+      releaseFirst();
+      await holding;
+      const reads = await reading;
+      expect(reads?.waiting.map((handoff) => handoff.conversationId)).toContain(conversationId);
+      const after = await second!.passReads(new Date());
+      expect(reads?.waiting).toEqual(after.waiting);
+      expect(reads?.agents).toEqual(after.agents);
+      expect(reads?.loads).toEqual(after.loads);
+      // Without `readsAt` the work reads for itself.
+      await expect(second!.withLease(async (none) => none, lease)).resolves.toBeUndefined();
+      await second!.transition(conversationId, ['waiting'], 'closed', new Date().toISOString());
     });
 
     it('keeps routing leadership with one process while it renews, and hands it on once it lapses or is let go', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BatonError, type Priority } from '@baton/core';
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { AgentsTable, Database, DatabaseHandle } from '../store/database.ts';
 import { toAgent } from '../store/sql-store.ts';
 import type { SqliteFastPath, SqliteValue } from '../store/sqlite-fast-path.ts';
@@ -250,13 +251,24 @@ type Won = { won: number };
  */
 export class DeskStore {
   readonly #db: Kysely<Database & DeskTables>;
-  readonly #advisoryLocks: boolean;
+  /**
+   * PostgreSQL: the lease is an advisory lock in a transaction of its own, on a client of Kysely's pool
+   * taken directly, so that one simple query can begin it, wait for the lock and read the desk.
+   */
+  readonly #leasePool: (() => Promise<pg.Pool>) | undefined;
+  readonly #postgres: boolean;
   /** SQLite: the routing pass's dozen queries skip Kysely (see sqlite-fast-path.ts). */
   readonly #fast: SqliteFastPath | undefined;
 
-  constructor(handle: Pick<DatabaseHandle, 'db'> & Partial<Pick<DatabaseHandle, 'dialect' | 'sqliteFastPath'>>) {
+  constructor(
+    handle: Pick<DatabaseHandle, 'db'> & Partial<Pick<DatabaseHandle, 'dialect' | 'sqliteFastPath' | 'postgresPool'>>,
+  ) {
     this.#db = handle.db.withTables<DeskTables>();
-    this.#advisoryLocks = handle.dialect === 'postgres';
+    if (handle.dialect === 'postgres' && !handle.postgresPool) {
+      throw new Error('the desk store on PostgreSQL needs the database handle’s postgresPool');
+    }
+    this.#postgres = handle.dialect === 'postgres';
+    this.#leasePool = this.#postgres ? handle.postgresPool : undefined;
     this.#fast = handle.sqliteFastPath;
   }
 
@@ -264,13 +276,17 @@ export class DeskStore {
    * Runs `work` while holding the desk lease, across all processes. On PostgreSQL a transaction-scoped
    * advisory lock: a second process waits in the database and goes the moment the first commits (no
    * polling, released even if the holder's process dies). Elsewhere the `desk_lease` row, polled.
+   * With `readsAt`, `work` gets the routing pass's reads (`passReads`) taken once the lease is held: on
+   * PostgreSQL in the same round trip as the lock.
    */
   async withLease<T>(
-    work: () => Promise<T>,
+    work: (reads: PassReads | undefined) => Promise<T>,
     options: {
       waitMs: number;
       leaseMs: number;
       now: () => Date;
+      /** Read the desk for a routing pass as of this instant, under the lease, and hand it to `work`. */
+      readsAt?: Date;
       /**
        * Called once `work` has succeeded and the lease is on its way out (on PostgreSQL the commit is
        * sent), so work that needs no lease starts now rather than a round trip later.
@@ -278,39 +294,7 @@ export class DeskStore {
       whenReleasing?: () => void;
     },
   ): Promise<T> {
-    if (this.#advisoryLocks) {
-      // One round trip to begin, set the timeout (for this transaction) and wait for the lock: the
-      // statements go together as one simple query (no parameters: the key and the timeout are numbers
-      // of ours), where Kysely's transaction() would send `begin` on its own first.
-      const waitMs = Math.max(1, Math.round(options.waitMs));
-      const begin = sql.raw(
-        `begin; select set_config('lock_timeout', '${waitMs}ms', true); select pg_advisory_xact_lock(${DESK_LOCK_KEY})`,
-      );
-      return this.#db.connection().execute(async (connection) => {
-        const rollback = () =>
-          sql
-            .raw('rollback')
-            .execute(connection)
-            .catch(() => undefined);
-        try {
-          await begin.execute(connection);
-        } catch (error) {
-          await rollback();
-          if (isLockTimeout(error)) throw deskBusy();
-          throw error;
-        }
-        try {
-          const result = await work();
-          const committed = sql.raw('commit').execute(connection);
-          options.whenReleasing?.();
-          await committed;
-          return result;
-        } catch (error) {
-          await rollback();
-          throw error;
-        }
-      });
-    }
+    if (this.#leasePool) return this.#withAdvisoryLock(this.#leasePool, work, options);
     const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const deadline = Date.now() + options.waitMs;
     while (!(await this.tryLease(holder, options.now(), options.leaseMs))) {
@@ -321,7 +305,7 @@ export class DeskStore {
     }
     let result: T;
     try {
-      result = await work();
+      result = await work(options.readsAt ? await this.passReads(options.readsAt) : undefined);
     } catch (error) {
       await this.releaseLease(holder);
       throw error;
@@ -330,6 +314,58 @@ export class DeskStore {
     options.whenReleasing?.();
     await released;
     return result;
+  }
+
+  async #withAdvisoryLock<T>(
+    leasePool: () => Promise<pg.Pool>,
+    work: (reads: PassReads | undefined) => Promise<T>,
+    options: { waitMs: number; readsAt?: Date; whenReleasing?: () => void },
+  ): Promise<T> {
+    // One round trip to begin, set the timeout (for this transaction), wait for the lock and, asked to,
+    // read the desk: the statements go together as one simple query (no parameters: the key, the timeout
+    // and the instant are values of ours, checked), each read after the one before it has finished, so
+    // the reads see every write committed before the lock was granted. Kysely would keep none of the
+    // results of such a query, hence a client of its pool taken directly.
+    const waitMs = Math.max(1, Math.round(options.waitMs));
+    const statements = [
+      'begin',
+      `select set_config('lock_timeout', '${waitMs}ms', true)`,
+      `select pg_advisory_xact_lock(${DESK_LOCK_KEY})`,
+      ...(options.readsAt ? [postgresPassReads(options.readsAt)] : []),
+    ];
+    const client = await (await leasePool()).connect();
+    // A client whose rollback failed is in an unknown state: the pool closes it instead of reusing it.
+    let broken = false;
+    const rollback = () =>
+      client.query('rollback').then(
+        () => undefined,
+        () => {
+          broken = true;
+        },
+      );
+    try {
+      let reads: PassReads | undefined;
+      try {
+        const results = (await client.query(statements.join('; '))) as unknown as pg.QueryResult[];
+        if (options.readsAt) reads = toPassReads(results[statements.length - 1]?.rows[0]);
+      } catch (error) {
+        await rollback();
+        if (isLockTimeout(error)) throw deskBusy();
+        throw error;
+      }
+      try {
+        const result = await work(reads);
+        const committed = client.query('commit');
+        options.whenReleasing?.();
+        await committed;
+        return result;
+      } catch (error) {
+        await rollback();
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
   }
 
   async getHandoff(conversationId: string): Promise<DeskHandoff | undefined> {
@@ -619,7 +655,7 @@ export class DeskStore {
         throw error;
       }
     }
-    if (this.#advisoryLocks) {
+    if (this.#postgres) {
       // One statement: the offer row is locked, then both rows change together or neither does.
       const result = await sql<DeskOffersTable>`
         with offer as (
@@ -745,7 +781,7 @@ export class DeskStore {
    */
   async chartBuckets(input: { startMs: number; bucketMs: number; count: number }): Promise<Map<number, ChartBucket>> {
     const since = new Date(input.startMs).toISOString();
-    const postgres = this.#advisoryLocks;
+    const postgres = this.#postgres;
     const ms = (column: string) =>
       postgres
         ? sql.raw(`(extract(epoch from ${column}::timestamptz) * 1000)::bigint`)
@@ -857,31 +893,9 @@ export class DeskStore {
         agents: rows.agents.map(toAgent),
       };
     }
-    if (this.#advisoryLocks) {
-      // The desk's columns are text or integer and the agents' lists JSON, so rows come back through
-      // json_agg as the row mappers expect them.
-      const result = await sql<{
-        expired: DeskOffersTable[];
-        waiting: DeskHandoffsTable[];
-        owned: OwnedLoadRow[];
-        offered: OfferedLoadRow[];
-        agents: AgentsTable[];
-      }>`
-        select
-          (select coalesce(json_agg(o order by o.created_at), '[]'::json) from desk_offers o
-            where o.state = 'open' and o.expires_at <= ${expiredBy}) as expired,
-          (select coalesce(json_agg(h), '[]'::json) from desk_handoffs h where h.state = 'waiting') as waiting,
-          (select coalesce(json_agg(x), '[]'::json) from (${sql.raw(SQLITE.ownedLoads)}) x) as owned,
-          (select coalesce(json_agg(y), '[]'::json) from (${sql.raw(SQLITE.offeredLoads)}) y) as offered,
-          (select coalesce(json_agg(a order by a.name, a.id), '[]'::json) from agents a) as agents`.execute(this.#db);
-      const row = result.rows[0];
-      if (!row) throw new Error('desk pass reads returned no row');
-      return {
-        expired: row.expired.map(toOffer),
-        waiting: row.waiting.map(toHandoff),
-        loads: toLoads(row.owned, row.offered),
-        agents: row.agents.map(toAgent),
-      };
+    if (this.#postgres) {
+      const result = await sql.raw<PostgresPassReadsRow>(postgresPassReads(now)).execute(this.#db);
+      return toPassReads(result.rows[0]);
     }
     return {
       expired: await this.openOffers({ expiredBy }),
@@ -991,6 +1005,44 @@ export class DeskStore {
       .where('holder', '=', holder)
       .execute();
   }
+}
+
+interface PostgresPassReadsRow {
+  expired: DeskOffersTable[];
+  waiting: DeskHandoffsTable[];
+  owned: OwnedLoadRow[];
+  offered: OfferedLoadRow[];
+  agents: AgentsTable[];
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The routing pass's reads on PostgreSQL as one statement of plain text (it travels in the lease's
+ * simple query, which takes no parameters): the instant is ours, and checked before it is written in.
+ * The desk's columns are text or integer and the agents' lists JSON, so rows come back through
+ * json_agg as the row mappers expect them.
+ */
+function postgresPassReads(now: Date): string {
+  const expiredBy = now.toISOString();
+  if (!ISO_INSTANT.test(expiredBy)) throw new Error(`desk pass reads: not an instant: ${expiredBy}`);
+  return `select
+      (select coalesce(json_agg(o order by o.created_at), '[]'::json) from desk_offers o
+        where o.state = 'open' and o.expires_at <= '${expiredBy}') as expired,
+      (select coalesce(json_agg(h), '[]'::json) from desk_handoffs h where h.state = 'waiting') as waiting,
+      (select coalesce(json_agg(x), '[]'::json) from (${SQLITE.ownedLoads}) x) as owned,
+      (select coalesce(json_agg(y), '[]'::json) from (${SQLITE.offeredLoads}) y) as offered,
+      (select coalesce(json_agg(a order by a.name, a.id), '[]'::json) from agents a) as agents`;
+}
+
+function toPassReads(row: PostgresPassReadsRow | undefined): PassReads {
+  if (!row) throw new Error('desk pass reads returned no row');
+  return {
+    expired: row.expired.map(toOffer),
+    waiting: row.waiting.map(toHandoff),
+    loads: toLoads(row.owned, row.offered),
+    agents: row.agents.map(toAgent),
+  };
 }
 
 /** Any fixed 64-bit key: the one advisory lock Baton takes, for the routing loop. */

@@ -311,7 +311,8 @@ export class Router {
       do {
         this.#dispatchAgain = false;
         try {
-          await this.#withLease(() => this.#dispatch());
+          // The pass's reads come with the lease (on PostgreSQL in the same round trip).
+          await this.#withLease((reads) => this.#dispatch(reads), { withReads: true });
         } catch (error) {
           this.#logger.error({ err: error }, 'routing pass failed');
         }
@@ -712,11 +713,12 @@ export class Router {
 
   // ── The routing pass ────────────────────────────────────────────────────────────────────────
 
-  async #dispatch(): Promise<void> {
+  /** `prefetched`: the desk as read when the lease was taken; otherwise read now. */
+  async #dispatch(prefetched?: PassReads): Promise<void> {
     const nowDate = this.#clock();
     const now = nowDate.toISOString();
     let changed = false;
-    const reads = await this.#desk.passReads(nowDate);
+    const reads = prefetched ?? (await this.#desk.passReads(nowDate));
 
     let expired = false;
     for (const offer of reads.expired) {
@@ -1038,7 +1040,10 @@ export class Router {
    * Runs `work` while holding the desk lease: first the in-process lock (so one process does not
    * poll against itself), then the database lease shared by all processes.
    */
-  async #withLease<T>(work: () => Promise<T>): Promise<T> {
+  async #withLease<T>(
+    work: (reads: PassReads | undefined) => Promise<T>,
+    options: { withReads?: boolean } = {},
+  ): Promise<T> {
     const previous = this.#localLock;
     let release!: () => void;
     this.#localLock = new Promise<void>((resolve) => {
@@ -1050,11 +1055,12 @@ export class Router {
     let result: T;
     try {
       result = await this.#desk.withLease(
-        () => {
+        (reads) => {
           this.#afterLease = deferred;
-          return work();
+          return work(reads);
         },
         {
+          ...(options.withReads ? { readsAt: this.#clock() } : {}),
           waitMs: LEASE_WAIT_MS,
           leaseMs: LEASE_MS,
           now: this.#clock,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Dialect, Generated } from 'kysely';
 import { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createPostgresDialect } from './postgres-dialect.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
@@ -117,6 +118,11 @@ export interface DialectFactory {
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** SQLite only: synchronous prepared statements on Kysely's connection, for the store's hot path. */
   sqliteFastPath?: SqliteFastPath;
+  /**
+   * PostgreSQL only: the pool Kysely's connections come from, for what Kysely cannot say: a simple query
+   * of several statements whose results are all wanted (Kysely keeps none of them).
+   */
+  postgresPool?: () => Promise<pg.Pool>;
   /** After the connections closed: settles once nothing of the dialect still works on the database's files. */
   settled?(): Promise<void>;
 }
@@ -144,6 +150,8 @@ export interface DatabaseHandle {
   schema?: string;
   /** SQLite only: see `DialectFactory.sqliteFastPath`. */
   sqliteFastPath?: SqliteFastPath;
+  /** PostgreSQL only: see `DialectFactory.postgresPool`. */
+  postgresPool?: () => Promise<pg.Pool>;
   destroy(): Promise<void>;
 }
 
@@ -170,7 +178,7 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
     factory = createSqliteDialect({ file, busyTimeoutMs: config.busyTimeoutMs });
   }
   const db = new Kysely<Database>({ dialect: factory.dialect });
-  const { sqliteFastPath } = factory;
+  const { sqliteFastPath, postgresPool } = factory;
   let destroyed: Promise<void> | undefined;
   return {
     db,
@@ -179,6 +187,7 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
     classifyError: factory.classifyError,
     ...(isPostgresUrl(config.url) && config.schema ? { schema: config.schema } : {}),
     ...(sqliteFastPath ? { sqliteFastPath } : {}),
+    ...(postgresPool ? { postgresPool } : {}),
     destroy() {
       // Kysely closes the connection only if it opened it; the fast path may have opened it alone.
       // Then wait for what closing left running (SQLite's checkpoint worker), so the files are at rest.

@@ -17,37 +17,52 @@ export function createPostgresDialect(options: PostgresDialectOptions): DialectF
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid PostgreSQL schema name: ${schema}`);
   }
+  let pool: Promise<pg.Pool> | undefined;
+  const openPool = async () => {
+    if (schema) {
+      // Create the schema on its own connection first: every pooled connection then finds it on
+      // its search_path, so unqualified queries and Kysely's migration tables land inside it.
+      const client = new pg.Client({ connectionString: options.url });
+      await client.connect();
+      try {
+        await client.query(`create schema if not exists "${schema}"`);
+      } catch (error) {
+        // Two processes creating the same schema at once: one of them loses the race, harmlessly.
+        const code = errorCode(error);
+        if (code !== '23505' && code !== '42P06') throw error;
+      } finally {
+        await client.end();
+      }
+    }
+    const created = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+    });
+    // An idle client that loses its server emits 'error' on the pool; unhandled, that would
+    // crash the process. The pool drops the client and the next query opens a new one.
+    const logger = options.logger ?? pino({ name: 'store' });
+    created.on('error', (error) => logger.warn({ err: error }, 'store: idle PostgreSQL connection failed'));
+    return created;
+  };
+  // One pool, opened by whichever asks first: Kysely (its driver's init) or `postgresPool`.
+  const sharedPool = () => {
+    // A failed opening (the server unreachable) is not kept: the next caller tries again.
+    pool ??= openPool().catch((error: unknown) => {
+      pool = undefined;
+      throw error;
+    });
+    return pool;
+  };
   return {
     name: 'postgres',
-    dialect: new PostgresDialect({
-      pool: async () => {
-        if (schema) {
-          // Create the schema on its own connection first: every pooled connection then finds it on
-          // its search_path, so unqualified queries and Kysely's migration tables land inside it.
-          const client = new pg.Client({ connectionString: options.url });
-          await client.connect();
-          try {
-            await client.query(`create schema if not exists "${schema}"`);
-          } catch (error) {
-            // Two processes creating the same schema at once: one of them loses the race, harmlessly.
-            const code = errorCode(error);
-            if (code !== '23505' && code !== '42P06') throw error;
-          } finally {
-            await client.end();
-          }
-        }
-        const pool = new pg.Pool({
-          connectionString: options.url,
-          max: options.poolSize,
-          ...(schema ? { options: `-c search_path="${schema}"` } : {}),
-        });
-        // An idle client that loses its server emits 'error' on the pool; unhandled, that would
-        // crash the process. The pool drops the client and the next query opens a new one.
-        const logger = options.logger ?? pino({ name: 'store' });
-        pool.on('error', (error) => logger.warn({ err: error }, 'store: idle PostgreSQL connection failed'));
-        return pool;
-      },
-    }),
+    dialect: new PostgresDialect({ pool: sharedPool }),
+    postgresPool: sharedPool,
+    // Kysely ends the pool it initialised; one only `postgresPool` opened is ended here.
+    async settled() {
+      const opened = await pool?.catch(() => undefined);
+      if (opened && !opened.ending) await opened.end();
+    },
     capabilities: {
       jsonType: 'jsonb',
       serialType: 'serial',
