@@ -43,6 +43,10 @@ const EnvSchema = z.object({
       .max(500, 'must be at most 500')
       .default(DEFAULT_POOL_SIZE),
   ),
+  BATON_DATABASE_PREPARED_STATEMENTS: z.preprocess(
+    emptyToUndefined,
+    z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  ),
   BATON_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   REDIS_URL: z.preprocess(
     emptyToUndefined,
@@ -83,6 +87,8 @@ export interface Config {
   databaseSchema: string | undefined;
   /** PostgreSQL connections per server process. */
   databasePoolSize: number;
+  /** PostgreSQL: named prepared statements (BATON_DATABASE_PREPARED_STATEMENTS). */
+  databasePreparedStatements: boolean;
   dataDir: string;
   sqliteFile: string;
   redisUrl: string | undefined;
@@ -118,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: values.DATABASE_URL,
     databaseSchema: values.BATON_DATABASE_SCHEMA,
     databasePoolSize: values.BATON_DATABASE_POOL_SIZE,
+    databasePreparedStatements: values.BATON_DATABASE_PREPARED_STATEMENTS === 'on',
     dataDir,
     sqliteFile: resolve(dataDir, 'baton.db'),
     redisUrl: values.REDIS_URL,

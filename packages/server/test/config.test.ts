@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       sessionTtlSeconds: 43200,
       databasePoolSize: 10,
+      databasePreparedStatements: true,
     });
     expect(config.sqliteFile).toBe(resolve('./data/baton.db'));
     expect(config.webDir.endsWith('packages/web/dist')).toBe(true);
@@ -30,10 +31,12 @@ describe('loadConfig', () => {
       BATON_LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
       BATON_LLM_MODEL: 'llama3.1',
       BATON_DATABASE_POOL_SIZE: '24',
+      BATON_DATABASE_PREPARED_STATEMENTS: 'off',
     });
     expect(config).toMatchObject({
       port: 0,
       databasePoolSize: 24,
+      databasePreparedStatements: false,
       databaseUrl: 'postgres://baton@db:5432/baton',
       redisUrl: 'redis://cache:6379',
       logLevel: 'silent',
@@ -50,6 +53,9 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be between 0 and 65535/);
     expect(() => loadConfig({ BATON_DATABASE_POOL_SIZE: '1' })).toThrow(/BATON_DATABASE_POOL_SIZE: must be at least 2/);
+    expect(() => loadConfig({ BATON_DATABASE_PREPARED_STATEMENTS: 'yes' })).toThrow(
+      /BATON_DATABASE_PREPARED_STATEMENTS: must be on or off/,
+    );
     expect(() => loadConfig({ BATON_DATABASE_POOL_SIZE: 'many' })).toThrow(
       /BATON_DATABASE_POOL_SIZE: must be a number of connections/,
     );

@@ -55,6 +55,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     ...(config.databaseUrl ? { url: config.databaseUrl } : { file: config.sqliteFile }),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     poolSize: config.databasePoolSize,
+    preparedStatements: config.databasePreparedStatements,
     logger,
   });
   let bus: Bus | undefined;

@@ -138,6 +138,8 @@ export interface DatabaseConfig {
   schema?: string;
   /** PostgreSQL pool size; default 10. */
   poolSize?: number;
+  /** PostgreSQL: run parameterised statements as named prepared statements; default true. */
+  preparedStatements?: boolean;
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -170,6 +172,7 @@ export function createDatabase(config: DatabaseConfig = {}): DatabaseHandle {
       url: config.url,
       ...(config.schema ? { schema: config.schema } : {}),
       poolSize: config.poolSize ?? DEFAULT_POOL_SIZE,
+      ...(config.preparedStatements === false ? { preparedStatements: false } : {}),
       ...(config.logger ? { logger: config.logger } : {}),
     });
   } else {

@@ -2,11 +2,14 @@ import { PostgresDialect } from 'kysely';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { type DialectFactory, errorCode } from './database.ts';
+import { prepareStatements, StatementNames } from './pg-prepared.ts';
 
 export interface PostgresDialectOptions {
   url: string;
   schema?: string;
   poolSize: number;
+  /** Named prepared statements (see pg-prepared.ts); default true. Off for a pooler that cannot keep them. */
+  preparedStatements?: boolean;
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -43,6 +46,10 @@ export function createPostgresDialect(options: PostgresDialectOptions): DialectF
     // crash the process. The pool drops the client and the next query opens a new one.
     const logger = options.logger ?? pino({ name: 'store' });
     created.on('error', (error) => logger.warn({ err: error }, 'store: idle PostgreSQL connection failed'));
+    if (options.preparedStatements !== false) {
+      const names = new StatementNames();
+      created.on('connect', (client) => prepareStatements(client, names));
+    }
     return created;
   };
   // One pool, opened by whichever asks first: Kysely (its driver's init) or `postgresPool`.
