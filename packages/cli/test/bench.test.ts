@@ -41,6 +41,7 @@ const Report = z.object({
       per_s: z.number(),
       total_ms: z.number(),
       max_ms: z.number(),
+      major: z.object({ count: z.number().int().nonnegative(), total_ms: z.number(), max_ms: z.number() }),
     }),
   }),
   errors: z.number().int(),
@@ -112,5 +113,8 @@ describe('baton bench', () => {
     expect(report.handoff_latency_ms.p99_ci95?.high).toBeNull();
     expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
     expect(report.server_pauses.loop_delay_ms.max).toBeGreaterThanOrEqual(report.server_pauses.loop_delay_ms.p50);
+    // Full collections are among the pauses, never more of them nor longer.
+    expect(report.server_pauses.gc.major.count).toBeLessThanOrEqual(report.server_pauses.gc.count);
+    expect(report.server_pauses.gc.major.max_ms).toBeLessThanOrEqual(report.server_pauses.gc.max_ms);
   }, 180_000);
 });

@@ -6,7 +6,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../../server/src/app/auth.ts';
 import { createServer } from '../../../server/src/app/server.ts';
@@ -63,9 +63,14 @@ const LOOP_RESOLUTION_MS = 10;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loopDelay.enable();
 let gcPauses: number[] = [];
+let gcMajorPauses: number[] = [];
 let pausesSince = performance.now();
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    gcPauses.push(entry.duration);
+    const { kind } = ((entry as PerformanceEntry & { detail?: unknown }).detail ?? {}) as { kind?: number };
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajorPauses.push(entry.duration);
+  }
 }).observe({ entryTypes: ['gc'] });
 process.on('message', (message: unknown) => {
   const request = PausesRequest.safeParse(message);
@@ -82,11 +87,13 @@ process.on('message', (message: unknown) => {
       max: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
     },
     gcPausesMs: gcPauses,
+    gcMajorPausesMs: gcMajorPauses,
   };
   process.send?.(report);
   void allocationProfile();
   loopDelay.reset();
   gcPauses = [];
+  gcMajorPauses = [];
   pausesSince = at;
 });
 

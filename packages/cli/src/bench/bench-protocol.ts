@@ -46,6 +46,8 @@ export const PausesReport = z.object({
   loopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
   /** Stop-the-world GC pauses on the main thread (ms), all kinds. */
   gcPausesMs: z.array(z.number()),
+  /** Those of them that ended a full (mark-compact) collection: the long ones, the old space's. */
+  gcMajorPausesMs: z.array(z.number()),
 });
 export type PausesReport = z.infer<typeof PausesReport>;
 

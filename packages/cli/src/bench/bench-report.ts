@@ -84,7 +84,15 @@ export interface BenchReport {
    */
   server_pauses: {
     loop_delay_ms: { p50: number; p99: number; max: number };
-    gc: { count: number; per_s: number; total_ms: number; p99_ms: number; max_ms: number };
+    gc: {
+      count: number;
+      per_s: number;
+      total_ms: number;
+      p99_ms: number;
+      max_ms: number;
+      /** Full (mark-compact) collections among them: their final pauses are most of the long ones. */
+      major: { count: number; total_ms: number; max_ms: number };
+    };
   } | null;
   ratios: {
     cpu_per_message_vs_baseline: number | null;
@@ -514,6 +522,14 @@ function serverPauses(pauses: BenchRaw['serverPauses']): BenchReport['server_pau
       ),
       p99_ms: gc.p99,
       max_ms: gc.max,
+      major: {
+        count: pauses.gcMajorPausesMs.length,
+        total_ms: round(
+          pauses.gcMajorPausesMs.reduce((sum, ms) => sum + ms, 0),
+          1,
+        ),
+        max_ms: round(Math.max(0, ...pauses.gcMajorPausesMs), 2),
+      },
     },
   };
 }
@@ -538,7 +554,8 @@ export function renderReport(report: BenchReport): string {
     lines.push(
       `server event loop (realistic phase): late by p50 ${pauses.loop_delay_ms.p50} / p99 ${pauses.loop_delay_ms.p99} / ` +
         `max ${pauses.loop_delay_ms.max} ms; GC pauses ${pauses.gc.count} (${pauses.gc.per_s}/s, ${pauses.gc.total_ms} ms in all, ` +
-        `p99 ${pauses.gc.p99_ms} ms, max ${pauses.gc.max_ms} ms)`,
+        `p99 ${pauses.gc.p99_ms} ms, max ${pauses.gc.max_ms} ms; ${pauses.gc.major.count} full, ` +
+        `${pauses.gc.major.total_ms} ms in all, max ${pauses.gc.major.max_ms} ms)`,
     );
   }
   for (const note of report.server.notes) lines.push(`note: ${note}`);

@@ -258,6 +258,7 @@ async function serverPauses(servers: readonly { child: ChildProcess }[]): Promis
       max: Math.max(...answered.map((report) => report.loopDelayMs.max)),
     },
     gcPausesMs: answered.flatMap((report) => report.gcPausesMs),
+    gcMajorPausesMs: answered.flatMap((report) => report.gcMajorPausesMs),
   };
 }
 
