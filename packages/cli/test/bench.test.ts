@@ -25,6 +25,8 @@ const Report = z.object({
   saturated_ai_replies_per_s: z.number().positive(),
   baseline_echo_rtt_ms: Latency,
   baseline_messages_per_s: z.number().positive(),
+  // The bare server saturated twice, before and after Baton's phases.
+  baseline_messages_per_s_runs: z.object({ before: z.number().positive(), after: z.number().positive() }),
   rss_mb: z.object({ start: z.number().positive(), end: z.number().positive(), grows: z.boolean() }),
   // Measured inside the server after a forced GC: the figure that decides whether memory grows.
   heap_after_gc_mb: z.object({
@@ -105,6 +107,8 @@ describe('baton bench', () => {
     expect(report.options.history).toBe(2000);
     expect(report.stream_latency_ms.count).toBeGreaterThan(0);
     expect(report.baseline_echo_rtt_ms.count).toBeGreaterThan(0);
+    const { before, after } = report.baseline_messages_per_s_runs;
+    expect(report.baseline_messages_per_s).toBeCloseTo((before + after) / 2, 0);
     expect(report.handoff.triggered).toBeGreaterThan(0);
     expect(report.handoff.offered).toBe(report.handoff.triggered);
     expect(report.handoff_latency_ms.count).toBe(report.handoff.triggered);

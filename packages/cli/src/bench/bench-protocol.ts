@@ -91,7 +91,8 @@ export const LoadCommand = z.discriminatedUnion('cmd', [
     cmd: z.literal('baseline'),
     url: z.string(),
     customers: z.number().int().nonnegative(),
-    durationMs: z.number().int().positive(),
+    /** Realistic load first, then the saturation; 0 runs the saturation alone (the run after Baton's). */
+    durationMs: z.number().int().nonnegative(),
     saturateMs: z.number().int().positive(),
     concurrency: z.number().int().positive(),
     thinkScale: z.number().positive(),

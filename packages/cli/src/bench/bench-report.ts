@@ -1,3 +1,4 @@
+import type { BaselineResult } from './bench-protocol.ts';
 import type { CoreBenchResult } from './core-bench.ts';
 import { type LatencySummary, round, summarize } from './latency-histogram.ts';
 import { type BenchOptions, type BenchRaw, type HeapSample, machine, type RssSample } from './run-bench.ts';
@@ -64,7 +65,10 @@ export interface BenchReport {
   baseline_echo_rtt_ms: LatencySummary;
   /** Bare `POST /deliver` → the frame on the target socket: the floor for message and handoff latency. */
   baseline_delivery_ms: LatencySummary;
+  /** The mean of the bare server's two saturations, measured just before and just after Baton's phases. */
   baseline_messages_per_s: number;
+  /** Each of the two: apart by more than the noise, the machine's speed changed during the run. */
+  baseline_messages_per_s_runs: { before: number; after: number | null };
   baseline_realistic_messages_per_s: number;
   /** Server CPU time per customer message: what a busy, shared machine cannot distort. */
   server_cpu_ms_per_message: { realistic: number | null; saturated: number | null; baseline: number | null };
@@ -205,11 +209,25 @@ function heapVerdict(heap: BenchRaw['heapAfterGc']): BenchReport['heap_after_gc_
 function mergeErrors(raw: BenchRaw): { total: number; kinds: Record<string, number>; samples: string[] } {
   const kinds: Record<string, number> = {};
   const samples: string[] = [];
-  for (const result of [...raw.baseline, ...raw.baton]) {
+  for (const result of [...raw.baseline, ...raw.baselineAfter, ...raw.baton]) {
     for (const [kind, count] of Object.entries(result.errors)) kinds[kind] = (kinds[kind] ?? 0) + count;
     samples.push(...result.errorSamples);
   }
   return { total: Object.values(kinds).reduce((sum, count) => sum + count, 0), kinds, samples: samples.slice(0, 20) };
+}
+
+/** Messages per second of one saturation phase, summed over the load processes that drove it. */
+function saturatedRate(results: readonly BaselineResult[]): number {
+  const seconds = Math.max(...results.map((result) => result.saturation.seconds), 0.001);
+  return results.reduce((sum, result) => sum + result.saturation.messages, 0) / seconds;
+}
+
+/** "baseline 9667.5 msg/s before Baton, 10725.2 after: 11% apart": how far the machine moved meanwhile. */
+function bracketText(report: BenchReport): string {
+  const { before, after } = report.baseline_messages_per_s_runs;
+  if (after === null) return `baseline ${before} msg/s`;
+  const apart = Math.round((100 * Math.abs(after - before)) / Math.max(Math.min(before, after), 0.001));
+  return `baseline ${before} msg/s before Baton, ${after} after: ${apart}% apart`;
 }
 
 export function buildReport(raw: BenchRaw): BenchReport {
@@ -281,13 +299,17 @@ export function buildReport(raw: BenchRaw): BenchReport {
   const saturatedSeconds = Math.max(...baton.map((result) => result.saturation.seconds), 0.001);
   const messagesPerSecond = baton.reduce((sum, r) => sum + r.saturation.messages, 0) / saturatedSeconds;
   const aiRepliesPerSecond = baton.reduce((sum, r) => sum + r.saturation.aiReplies, 0) / saturatedSeconds;
-  const baselineSeconds = Math.max(...raw.baseline.map((result) => result.saturation.seconds), 0.001);
-  const baselinePerSecond = raw.baseline.reduce((sum, r) => sum + r.saturation.messages, 0) / baselineSeconds;
+  const baselineBefore = saturatedRate(raw.baseline);
+  const baselineAfter = raw.baselineAfter.length > 0 ? saturatedRate(raw.baselineAfter) : undefined;
+  const baselinePerSecond = baselineAfter === undefined ? baselineBefore : (baselineBefore + baselineAfter) / 2;
   const baselineRealistic = raw.baseline.reduce((sum, r) => sum + r.realisticMessages, 0) / raw.phases.baselineSeconds;
 
   const customerMessages = baton.reduce((sum, r) => sum + r.persisted.customer, 0);
   const saturatedMessages = baton.reduce((sum, r) => sum + r.saturation.messages, 0);
-  const baselineMessages = raw.baseline.reduce((sum, r) => sum + r.realisticMessages + r.saturation.messages, 0);
+  const baselineMessages = [...raw.baseline, ...raw.baselineAfter].reduce(
+    (sum, r) => sum + r.realisticMessages + r.saturation.messages,
+    0,
+  );
   const perMessage = (cpu: number, messages: number) => (messages > 0 ? round(cpu / messages, 3) : null);
   const cpuPerMessage = {
     realistic: perMessage(raw.cpu.batonRun, customerMessages),
@@ -352,6 +374,10 @@ export function buildReport(raw: BenchRaw): BenchReport {
     baseline_echo_rtt_ms: baselineEcho,
     baseline_delivery_ms: baselineDelivery,
     baseline_messages_per_s: round(baselinePerSecond, 1),
+    baseline_messages_per_s_runs: {
+      before: round(baselineBefore, 1),
+      after: baselineAfter === undefined ? null : round(baselineAfter, 1),
+    },
     baseline_realistic_messages_per_s: round(baselineRealistic, 1),
     server_cpu_ms_per_message: cpuPerMessage,
     load_average: { start: round(raw.loadAverage.start, 2), end: round(raw.loadAverage.end, 2) },
@@ -437,7 +463,7 @@ function checkTargets(report: BenchReport): TargetCheck[] {
     {
       name: 'throughput vs bare baseline',
       target: '>= 0.25×',
-      value: `${report.ratios.messages_per_s_vs_baseline ?? '-'}×`,
+      value: `${report.ratios.messages_per_s_vs_baseline ?? '-'}× (${bracketText(report)})`,
       met: report.ratios.messages_per_s_vs_baseline === null ? null : report.ratios.messages_per_s_vs_baseline >= 0.25,
     },
   ];
@@ -605,6 +631,7 @@ export function renderReport(report: BenchReport): string {
       ],
     ]),
   );
+  lines.push(`The ratio is against the mean of the bare server's two saturations: ${bracketText(report)}.`);
   const cpu = report.server_cpu_ms_per_message;
   lines.push(
     `Server CPU per customer message (ms): ${cpu.saturated ?? '-'} saturated, ${cpu.realistic ?? '-'} realistic; ` +

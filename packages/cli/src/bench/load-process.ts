@@ -99,8 +99,18 @@ function errorCode(body: unknown): string {
 // ---------------------------------------------------------------------------------------------------
 // Baseline: the same customers, the same pauses, the same client, against the bare server.
 
+/** The baseline counts its own errors; Baton's, when it runs between Baton's phases, are kept for `finish`. */
 async function runBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }>): Promise<BaselineResult> {
+  const batonErrors = errors;
   errors = new ErrorLog();
+  try {
+    return await measureBaseline(command);
+  } finally {
+    errors = batonErrors;
+  }
+}
+
+async function measureBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }>): Promise<BaselineResult> {
   const echoRttMs: number[] = [];
   const deliveryMs: number[] = [];
   const ids = Array.from({ length: command.customers }, (_, index) => `${process.pid}-${index}`);
@@ -124,7 +134,7 @@ async function runBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }>): 
   let realisticMessages = 0;
   const end = now() + command.durationMs;
   await Promise.all(
-    ids.map(async (id, index) => {
+    (command.durationMs > 0 ? ids : []).map(async (id, index) => {
       const script = scripts[index % scripts.length]!;
       let line = Math.floor(Math.random() * script.lines.length);
       await sleep(Math.random() * thinkTimeMs(script.lines[line]!, command.thinkScale));

@@ -86,6 +86,11 @@ export interface BenchRaw {
   options: BenchOptions;
   startedAt: string;
   baseline: BaselineResult[];
+  /**
+   * The baseline's saturation again, right after Baton's (one result per load process): the two bare
+   * measurements bracket Baton's, so a machine that got faster or slower in between shows as their spread.
+   */
+  baselineAfter: BaselineResult[];
   baton: BatonResult[];
   baselineRssMb: number[];
   rss: { boot: number; start: number; end: number; samples: RssSample[]; runWindow: [number, number] };
@@ -400,33 +405,38 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         if (mb !== undefined) baselineRssMb.push(mb);
       }, 1000),
     );
-    const baselineCpuBefore = cpuMs(bare.child.pid) ?? 0;
-    const baseline = await withProgress(
-      progress,
-      'baseline (bare HTTP + WebSocket)',
-      baselineSeconds + saturateSeconds,
-      loads,
-      command(
+    // The bare server: realistic load then saturation now, and the saturation alone again after Baton's.
+    const runBaseline = async (label: string, realisticSeconds: number): Promise<BaselineResult[]> => {
+      const cpuBefore = cpuMs(bare.child.pid) ?? 0;
+      const results = await withProgress(
+        progress,
+        label,
+        realisticSeconds + saturateSeconds,
         loads,
-        (index) => ({
-          cmd: 'baseline',
-          url: bare.url,
-          customers: customersPer[index] ?? 0,
-          durationMs: Math.round(baselineSeconds * 1000),
-          saturateMs: Math.round(saturateSeconds * 1000),
-          concurrency: options.concurrency,
-          thinkScale: options.thinkScale,
-        }),
-        (report) => (report.type === 'baseline-result' ? report.result : undefined),
-        (baselineSeconds + saturateSeconds) * 1000 + SETUP_TIMEOUT_MS,
-        'baseline',
-      ),
-    );
-    const baselineCpu = (cpuMs(bare.child.pid) ?? 0) - baselineCpuBefore;
+        command(
+          loads,
+          (index) => ({
+            cmd: 'baseline',
+            url: bare.url,
+            customers: customersPer[index] ?? 0,
+            durationMs: Math.round(realisticSeconds * 1000),
+            saturateMs: Math.round(saturateSeconds * 1000),
+            concurrency: options.concurrency,
+            thinkScale: options.thinkScale,
+          }),
+          (report) => (report.type === 'baseline-result' ? report.result : undefined),
+          (realisticSeconds + saturateSeconds) * 1000 + SETUP_TIMEOUT_MS,
+          'baseline',
+        ),
+      );
+      baselineCpu += (cpuMs(bare.child.pid) ?? 0) - cpuBefore;
+      return results;
+    };
+    let baselineCpu = 0;
+    const baseline = await runBaseline('baseline (bare HTTP + WebSocket)', baselineSeconds);
     const lastBaselineRss = residentMb(bare.child.pid);
     if (lastBaselineRss !== undefined) baselineRssMb.push(lastBaselineRss);
     clearInterval(rssTimers.pop());
-    await stopProcess(bare.child);
 
     const rssSamples: RssSample[] = [];
     rssTimers.push(
@@ -537,6 +547,11 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     );
     const end = serverRss();
     const saturateCpuAfter = serverCpu();
+    // The bare server saturated again, once Baton has worked off what the saturation left it, so that
+    // Baton's figure is measured between two of the baseline's.
+    await drain(servers.map((server) => server.url));
+    const baselineAfter = await runBaseline('baseline: saturation again', 0);
+    await stopProcess(bare.child);
     const baton = await command(
       loads,
       () => ({ cmd: 'finish' }),
@@ -553,6 +568,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       options,
       startedAt,
       baseline,
+      baselineAfter,
       baton,
       baselineRssMb,
       rss: { boot, start, end, samples: rssSamples, runWindow: [runFrom, runTo] },
