@@ -526,7 +526,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
     progress('Baton: draining the backlog', {});
-    const drainSeconds = await drain(servers.map((server) => server.url));
+    const drainSeconds = (await drain(servers.map((server) => server.url))) + (await settle(serverCpu));
     const runCpuAfter = serverCpu();
     // After the drain, so that queued work still in flight is not mistaken for memory kept.
     const heapEnd = await heapAfterGc(servers, since(), trace?.snapshot('end'));
@@ -550,6 +550,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // The bare server saturated again, once Baton has worked off what the saturation left it, so that
     // Baton's figure is measured between two of the baseline's.
     await drain(servers.map((server) => server.url));
+    await settle(serverCpu);
     const baselineAfter = await runBaseline('baseline: saturation again', 0);
     await stopProcess(bare.child);
     const baton = await command(
@@ -655,6 +656,30 @@ const DRAIN_LIMIT_MS = 60_000;
 const PROMPT_MS = 100;
 
 /** Seconds until every server answered `GET /health` within 100 ms three times in a row (at most a minute). */
+const SETTLE_WINDOW_MS = 500;
+/** CPU time the servers may spend in a window and still count as idle: 10% of one core. */
+const SETTLE_IDLE_CPU_MS = 50;
+const SETTLE_LIMIT_MS = 30_000;
+
+/**
+ * Waits until the servers are idle: two windows in a row in which they used almost no CPU. Answering
+ * promptly (`drain`) is not enough on PostgreSQL, where a backlog of AI turns and offers waits on the
+ * database while the event loop is free: the bare server's second saturation ran at 45% of its first
+ * one beside it. Returns the seconds waited (at most `SETTLE_LIMIT_MS`; a second where CPU cannot be read).
+ */
+export async function settle(cpu: () => number): Promise<number> {
+  const started = Date.now();
+  let idleWindows = 0;
+  let last = cpu();
+  while (idleWindows < 2 && Date.now() - started < SETTLE_LIMIT_MS) {
+    await sleep(SETTLE_WINDOW_MS);
+    const now = cpu();
+    idleWindows = now - last <= SETTLE_IDLE_CPU_MS ? idleWindows + 1 : 0;
+    last = now;
+  }
+  return (Date.now() - started) / 1000;
+}
+
 async function drain(urls: readonly string[]): Promise<number> {
   const http = new HttpClient(4);
   const started = Date.now();
