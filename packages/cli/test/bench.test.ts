@@ -18,6 +18,7 @@ const Latency = z.object({
 });
 const Report = z.object({
   handoff_latency_ms: Latency,
+  handoff_latency_idle_ms: Latency,
   message_latency_ms: Latency,
   stream_latency_ms: Latency,
   messages_per_s: z.number().positive(),
@@ -94,6 +95,7 @@ describe('baton bench', () => {
         '--think-scale=0.2',
         // A desk with a past (written before the run): a few thousand offers keep the smoke run short.
         '--history=2000',
+        '--idle-handoffs=5',
       ],
       { timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
     ).catch((error: { stdout?: string; stderr?: string }) => {
@@ -112,6 +114,9 @@ describe('baton bench', () => {
     expect(report.handoff.triggered).toBeGreaterThan(0);
     expect(report.handoff.offered).toBe(report.handoff.triggered);
     expect(report.handoff_latency_ms.count).toBe(report.handoff.triggered);
+    // The path alone: handoffs one at a time on the server idle again after the load, each offered with its brief.
+    expect(report.handoff_latency_idle_ms.count).toBe(5);
+    expect(report.handoff_latency_idle_ms.p50).toBeGreaterThan(0);
     // A smoke run's few handoffs: the interval's low end is one of them, its high end open.
     expect(report.handoff_latency_ms.p99_ci95?.low).toBeLessThanOrEqual(report.handoff_latency_ms.max);
     expect(report.handoff_latency_ms.p99_ci95?.high).toBeNull();

@@ -28,6 +28,12 @@ export interface BenchReport {
    */
   handoff_latency_agent_free_ms: LatencySummary;
   handoff_latency_waited_ms: LatencySummary;
+  /**
+   * The same trigger → brief, for handoffs one at a time on the servers idle again after the load (`--idle-handoffs`):
+   * the path alone, with nothing to wait behind. Not a floor on a virtual machine: an idle one wakes slowly
+   * (here the idle p50 came out 1.4× the loaded one); what the loaded p99 adds to it is waiting behind other work.
+   */
+  handoff_latency_idle_ms: LatencySummary;
   handoff: {
     triggered: number;
     offered: number;
@@ -101,6 +107,8 @@ export interface BenchReport {
   ratios: {
     cpu_per_message_vs_baseline: number | null;
     handoff_p99_vs_baseline_delivery_p99: number | null;
+    /** The loaded handoff p99 over the idle servers' p50: how much of it is queueing, not the path. */
+    handoff_p99_vs_idle_p50: number | null;
     message_p99_vs_baseline_delivery_p99: number | null;
     stream_p99_vs_baseline_delivery_p99: number | null;
     echo_rtt_p99_vs_baseline: number | null;
@@ -336,6 +344,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     baseline: perMessage(raw.cpu.baseline, baselineMessages),
   };
   const handoff = summarize(handoffMs);
+  const idle = summarize(raw.idleHandoffMs);
   const message = summarize(messageMs);
   const stream = summarize(baton.flatMap((result) => result.streamMs));
   const aiReply = summarize(baton.flatMap((result) => result.aiReplyMs));
@@ -371,6 +380,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     },
     handoff_latency_ms: handoff,
     handoff_offer_latency_ms: summarize(offerMs),
+    handoff_latency_idle_ms: idle,
     handoff_latency_agent_free_ms: summarize(agentFreeMs),
     handoff_latency_waited_ms: summarize(waitedMs),
     handoff: {
@@ -413,6 +423,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
           ? ratio(cpuPerMessage.saturated, cpuPerMessage.baseline)
           : null,
       handoff_p99_vs_baseline_delivery_p99: ratio(handoff.p99, baselineDelivery.p99),
+      handoff_p99_vs_idle_p50: idle.count > 0 ? ratio(handoff.p99, idle.p50) : null,
       message_p99_vs_baseline_delivery_p99: ratio(message.p99, baselineDelivery.p99),
       stream_p99_vs_baseline_delivery_p99: ratio(stream.p99, baselineDelivery.p99),
       echo_rtt_p99_vs_baseline: ratio(echo.p99, baselineEcho.p99),
@@ -618,6 +629,7 @@ export function renderReport(report: BenchReport): string {
       latencyRow('handoff: trigger → offer on agent', report.handoff_offer_latency_ms, report.baseline_delivery_ms),
       latencyRow('  … an agent was free', report.handoff_latency_agent_free_ms, report.baseline_delivery_ms),
       latencyRow('  … waited for a free agent', report.handoff_latency_waited_ms, report.baseline_delivery_ms),
+      latencyRow('  … idle server, one at a time', report.handoff_latency_idle_ms, report.baseline_delivery_ms),
       latencyRow('message → owning agent socket', report.message_latency_ms, report.baseline_delivery_ms),
       latencyRow('message → customer stream', report.stream_latency_ms, report.baseline_delivery_ms),
       latencyRow('AI reply time', report.ai_reply_ms, report.baseline_delivery_ms),
@@ -629,6 +641,13 @@ export function renderReport(report: BenchReport): string {
   if (report.handoff_latency_ms.count > 0) {
     // A p99 of a few hundred samples is a handful of the worst ones: say how far it can be trusted.
     lines.push(`handoff p99: ${ciText(report.handoff_latency_ms)}`);
+    const idle = report.handoff_latency_idle_ms;
+    if (idle.count > 0) {
+      lines.push(
+        `handoff on the idle server${report.options.processes > 1 ? 's' : ''}: p50 ${ms(idle.p50)} ms, max ${ms(idle.max)} ms ` +
+          `(${idle.count}, one at a time, after the load); the loaded p99 is ${report.ratios.handoff_p99_vs_idle_p50}× that p50`,
+      );
+    }
   }
   lines.push('');
   lines.push(

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { HandoffMode } from './bench-protocol.ts';
@@ -85,6 +86,120 @@ export async function probeServer(
     }
     return { aiReplies, handoffMode: handedOff ? 'message' : 'route', briefRoute, notes };
   } finally {
+    http.close();
+  }
+}
+
+const IDLE_OFFER_WAIT_MS = 5000;
+const Offer = z.object({
+  type: z.literal('desk'),
+  name: z.literal('offer'),
+  payload: z.looseObject({ conversationId: z.string(), state: z.string().optional(), brief: z.unknown().optional() }),
+});
+
+interface IdleConsole {
+  socket: WebSocket;
+  auth: { authorization: string };
+}
+
+/** Signs an agent in and opens their console (a socket subscribed to the desk), as the load will. */
+async function openConsole(
+  http: HttpClient,
+  url: string,
+  agent: { email: string; password: string },
+  onOffer: (conversationId: string, at: number, console: IdleConsole) => void,
+): Promise<IdleConsole> {
+  const login = await http.send('POST', `${url}/v1/auth/login`, agent);
+  const token = z.object({ token: z.string() }).parse(login.body).token;
+  const auth = { authorization: `Bearer ${token}` };
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, { headers: auth });
+  const console: IdleConsole = { socket, auth };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('message', (data) => {
+      const at = performance.now();
+      const frame = JSON.parse(data.toString()) as { type?: string; name?: string };
+      if (frame.type === 'desk' && frame.name === 'desk.subscribed') resolve();
+      const offer = Offer.safeParse(frame).data;
+      if (offer && offer.payload.state === 'open' && offer.payload.brief !== undefined) {
+        onOffer(offer.payload.conversationId, at, console);
+      }
+    });
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe_desk' })));
+  });
+  return console;
+}
+
+/**
+ * The handoff path alone, measured in the same run as the loaded latency: handoffs one at a time on the
+ * servers once the load has gone (warm, idle again), from the customer's request for a person (sent
+ * after a first message, as under load) to the offer with its brief on the offered agent's console.
+ * Every agent's console is open, on the first server; the customer writes to the last, so with two
+ * processes the hop between them is in it. Each offer is accepted and resolved. (Measured before the
+ * load instead, the cold servers' p50 came out above the loaded one: code not yet optimised.)
+ */
+export async function idleHandoffs(
+  urls: readonly string[],
+  handoffLine: string,
+  agents: readonly { email: string; password: string }[],
+  count: number,
+): Promise<number[]> {
+  const agentUrl = urls[0] as string;
+  const customerUrl = urls[urls.length - 1] as string;
+  const http = new HttpClient(4);
+  const latencies: number[] = [];
+  const waiting = new Map<string, (offer: { at: number; console: IdleConsole }) => void>();
+  const consoles: IdleConsole[] = [];
+  try {
+    for (const agent of agents) {
+      consoles.push(
+        await openConsole(http, agentUrl, agent, (conversationId, at, console) =>
+          waiting.get(conversationId)?.({ at, console }),
+        ),
+      );
+    }
+    for (let index = 0; index < count; index++) {
+      const created = Created.parse(
+        (await http.send('POST', `${customerUrl}/v1/conversations`, { industry: 'other', customerName: 'Idle' })).body,
+      );
+      const { id } = created.conversation;
+      const headers = { 'x-customer-token': created.customerToken };
+      const say = (text: string) =>
+        http.send('POST', `${customerUrl}/v1/conversations/${id}/messages`, { text }, headers);
+      await say('Hi, I need some help with my order.');
+      // Let the AI answer the first message: the request for a person then meets an idle server.
+      await sleep(100);
+      const offered = new Promise<{ at: number; console: IdleConsole } | undefined>((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), IDLE_OFFER_WAIT_MS);
+        waiting.set(id, (offer) => {
+          clearTimeout(timer);
+          resolve(offer);
+        });
+      });
+      const sent = performance.now();
+      const asked = await say(handoffLine);
+      if (asked.status >= 300) throw new Error(`idle handoff: the customer's message was answered ${asked.status}`);
+      const offer = await offered;
+      waiting.delete(id);
+      if (!offer) throw new Error(`idle handoff: no offer with a brief within ${IDLE_OFFER_WAIT_MS} ms`);
+      latencies.push(offer.at - sent);
+      const { auth } = offer.console;
+      const accepted = await http.send('POST', `${agentUrl}/v1/conversations/${id}/accept`, {}, auth);
+      if (accepted.status >= 300) throw new Error(`idle handoff: accept answered ${accepted.status}`);
+      const resolved = await http.send(
+        'POST',
+        `${agentUrl}/v1/conversations/${id}/resolve`,
+        { summary: 'Idle probe.' },
+        auth,
+      );
+      if (resolved.status >= 300) throw new Error(`idle handoff: resolve answered ${resolved.status}`);
+    }
+    return latencies;
+  } finally {
+    for (const { socket, auth } of consoles) {
+      socket.close();
+      await http.send('POST', `${agentUrl}/v1/auth/logout`, {}, auth).catch(() => undefined);
+    }
     http.close();
   }
 }

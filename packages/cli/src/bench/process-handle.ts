@@ -75,6 +75,21 @@ export function residentMb(pid: number | undefined): number | undefined {
 }
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; clock ticks of 10 ms). */
+/**
+ * CPU time the whole machine has spent busy since boot, in ms (all cores: user, nice, system, irq, softirq,
+ * steal), from /proc/stat; 0 where it cannot be read. Counts what no child of ours shows: the database.
+ */
+export function machineBusyMs(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const ticks = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+    return Number.isFinite(ticks) ? ticks * 10 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {

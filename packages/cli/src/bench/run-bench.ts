@@ -19,8 +19,16 @@ import {
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
 import { loadHandoffRequests } from './customer-scripts.ts';
 import { HttpClient } from './http-client.ts';
-import { probeServer } from './probe-server.ts';
-import { cpuMs, forkTypeScript, nextMessage, recentStderr, residentMb, stopProcess } from './process-handle.ts';
+import { idleHandoffs, probeServer } from './probe-server.ts';
+import {
+  cpuMs,
+  forkTypeScript,
+  machineBusyMs,
+  nextMessage,
+  recentStderr,
+  residentMb,
+  stopProcess,
+} from './process-handle.ts';
 
 export interface BenchOptions {
   conversations: number;
@@ -46,6 +54,8 @@ export interface BenchOptions {
    * the two days before it: what a live desk reads must not grow with its past (see desk-history-seed.ts).
    */
   history: number;
+  /** Handoffs timed one at a time on the servers idle again after the load: the path alone, no queueing. */
+  idleHandoffs: number;
   /** Directory for `--cpu-prof` profiles of the Baton server processes; none when undefined. */
   cpuProfileDir?: string | undefined;
 }
@@ -65,6 +75,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   redisUrl: 'redis://127.0.0.1:6379',
   core: true,
   history: 20_000,
+  idleHandoffs: 20,
 };
 
 export type Progress = (phase: string, detail: { fraction?: number; counters?: Counters; note?: string }) => void;
@@ -103,6 +114,8 @@ export interface BenchRaw {
   /** The servers' loop delay and GC pauses over the measured realistic phase (undefined: not answered). */
   serverPauses?: PausesReport | undefined;
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
+  /** Trigger → offer with its brief, ms, handoffs one at a time on the idle servers (see `idleHandoffs`). */
+  idleHandoffMs: number[];
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
   /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
@@ -526,7 +539,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
     progress('Baton: draining the backlog', {});
-    const drainSeconds = (await drain(servers.map((server) => server.url))) + (await settle(serverCpu));
+    const drainSeconds = (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs));
     const runCpuAfter = serverCpu();
     // After the drain, so that queued work still in flight is not mistaken for memory kept.
     const heapEnd = await heapAfterGc(servers, since(), trace?.snapshot('end'));
@@ -550,7 +563,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // The bare server saturated again, once Baton has worked off what the saturation left it, so that
     // Baton's figure is measured between two of the baseline's.
     await drain(servers.map((server) => server.url));
-    await settle(serverCpu);
+    await settle(machineBusyMs);
     const baselineAfter = await runBaseline('baseline: saturation again', 0);
     await stopProcess(bare.child);
     const baton = await command(
@@ -565,6 +578,21 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         throw new Error(`Baton server exited during the run: ${recentStderr(server.child).slice(-1500)}`);
       }
     }
+    // The handoff path without the load's queueing: the same servers, warm and idle again (the load processes
+    // have gone, and with them the consoles), handoffs one at a time. Only where a customer's words hand off.
+    let idleHandoffMs: number[] = [];
+    if (options.idleHandoffs > 0 && probe.handoffMode === 'message') {
+      progress('Baton: idle handoffs', {
+        note: `${options.idleHandoffs}, one at a time, after the load: the path alone`,
+      });
+      await settle(machineBusyMs);
+      idleHandoffMs = await idleHandoffs(
+        servers.map((server) => server.url),
+        loadHandoffRequests()[0]!,
+        agents.map((agent) => ({ email: agent.email, password })),
+        options.idleHandoffs,
+      );
+    }
     return {
       options,
       startedAt,
@@ -576,6 +604,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       heapAfterGc: { start: heapStart, end: heapEnd, samples: heapSamples },
       serverPauses: pauses,
       probe,
+      idleHandoffMs,
       core,
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
@@ -657,15 +686,16 @@ const PROMPT_MS = 100;
 
 /** Seconds until every server answered `GET /health` within 100 ms three times in a row (at most a minute). */
 const SETTLE_WINDOW_MS = 500;
-/** CPU time the servers may spend in a window and still count as idle: 10% of one core. */
+/** CPU time the machine may spend in a window (all cores) and still count as idle: 10% of one core. */
 const SETTLE_IDLE_CPU_MS = 50;
 const SETTLE_LIMIT_MS = 30_000;
 
 /**
- * Waits until the servers are idle: two windows in a row in which they used almost no CPU. Answering
- * promptly (`drain`) is not enough on PostgreSQL, where a backlog of AI turns and offers waits on the
- * database while the event loop is free: the bare server's second saturation ran at 45% of its first
- * one beside it. Returns the seconds waited (at most `SETTLE_LIMIT_MS`; a second where CPU cannot be read).
+ * Waits until the machine is idle (`cpu`: its busy time, see `machineBusyMs`): two windows in a row in
+ * which it did almost nothing. Answering promptly (`drain`) is not enough on PostgreSQL, where a backlog
+ * of AI turns and offers waits on the database while the event loop is free, and the database goes on
+ * writing after it: the bare server's second saturation ran at 45% of its first one beside it. Returns
+ * the seconds waited (at most `SETTLE_LIMIT_MS`; a second where CPU cannot be read).
  */
 export async function settle(cpu: () => number): Promise<number> {
   const started = Date.now();

@@ -25,6 +25,8 @@ Options:
   --think-scale X     multiplies the simulated customers' pauses (default 1)
   --history N         finished offers (and half as many closed handoffs) on the desk before the run, over
                       the two days before it: a desk with a past (default ${DEFAULT_OPTIONS.history})
+  --idle-handoffs N   handoffs timed one at a time on the server idle again after the load: the path
+                      without the load's queueing (default ${DEFAULT_OPTIONS.idleHandoffs}; 0 skips them)
   --no-core           skip the in-process micro-bench of the core
   --cpu-prof DIR      write a V8 CPU profile of each Baton server and load process into DIR (open in Chrome DevTools)
   --json              print the JSON report on stdout (progress stays on stderr)
@@ -58,6 +60,11 @@ const Flags = z.object({
     .int('--history must be whole')
     .nonnegative('--history must be 0 or more')
     .default(DEFAULT_OPTIONS.history),
+  'idle-handoffs': z.coerce
+    .number({ message: '--idle-handoffs must be a number' })
+    .int('--idle-handoffs must be whole')
+    .nonnegative('--idle-handoffs must be 0 or more')
+    .default(DEFAULT_OPTIONS.idleHandoffs),
   'no-core': z.boolean().default(false),
   'cpu-prof': z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -83,6 +90,7 @@ export function parseBenchArgs(
       concurrency: { type: 'string' },
       'think-scale': { type: 'string' },
       history: { type: 'string' },
+      'idle-handoffs': { type: 'string' },
       'no-core': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean' },
@@ -112,6 +120,7 @@ export function parseBenchArgs(
       redisUrl: env.REDIS_URL || DEFAULT_OPTIONS.redisUrl,
       core: !flags['no-core'],
       history: flags.history,
+      idleHandoffs: flags['idle-handoffs'],
       cpuProfileDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
     },
   };
