@@ -7,7 +7,7 @@ describe('settle (before a saturation is measured)', () => {
     const readings = [0, 200, 400, 600, 610, 620, 630, 640];
     let calls = 0;
     const cpu = () => readings[Math.min(calls++, readings.length - 1)] as number;
-    await settle(cpu);
+    await settle(cpu, 30_000);
     expect(calls).toBe(6);
   });
 
@@ -16,7 +16,14 @@ describe('settle (before a saturation is measured)', () => {
     const readings = [0, 10, 300, 310, 320];
     let calls = 0;
     const cpu = () => readings[Math.min(calls++, readings.length - 1)] as number;
-    await settle(cpu);
+    await settle(cpu, 30_000);
     expect(calls).toBe(5);
+  });
+
+  it('gives up at its limit on a machine that never goes quiet', async () => {
+    // Windows of at least 500 ms within 1.2 s: the first reading and at most three more.
+    let busy = 0;
+    await settle(() => (busy += 1000), 1200);
+    expect(busy).toBeLessThanOrEqual(4000);
   });
 });

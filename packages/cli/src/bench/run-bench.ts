@@ -331,6 +331,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
   const startedAt = new Date().toISOString();
   const baselineSeconds = clamp(options.durationSeconds / 4, 2, 10);
   const saturateSeconds = clamp(options.durationSeconds / 6, 2, 6);
+  const settleLimitMs = settleLimit(options.durationSeconds);
   const children: ChildProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
   const schema = `bench_${randomBytes(4).toString('hex')}`;
@@ -539,7 +540,8 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
     progress('Baton: draining the backlog', {});
-    const drainSeconds = (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs));
+    const drainSeconds =
+      (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs, settleLimitMs));
     const runCpuAfter = serverCpu();
     // After the drain, so that queued work still in flight is not mistaken for memory kept.
     const heapEnd = await heapAfterGc(servers, since(), trace?.snapshot('end'));
@@ -563,7 +565,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // The bare server saturated again, once Baton has worked off what the saturation left it, so that
     // Baton's figure is measured between two of the baseline's.
     await drain(servers.map((server) => server.url));
-    await settle(machineBusyMs);
+    await settle(machineBusyMs, settleLimitMs);
     const baselineAfter = await runBaseline('baseline: saturation again', 0);
     await stopProcess(bare.child);
     const baton = await command(
@@ -585,7 +587,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       progress('Baton: idle handoffs', {
         note: `${options.idleHandoffs}, one at a time, after the load: the path alone`,
       });
-      await settle(machineBusyMs);
+      await settle(machineBusyMs, settleLimitMs);
       idleHandoffMs = await idleHandoffs(
         servers.map((server) => server.url),
         loadHandoffRequests()[0]!,
@@ -688,20 +690,21 @@ const PROMPT_MS = 100;
 const SETTLE_WINDOW_MS = 500;
 /** CPU time the machine may spend in a window (all cores) and still count as idle: 10% of one core. */
 const SETTLE_IDLE_CPU_MS = 50;
-const SETTLE_LIMIT_MS = 30_000;
+/** How long settling may take at most: the run's duration, within 5-30 s (a smoke run on a busy machine). */
+const settleLimit = (durationSeconds: number) => clamp(durationSeconds, 5, 30) * 1000;
 
 /**
  * Waits until the machine is idle (`cpu`: its busy time, see `machineBusyMs`): two windows in a row in
  * which it did almost nothing. Answering promptly (`drain`) is not enough on PostgreSQL, where a backlog
  * of AI turns and offers waits on the database while the event loop is free, and the database goes on
  * writing after it: the bare server's second saturation ran at 45% of its first one beside it. Returns
- * the seconds waited (at most `SETTLE_LIMIT_MS`; a second where CPU cannot be read).
+ * the seconds waited (at most `limitMs`; a second where CPU cannot be read).
  */
-export async function settle(cpu: () => number): Promise<number> {
+export async function settle(cpu: () => number, limitMs: number): Promise<number> {
   const started = Date.now();
   let idleWindows = 0;
   let last = cpu();
-  while (idleWindows < 2 && Date.now() - started < SETTLE_LIMIT_MS) {
+  while (idleWindows < 2 && Date.now() - started < limitMs) {
     await sleep(SETTLE_WINDOW_MS);
     const now = cpu();
     idleWindows = now - last <= SETTLE_IDLE_CPU_MS ? idleWindows + 1 : 0;
