@@ -102,7 +102,7 @@ interface IdleConsole {
   auth: { authorization: string };
 }
 
-/** Signs an agent in and opens their console (a socket subscribed to the desk), as the load will. */
+/** Signs an agent in and opens their console (a socket subscribed to the desk), as the load's agents do. */
 async function openConsole(
   http: HttpClient,
   url: string,

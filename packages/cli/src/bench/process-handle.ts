@@ -74,7 +74,6 @@ export function residentMb(pid: number | undefined): number | undefined {
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; clock ticks of 10 ms). */
 /**
  * CPU time the whole machine has spent busy since boot, in ms (all cores: user, nice, system, irq, softirq,
  * steal), from /proc/stat; 0 where it cannot be read. Counts what no child of ours shows: the database.
@@ -90,6 +89,7 @@ export function machineBusyMs(): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux; clock ticks of 10 ms). */
 export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
