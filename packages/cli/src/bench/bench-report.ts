@@ -1,4 +1,3 @@
-import type { BaselineResult } from './bench-protocol.ts';
 import type { CoreBenchResult } from './core-bench.ts';
 import { type LatencySummary, round, summarize } from './latency-histogram.ts';
 import { type BenchOptions, type BenchRaw, type HeapSample, machine, type RssSample } from './run-bench.ts';
@@ -31,7 +30,7 @@ export interface BenchReport {
   /**
    * The same trigger → brief, for handoffs one at a time on the servers idle again after the load (`--idle-handoffs`):
    * the path alone, with nothing to wait behind. Not a floor on a virtual machine: an idle one wakes slowly
-   * (here the idle p50 came out 1.4× the loaded one); what the loaded p99 adds to it is waiting behind other work.
+   * (here the idle p50 came out 1.2-1.4× the loaded one); what the loaded p99 adds to it is waiting behind other work.
    */
   handoff_latency_idle_ms: LatencySummary;
   handoff: {
@@ -225,7 +224,7 @@ function mergeErrors(raw: BenchRaw): { total: number; kinds: Record<string, numb
 }
 
 /** Messages per second of one saturation phase, summed over the load processes that drove it. */
-function saturatedRate(results: readonly BaselineResult[]): number {
+function saturatedRate(results: readonly { saturation: { messages: number; seconds: number } }[]): number {
   const seconds = Math.max(...results.map((result) => result.saturation.seconds), 0.001);
   return results.reduce((sum, result) => sum + result.saturation.messages, 0) / seconds;
 }
@@ -324,7 +323,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
   const realisticSeconds = Math.max(...baton.map((result) => result.realisticSeconds), 0.001);
   const persisted = baton.reduce((sum, r) => sum + r.persisted.customer + r.persisted.ai + r.persisted.agent, 0);
   const saturatedSeconds = Math.max(...baton.map((result) => result.saturation.seconds), 0.001);
-  const messagesPerSecond = baton.reduce((sum, r) => sum + r.saturation.messages, 0) / saturatedSeconds;
+  const messagesPerSecond = saturatedRate(baton);
   const aiRepliesPerSecond = baton.reduce((sum, r) => sum + r.saturation.aiReplies, 0) / saturatedSeconds;
   const baselineBefore = saturatedRate(raw.baseline);
   const baselineAfter = raw.baselineAfter.length > 0 ? saturatedRate(raw.baselineAfter) : undefined;

@@ -74,8 +74,7 @@ export async function probeServer(
         `"${handoffLine}" did not hand off within 3 s: handoffs are triggered with POST /v1/conversations/:id/handoff instead`,
       );
     }
-    const login = await http.send('POST', `${url}/v1/auth/login`, agent);
-    const token = z.object({ token: z.string() }).parse(login.body).token;
+    const token = await signIn(http, url, agent);
     await http.send('POST', `${url}/v1/auth/logout`, {}, { authorization: `Bearer ${token}` }).catch(() => undefined);
     const brief = await http.send('GET', `${url}/v1/conversations/${id}/brief`, undefined, {
       authorization: `Bearer ${token}`,
@@ -88,6 +87,12 @@ export async function probeServer(
   } finally {
     http.close();
   }
+}
+
+/** An agent's session token, as the console's sign-in gets it. */
+async function signIn(http: HttpClient, url: string, agent: { email: string; password: string }): Promise<string> {
+  const login = await http.send('POST', `${url}/v1/auth/login`, agent);
+  return z.object({ token: z.string() }).parse(login.body).token;
 }
 
 const IDLE_OFFER_WAIT_MS = 5000;
@@ -109,8 +114,7 @@ async function openConsole(
   agent: { email: string; password: string },
   onOffer: (conversationId: string, at: number, console: IdleConsole) => void,
 ): Promise<IdleConsole> {
-  const login = await http.send('POST', `${url}/v1/auth/login`, agent);
-  const token = z.object({ token: z.string() }).parse(login.body).token;
+  const token = await signIn(http, url, agent);
   const auth = { authorization: `Bearer ${token}` };
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, { headers: auth });
   const console: IdleConsole = { socket, auth };

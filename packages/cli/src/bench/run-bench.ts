@@ -489,6 +489,9 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     const since = () => (Date.now() - batonStarted) / 1000;
     const trace = memoryTrace(servers, since, loads);
     const serverCpu = () => servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
+    // No backlog left on the servers (they answer promptly), then nothing left running on the machine.
+    const quiet = async (): Promise<number> =>
+      (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs, settleLimitMs));
     // The warm-up runs the same load unmeasured (caches fill, code is optimised), then the servers' live
     // heap is read after a forced GC; samples count from a moment after that pause.
     const warmupMs = Math.round(options.warmupSeconds * 1000);
@@ -540,8 +543,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
     // backlog, not the capacity. Wait until the servers answer promptly again.
     progress('Baton: draining the backlog', {});
-    const drainSeconds =
-      (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs, settleLimitMs));
+    const drainSeconds = await quiet();
     const runCpuAfter = serverCpu();
     // After the drain, so that queued work still in flight is not mistaken for memory kept.
     const heapEnd = await heapAfterGc(servers, since(), trace?.snapshot('end'));
@@ -564,8 +566,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     const saturateCpuAfter = serverCpu();
     // The bare server saturated again, once Baton has worked off what the saturation left it, so that
     // Baton's figure is measured between two of the baseline's.
-    await drain(servers.map((server) => server.url));
-    await settle(machineBusyMs, settleLimitMs);
+    await quiet();
     const baselineAfter = await runBaseline('baseline: saturation again', 0);
     await stopProcess(bare.child);
     const baton = await command(
@@ -693,7 +694,6 @@ function memoryTrace(servers: readonly { child: ChildProcess }[], since: () => n
 const DRAIN_LIMIT_MS = 60_000;
 const PROMPT_MS = 100;
 
-/** Seconds until every server answered `GET /health` within 100 ms three times in a row (at most a minute). */
 const SETTLE_WINDOW_MS = 500;
 /** CPU time the machine may spend in a window (all cores) and still count as idle: 10% of one core. */
 const SETTLE_IDLE_CPU_MS = 50;
@@ -720,6 +720,7 @@ export async function settle(cpu: () => number, limitMs: number): Promise<number
   return (Date.now() - started) / 1000;
 }
 
+/** Seconds until every server answered `GET /health` within 100 ms three times in a row (at most a minute). */
 async function drain(urls: readonly string[]): Promise<number> {
   const http = new HttpClient(4);
   const started = Date.now();
