@@ -47,6 +47,14 @@ const Report = z.object({
       major: z.object({ count: z.number().int().nonnegative(), total_ms: z.number(), max_ms: z.number() }),
     }),
   }),
+  // Who used the machine over the measured phase: a loaded run's Baton servers and load processes both work.
+  machine_cpu: z.object({
+    cores: z.number().int().positive(),
+    busy_pct: z.number().min(0).max(100),
+    baton_servers_cores: z.number().positive(),
+    load_processes_cores: z.number().positive(),
+    rest_cores: z.number().nonnegative(),
+  }),
   errors: z.number().int(),
   error_kinds: z.record(z.string(), z.number()),
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
@@ -121,6 +129,8 @@ describe('baton bench', () => {
     expect(report.handoff_latency_ms.p99_ci95?.low).toBeLessThanOrEqual(report.handoff_latency_ms.max);
     expect(report.handoff_latency_ms.p99_ci95?.high).toBeNull();
     expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
+    const cpu = report.machine_cpu;
+    expect(cpu.baton_servers_cores + cpu.load_processes_cores + cpu.rest_cores).toBeLessThanOrEqual(cpu.cores + 0.05);
     expect(report.server_pauses.loop_delay_ms.max).toBeGreaterThanOrEqual(report.server_pauses.loop_delay_ms.p50);
     // Full collections are among the pauses, never more of them nor longer.
     expect(report.server_pauses.gc.major.count).toBeLessThanOrEqual(report.server_pauses.gc.count);

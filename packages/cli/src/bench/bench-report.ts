@@ -79,6 +79,13 @@ export interface BenchReport {
   server_cpu_ms_per_message: { realistic: number | null; saturated: number | null; baseline: number | null };
   load_average: { start: number; end: number };
   /**
+   * The machine over the measured realistic phase: how busy all its cores were (`busy_pct`), and the CPU
+   * each part used, in cores (CPU-seconds per second): the Baton servers, the load processes, and the rest
+   * (the database, Redis, the kernel's share of loopback traffic not charged to a process, the bench).
+   * Near 100% busy, every latency includes waiting for a core. Null where /proc cannot be read.
+   */
+  machine_cpu: MachineCpu | null;
+  /**
    * The realistic load exceeded what the server could serve (requests timed out, or its WebSocket ping
    * round trip was 20× the baseline's at the median): latencies then measure queueing, not service time.
    */
@@ -409,6 +416,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     baseline_realistic_messages_per_s: round(baselineRealistic, 1),
     server_cpu_ms_per_message: cpuPerMessage,
     load_average: { start: round(raw.loadAverage.start, 2), end: round(raw.loadAverage.end, 2) },
+    machine_cpu: machineShare(raw.machineCpu),
     overloaded: (errors.kinds.request_failed ?? 0) > 0 || (baselineEcho.p50 > 0 && echo.p50 > 20 * baselineEcho.p50),
     drain_seconds: round(raw.phases.drainSeconds, 1),
     load_process_loop_delay_ms: {
@@ -449,6 +457,42 @@ export function buildReport(raw: BenchRaw): BenchReport {
   return report;
 }
 
+export interface MachineCpu {
+  cores: number;
+  busy_pct: number;
+  baton_servers_cores: number;
+  load_processes_cores: number;
+  rest_cores: number;
+}
+
+/** Above this share of the machine busy, the latency targets' values say that requests waited for a core. */
+export const MACHINE_BUSY_PCT = 80;
+
+/** What the machine and each part of the bench used between two readings (see `BenchRaw.machineCpu`). */
+export function machineShare(readings: BenchRaw['machineCpu']): MachineCpu | null {
+  if (!readings) return null;
+  const { cores, start, end } = readings;
+  const wallMs = end.at - start.at;
+  const busyMs = end.machineMs - start.machineMs;
+  if (wallMs <= 0 || busyMs <= 0 || cores <= 0) return null;
+  const servers = Math.max(0, end.serversMs - start.serversMs);
+  const loads = Math.max(0, end.loadsMs - start.loadsMs);
+  return {
+    cores,
+    busy_pct: round(Math.min(100, (100 * busyMs) / (wallMs * cores)), 0),
+    baton_servers_cores: round(servers / wallMs, 2),
+    load_processes_cores: round(loads / wallMs, 2),
+    rest_cores: round(Math.max(0, busyMs - servers - loads) / wallMs, 2),
+  };
+}
+
+function machineText(cpu: MachineCpu): string {
+  return (
+    `${cpu.busy_pct}% of ${cpu.cores} cores busy: Baton servers ${cpu.baton_servers_cores} cores, load processes ` +
+    `${cpu.load_processes_cores}, the rest (database, Redis, kernel, bench) ${cpu.rest_cores}`
+  );
+}
+
 function signed(value: number | null): string {
   return value === null ? '-' : value >= 0 ? `+${value}` : String(value);
 }
@@ -458,6 +502,7 @@ function checkTargets(report: BenchReport): TargetCheck[] {
   const heap = report.heap_after_gc_mb;
   const postgres = options.store === 'postgres' && options.processes > 1;
   const limit = postgres ? 20 : 10;
+  const busy = report.machine_cpu && report.machine_cpu.busy_pct >= MACHINE_BUSY_PCT ? report.machine_cpu : undefined;
   const checks: TargetCheck[] = [
     {
       name: `handoff latency p99 (${postgres ? 'PostgreSQL + Redis, 2 processes' : 'embedded'})`,
@@ -468,7 +513,8 @@ function checkTargets(report: BenchReport): TargetCheck[] {
           (report.handoff.waited_for_agent > 0
             ? ` (${report.handoff.waited_for_agent} waited for a free agent; with an agent free: ` +
               `${report.handoff_latency_agent_free_ms.p99} ms)`
-            : '')
+            : '') +
+          (busy ? ` (the machine was ${busy.busy_pct}% busy under the load: handoffs waited for a core too)` : '')
         : 'not measured',
       met: report.handoff_latency_ms.count ? report.handoff_latency_ms.p99 <= limit : null,
     },
@@ -603,6 +649,7 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     `load processes' own event-loop delay: p99 ${report.load_process_loop_delay_ms.p99} ms, max ${report.load_process_loop_delay_ms.max} ms`,
   );
+  if (report.machine_cpu) lines.push(`machine under the measured load: ${machineText(report.machine_cpu)}`);
   const pauses = report.server_pauses;
   if (pauses) {
     lines.push(

@@ -120,8 +120,22 @@ export interface BenchRaw {
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
   /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
   cpu: { baseline: number; batonRun: number; batonSaturate: number };
+  /**
+   * CPU time the whole machine, the Baton servers and the load processes spent over the measured realistic
+   * phase (readings at its start and end): how much of the machine the load took, and who took it.
+   */
+  machineCpu: { cores: number; start: CpuReading; end: CpuReading } | undefined;
   loadAverage: { start: number; end: number };
   wallSeconds: number;
+}
+
+/** CPU time used so far, in ms: by the whole machine (all cores), the Baton servers, the load processes. */
+export interface CpuReading {
+  /** performance.now() when read. */
+  at: number;
+  machineMs: number;
+  serversMs: number;
+  loadsMs: number;
 }
 
 interface LoadProcess {
@@ -489,6 +503,12 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     const since = () => (Date.now() - batonStarted) / 1000;
     const trace = memoryTrace(servers, since, loads);
     const serverCpu = () => servers.reduce((sum, server) => sum + (cpuMs(server.child.pid) ?? 0), 0);
+    const cpuReading = (): CpuReading => ({
+      at: performance.now(),
+      machineMs: machineBusyMs(),
+      serversMs: serverCpu(),
+      loadsMs: loads.reduce((sum, load) => sum + (cpuMs(load.child.pid) ?? 0), 0),
+    });
     // No backlog left on the servers (they answer promptly), then nothing left running on the machine.
     const quiet = async (): Promise<number> =>
       (await drain(servers.map((server) => server.url))) + (await settle(machineBusyMs, settleLimitMs));
@@ -501,6 +521,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     let heapStart: HeapSample | undefined;
     let start = serverRss();
     let runCpuBefore = serverCpu();
+    let runReading = cpuReading();
     let runFrom = (Date.now() - batonStarted) / 1000;
     let tracing: ReturnType<NonNullable<typeof trace>['during']> | undefined;
     const markStart = async () => {
@@ -509,6 +530,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       await sleep(Math.max(0, measureFrom - Date.now()));
       start = serverRss();
       runCpuBefore = serverCpu();
+      runReading = cpuReading();
       runFrom = (Date.now() - batonStarted) / 1000;
       tracing = trace?.during(heapSamples);
       await serverPauses(servers);
@@ -538,6 +560,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ]),
     );
     const runTo = (Date.now() - batonStarted) / 1000;
+    const runEndReading = cpuReading();
     const pauses = await serverPauses(servers);
     await tracing?.stop();
     // An overloaded run leaves a backlog (AI turns, offers); saturating on top of it would measure the
@@ -622,6 +645,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         batonRun: runCpuAfter - runCpuBefore,
         batonSaturate: saturateCpuAfter - saturateCpuBefore,
       },
+      machineCpu: { cores: cpus().length, start: runReading, end: runEndReading },
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
       wallSeconds: (Date.now() - wallStarted) / 1000,
     };
