@@ -507,7 +507,8 @@ export class Router {
     return this.#config.queues.map((queue) => {
       const mine = handoffs.filter((handoff) => handoff.queue === queue.id);
       const live = orderQueue(mine.filter((handoff) => handoff.state !== 'callback').map(waitingOf));
-      const eligible = agents.filter((agent) => isEligible(agent, { ...blankHandoff(queue.id) }, queue));
+      const blank = blankHandoff(queue.id);
+      const eligible = agents.filter((agent) => isEligible(agent, blank, queue));
       const waiting = mine.filter((handoff) => handoff.state === 'waiting');
       const average = handleSeconds.get(queue.id) ?? queue.averageHandleSeconds;
       const estimate = estimateWaitSeconds({
@@ -768,7 +769,8 @@ export class Router {
     const unpublished = new Map<string, QueuedEvent>();
     for (const queue of this.#config.queues) {
       const inQueue = orderQueue(waiting.filter((handoff) => handoff.queue === queue.id).map(waitingOf));
-      const eligible = agents.filter((agent) => isEligible(agent, blankHandoff(queue.id), queue));
+      const blank = blankHandoff(queue.id);
+      const eligible = agents.filter((agent) => isEligible(agent, blank, queue));
       const offeredHere = inQueue.filter((entry) => offeredNow.has(entry.conversationId)).length;
       let position = 0;
       for (const entry of inQueue) {
@@ -1133,8 +1135,11 @@ function waitingOf(handoff: DeskHandoff): WaitingHandoff {
   };
 }
 
+const EPOCH = new Date(0).toISOString();
+
+/** A handoff that asks for nothing but its queue: who could take any of that queue's work. */
 function blankHandoff(queue: string): WaitingHandoff {
-  return { conversationId: '', queue, priority: 'normal', skills: [], waitingSince: new Date(0).toISOString() };
+  return { conversationId: '', queue, priority: 'normal', skills: [], waitingSince: EPOCH };
 }
 
 function conflictMessage(handoff: DeskHandoff, agentId: string): string {
