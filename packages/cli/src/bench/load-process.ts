@@ -32,7 +32,24 @@ const GREETING = 'Hi, I have read the conversation so far and I can take it from
 
 const scripts = loadCustomerScripts();
 const handoffLines = loadHandoffRequests();
+/** Setup's own requests (the agents' logins). Customers and agents each have their own connections. */
 const http = new HttpClient();
+/**
+ * A console's connections, as a browser keeps to one host. A customer has one: they send one message at
+ * a time. Each held from setup to the end, so the server holds as many connections from the first
+ * measured second as at the last: one pool shared by a process's 500 customers opened more connections
+ * at every burst of slow answers and kept them, and the servers' memory grew with them (250 more sockets
+ * in 30 s on PostgreSQL).
+ */
+const AGENT_CONNECTIONS = 6;
+/** Every client the run opened, closed when it finishes. */
+const clients: HttpClient[] = [];
+
+function ownClient(connections: number): HttpClient {
+  const client = new HttpClient(connections);
+  clients.push(client);
+  return client;
+}
 
 function send(report: LoadReport): void {
   process.send?.(report);
@@ -116,6 +133,8 @@ async function measureBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }
   const ids = Array.from({ length: command.customers }, (_, index) => `${process.pid}-${index}`);
   const pending = new Map<string, number>();
   const sockets = new Map<string, WebSocket>();
+  // One connection per customer, as Baton's customers have: the same client for both servers.
+  const connections = new Map(ids.map((id) => [id, new HttpClient(1)]));
   await inBatches(ids, 50, async (id) => {
     const socket = await openSocket(websocketUrl(command.url, `/ws?id=${id}`));
     socket.on('message', (data) => {
@@ -144,7 +163,7 @@ async function measureBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }
         sockets.get(id)?.send(JSON.stringify({ type: 'echo', t: now() }));
         pending.set(id, now());
         try {
-          const response = await http.send('POST', `${command.url}/deliver`, { to: id, text });
+          const response = await connections.get(id)!.send('POST', `${command.url}/deliver`, { to: id, text });
           if (response.status === 200) realisticMessages += 1;
           else errors.add(`http_${response.status}_deliver`, errorCode(response.body));
         } catch (error) {
@@ -156,10 +175,11 @@ async function measureBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }
   );
 
   const saturation = await saturate(command.saturateMs, command.concurrency, ids, async (id, text) => {
-    const response = await http.send('POST', `${command.url}/deliver`, { to: id, text });
+    const response = await connections.get(id)!.send('POST', `${command.url}/deliver`, { to: id, text });
     return response.status === 200 ? undefined : `http_${response.status}_deliver`;
   });
   for (const socket of sockets.values()) socket.terminate();
+  for (const connection of connections.values()) connection.close();
   return { echoRttMs, deliveryMs, realisticMessages, saturation, errors: errors.counts, errorSamples: errors.samples };
 }
 
@@ -235,6 +255,8 @@ type Phase = 'ai' | 'handoff' | 'agent' | 'leaving';
 interface Customer {
   index: number;
   url: string;
+  /** This customer's own connection to `url` (see AGENT_CONNECTIONS). */
+  http: HttpClient;
   conversationId: string;
   token: string;
   socket: WebSocket | undefined;
@@ -272,6 +294,8 @@ interface BenchAgent {
   id: string;
   token: string;
   url: string;
+  /** This console's own connections to `url`. */
+  http: HttpClient;
   socket: WebSocket;
   owned: Map<string, OwnedConversation>;
   /** Conversations whose offer this agent is accepting: an offer announced twice is taken once. */
@@ -376,6 +400,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
         id: parsed.data.agent.id,
         token: parsed.data.token,
         url: credentials.url,
+        http: ownClient(AGENT_CONNECTIONS),
         socket,
         owned: new Map(),
         taking: new Set(),
@@ -404,6 +429,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
     const customer: Customer = {
       index,
       url: command.urls[index % command.urls.length]!,
+      http: ownClient(1),
       conversationId: '',
       token: '',
       socket: undefined,
@@ -431,7 +457,7 @@ async function setup(command: Extract<LoadCommand, { cmd: 'setup' }>): Promise<v
 
 async function startConversation(customer: Customer): Promise<void> {
   const state = baton!;
-  const created = await http.send('POST', `${customer.url}/v1/conversations`, {
+  const created = await customer.http.send('POST', `${customer.url}/v1/conversations`, {
     industry: customer.script.industry,
     customerName: `Bench customer ${process.pid}-${customer.index}`,
   });
@@ -517,7 +543,7 @@ async function postCustomerMessage(customer: Customer, text: string): Promise<nu
   const state = baton!;
   customer.lastSent = { text, at: now() };
   try {
-    const response = await http.send(
+    const response = await customer.http.send(
       'POST',
       `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
       { text },
@@ -759,7 +785,7 @@ async function takeOffer(
   try {
     if (!briefInOffer && state.fetchBrief) {
       // The console fetches the brief when the offer carries none: the brief is on screen only then.
-      const brief = await http.send(
+      const brief = await agent.http.send(
         'GET',
         `${agent.url}/v1/conversations/${conversationId}/brief`,
         undefined,
@@ -770,7 +796,7 @@ async function takeOffer(
     } else if (briefInOffer) {
       offer.briefAt = at;
     }
-    const acceptReply = await http.send(
+    const acceptReply = await agent.http.send(
       'POST',
       `${agent.url}/v1/conversations/${conversationId}/accept`,
       {},
@@ -817,7 +843,7 @@ async function takeOffer(
 }
 
 async function agentMessage(agent: BenchAgent, conversationId: string, text: string): Promise<boolean> {
-  const response = await http.send(
+  const response = await agent.http.send(
     'POST',
     `${agent.url}/v1/conversations/${conversationId}/messages`,
     { text },
@@ -839,7 +865,7 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
     }
     if (!andResolve) return;
     // The console shows the conversation until the resolve is done: a message written meanwhile is seen.
-    const resolved = await http.send(
+    const resolved = await agent.http.send(
       'POST',
       `${agent.url}/v1/conversations/${conversationId}/resolve`,
       { summary: 'Handled by the bench agent.' },
@@ -902,7 +928,7 @@ async function saturateBaton(command: Extract<LoadCommand, { cmd: 'saturate' }>)
   const available = state.customers.filter((customer) => customer.phase === 'ai' && customer.conversationId !== '');
   const aiRepliesBefore = counters.aiReplies;
   const saturation = await saturate(command.durationMs, command.concurrency, available, async (customer, text) => {
-    const response = await http.send(
+    const response = await customer.http.send(
       'POST',
       `${customer.url}/v1/conversations/${customer.conversationId}/messages`,
       { text },
@@ -951,6 +977,7 @@ process.on('message', (message: unknown) => {
       case 'finish':
         clearInterval(progress);
         http.close();
+        for (const client of clients) client.close();
         // Disconnect only once the result is written: a large result sent just before disconnect() was
         // lost at the default load, and the parent saw the process exit instead of its answer.
         process.send?.({ type: 'baton-result', result: finishBaton() } satisfies LoadReport, undefined, undefined, () =>
