@@ -55,6 +55,16 @@ const Report = z.object({
     load_processes_cores: z.number().positive(),
     rest_cores: z.number().nonnegative(),
   }),
+  slowest_handoffs: z.array(
+    z.object({
+      conversation_id: z.string(),
+      ms: z.number(),
+      sent_to_stored_ms: z.number(),
+      ai_turn_ms: z.number().nonnegative(),
+      routing_ms: z.number().nonnegative(),
+      offer_to_agent_ms: z.number(),
+    }),
+  ),
   errors: z.number().int(),
   error_kinds: z.record(z.string(), z.number()),
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
@@ -129,6 +139,15 @@ describe('baton bench', () => {
     expect(report.handoff_latency_ms.p99_ci95?.low).toBeLessThanOrEqual(report.handoff_latency_ms.max);
     expect(report.handoff_latency_ms.p99_ci95?.high).toBeNull();
     expect(Object.keys(report.core.brief_ms)).toEqual(['10', '100', '1000']);
+    // The slowest handoffs taken apart from their logs: the stages add up to the whole, slowest first.
+    expect(report.slowest_handoffs.length).toBe(Math.min(5, report.handoff_latency_ms.count));
+    // The histogram keeps 3 significant digits: its max is the slowest one's within that.
+    const { max } = report.handoff_latency_ms;
+    expect(Math.abs((report.slowest_handoffs[0]?.ms ?? 0) - max)).toBeLessThanOrEqual(max * 0.01 + 0.1);
+    for (const handoff of report.slowest_handoffs) {
+      const stages = handoff.sent_to_stored_ms + handoff.ai_turn_ms + handoff.routing_ms + handoff.offer_to_agent_ms;
+      expect(Math.abs(stages - handoff.ms)).toBeLessThan(0.3);
+    }
     const cpu = report.machine_cpu;
     expect(cpu.baton_servers_cores + cpu.load_processes_cores + cpu.rest_cores).toBeLessThanOrEqual(cpu.cores + 0.05);
     expect(report.server_pauses.loop_delay_ms.max).toBeGreaterThanOrEqual(report.server_pauses.loop_delay_ms.p50);

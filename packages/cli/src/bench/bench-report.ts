@@ -1,4 +1,5 @@
 import type { CoreBenchResult } from './core-bench.ts';
+import { briefTime, type HandoffAnatomy, matchHandoffs } from './handoff-samples.ts';
 import { type LatencySummary, round, summarize } from './latency-histogram.ts';
 import { type BenchOptions, type BenchRaw, type HeapSample, machine, type RssSample } from './run-bench.ts';
 
@@ -33,6 +34,11 @@ export interface BenchReport {
    * (here the idle p50 came out 1.2-1.4× the loaded one); what the loaded p99 adds to it is waiting behind other work.
    */
   handoff_latency_idle_ms: LatencySummary;
+  /**
+   * The slowest measured handoffs taken apart from their logs, slowest first: sent → stored → the AI's
+   * turn → routed and offered → the brief on the agent's socket (ms). Says which stage makes the tail.
+   */
+  slowest_handoffs: HandoffAnatomy[];
   handoff: {
     triggered: number;
     offered: number;
@@ -265,34 +271,19 @@ export function throughputVerdict(
 
 export function buildReport(raw: BenchRaw): BenchReport {
   const baton = raw.baton;
-  const triggers = new Map<string, number>();
-  for (const trigger of baton.flatMap((result) => result.triggers)) {
-    if (!triggers.has(trigger.conversationId)) triggers.set(trigger.conversationId, trigger.at);
-  }
-  const offers = new Map<string, { at: number; briefAt: number | undefined; briefInOffer: boolean }>();
-  for (const offer of baton.flatMap((result) => result.offers)) {
-    const known = offers.get(offer.conversationId);
-    if (!known || offer.at < known.at) {
-      offers.set(offer.conversationId, { at: offer.at, briefAt: offer.briefAt, briefInOffer: offer.briefInOffer });
-    }
-  }
-  const waited = new Set(baton.flatMap((result) => result.waitedForAgent));
+  const { samples, lost } = matchHandoffs(baton);
+  const triggers = new Set(samples.map((sample) => sample.conversationId));
+  const offers = new Set(baton.flatMap((result) => result.offers.map((offer) => offer.conversationId)));
   const handoffMs: number[] = [];
   const agentFreeMs: number[] = [];
   const waitedMs: number[] = [];
   const offerMs: number[] = [];
-  let lost = 0;
-  for (const [conversationId, at] of triggers) {
-    const offer = offers.get(conversationId);
-    if (!offer) {
-      lost += 1;
-      continue;
-    }
-    offerMs.push(offer.at - at);
-    const briefAt = raw.probe.briefRoute ? offer.briefAt : offer.at;
+  for (const sample of samples) {
+    offerMs.push(sample.offerAt - sample.triggerAt);
+    const briefAt = briefTime(sample, raw.probe.briefRoute);
     if (briefAt === undefined) continue;
-    handoffMs.push(briefAt - at);
-    (waited.has(conversationId) ? waitedMs : agentFreeMs).push(briefAt - at);
+    handoffMs.push(briefAt - sample.triggerAt);
+    (sample.waited ? waitedMs : agentFreeMs).push(briefAt - sample.triggerAt);
   }
   const acceptedBy = new Map<string, number>();
   for (const accept of baton.flatMap((result) => result.accepts)) {
@@ -387,14 +378,15 @@ export function buildReport(raw: BenchRaw): BenchReport {
     handoff_latency_ms: handoff,
     handoff_offer_latency_ms: summarize(offerMs),
     handoff_latency_idle_ms: idle,
+    slowest_handoffs: raw.slowestHandoffs,
     handoff_latency_agent_free_ms: summarize(agentFreeMs),
     handoff_latency_waited_ms: summarize(waitedMs),
     handoff: {
-      triggered: triggers.size,
-      offered: [...triggers.keys()].filter((id) => offers.has(id)).length,
-      accepted: [...triggers.keys()].filter((id) => acceptedBy.has(id)).length,
-      other_offers: [...offers.keys()].filter((id) => !triggers.has(id)).length,
-      waited_for_agent: [...triggers.keys()].filter((id) => waited.has(id)).length,
+      triggered: samples.length + lost,
+      offered: samples.length,
+      accepted: samples.filter((sample) => acceptedBy.has(sample.conversationId)).length,
+      other_offers: [...offers].filter((id) => !triggers.has(id)).length,
+      waited_for_agent: samples.filter((sample) => sample.waited).length,
       lost,
       assigned_twice: assignedTwice,
       brief_in_offer: baton.some((result) => result.offers.some((offer) => offer.briefInOffer)),
@@ -692,6 +684,17 @@ export function renderReport(report: BenchReport): string {
       lines.push(
         `handoff on the idle server${report.options.processes > 1 ? 's' : ''}: p50 ${ms(idle.p50)} ms, max ${ms(idle.max)} ms ` +
           `(${idle.count}, one at a time, after the load); the loaded p99 is ${report.ratios.handoff_p99_vs_idle_p50}× that p50`,
+      );
+    }
+    if (report.slowest_handoffs.length > 0) {
+      lines.push(
+        'slowest handoffs, ms = sent → stored + AI turn + routed and offered + brief on the agent: ' +
+          report.slowest_handoffs
+            .map(
+              (h) =>
+                `${ms(h.ms)} = ${ms(h.sent_to_stored_ms)} + ${ms(h.ai_turn_ms)} + ${ms(h.routing_ms)} + ${ms(h.offer_to_agent_ms)}`,
+            )
+            .join('; '),
       );
     }
   }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { HandoffMode } from './bench-protocol.ts';
+import { type HandoffAnatomy, type HandoffSample, handoffAnatomy } from './handoff-samples.ts';
 import { HttpClient } from './http-client.ts';
 
 const PROBE_WAIT_MS = 3000;
@@ -204,6 +205,39 @@ export async function idleHandoffs(
       socket.close();
       await http.send('POST', `${agentUrl}/v1/auth/logout`, {}, auth).catch(() => undefined);
     }
+    http.close();
+  }
+}
+
+const LoggedEvents = z.object({
+  events: z.array(z.looseObject({ seq: z.number(), type: z.string(), at: z.string(), author: z.string().optional() })),
+});
+
+/**
+ * The anatomy of the slowest handoffs (see `handoffAnatomy`), from their conversations' logs, read as an
+ * agent through the public API once the load has gone. A log that cannot be read or does not show the
+ * handoff is left out.
+ */
+export async function anatomiseHandoffs(
+  url: string,
+  agent: { email: string; password: string },
+  slowest: readonly HandoffSample[],
+  briefRoute: boolean,
+): Promise<HandoffAnatomy[]> {
+  if (slowest.length === 0) return [];
+  const http = new HttpClient(4);
+  try {
+    const auth = { authorization: `Bearer ${await signIn(http, url, agent)}` };
+    const anatomies: HandoffAnatomy[] = [];
+    for (const sample of slowest) {
+      const read = await http.send('GET', `${url}/v1/conversations/${sample.conversationId}/events`, undefined, auth);
+      const log = LoggedEvents.safeParse(read.body);
+      const anatomy = log.success ? handoffAnatomy(sample, briefRoute, log.data.events) : undefined;
+      if (anatomy) anatomies.push(anatomy);
+    }
+    await http.send('POST', `${url}/v1/auth/logout`, {}, auth).catch(() => undefined);
+    return anatomies;
+  } finally {
     http.close();
   }
 }

@@ -18,8 +18,9 @@ import {
 } from './bench-protocol.ts';
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
 import { loadHandoffRequests } from './customer-scripts.ts';
+import { type HandoffAnatomy, matchHandoffs, slowestHandoffs } from './handoff-samples.ts';
 import { HttpClient } from './http-client.ts';
-import { idleHandoffs, probeServer } from './probe-server.ts';
+import { anatomiseHandoffs, idleHandoffs, probeServer } from './probe-server.ts';
 import {
   cpuMs,
   forkTypeScript,
@@ -116,6 +117,8 @@ export interface BenchRaw {
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
   /** Trigger → offer with its brief, ms, handoffs one at a time on the idle servers (see `idleHandoffs`). */
   idleHandoffMs: number[];
+  /** Where the slowest measured handoffs' time went, stage by stage (see `handoffAnatomy`). */
+  slowestHandoffs: HandoffAnatomy[];
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
   /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
@@ -144,6 +147,8 @@ interface LoadProcess {
 }
 
 const SETUP_TIMEOUT_MS = 180_000;
+/** How many of the slowest handoffs the report takes apart. */
+const SLOWEST_HANDOFFS = 5;
 /** After the warm-up's forced GC (50-300 ms of pause) samples start this much later, clear of the pause. */
 const GC_PAUSE_MARGIN_MS = 1_500;
 /** Every skill the default queues ask for, so any handoff can go to any bench agent. */
@@ -626,6 +631,20 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         );
       }
     }
+    // The tail taken apart: the logs of the slowest handoffs say which stage took their time.
+    let slowest: HandoffAnatomy[] = [];
+    try {
+      slowest = await anatomiseHandoffs(
+        servers[0]!.url,
+        { email: agents[0]?.email ?? '', password },
+        slowestHandoffs(matchHandoffs(baton).samples, probe.briefRoute, SLOWEST_HANDOFFS),
+        probe.briefRoute,
+      );
+    } catch (error) {
+      probe.notes.push(
+        `the slowest handoffs not taken apart: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     return {
       options,
       startedAt,
@@ -638,6 +657,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       serverPauses: pauses,
       probe,
       idleHandoffMs,
+      slowestHandoffs: slowest,
       core,
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
