@@ -77,6 +77,16 @@ export interface InboxView {
 
 /** Where the other processes send the leading process their kicks (see `Router.kick`). */
 export const ROUTING_TOPIC = 'desk:routing';
+
+/** The conversation events routing acts on (see `#onAppended`); it ignores the rest. */
+const ROUTED_EVENTS: ReadonlySet<string> = new Set([
+  'handoff.requested',
+  'handoff.transferred',
+  'handoff.returned',
+  'handoff.resolved',
+  'handoff.callback',
+]);
+
 /** Leadership lapses this many ticks after its holder last renewed it: that process stopped or died. */
 const LEADER_TICKS = 3;
 const LEASE_MS = 20_000;
@@ -168,6 +178,9 @@ export class Router {
   start(): void {
     this.#stopped = false;
     this.#unsubscribe = this.#service.onAppended((conversation, events, state) => {
+      // Only what routing acts on takes its place in line: behind every message appended before it, a request
+      // for a person waited a few microtask hops per message, a queue that grows with the load.
+      if (!events.some((event) => ROUTED_EVENTS.has(event.type))) return;
       // One at a time, in append order, so a request and its quick resolve never cross.
       this.#handling = this.#handling
         .then(() => this.#onAppended(conversation, events, state))
@@ -575,6 +588,7 @@ export class Router {
     let changed = false;
     for (const event of events) {
       const now = this.#now();
+      // Every type handled here is in ROUTED_EVENTS: only those reach this method.
       switch (event.type) {
         case 'handoff.requested': {
           const queue = resolveQueue({ skills: event.skills, ...(event.queue ? { queue: event.queue } : {}) }, [
