@@ -54,6 +54,7 @@ const Report = z.object({
     baton_servers_cores: z.number().positive(),
     load_processes_cores: z.number().positive(),
     rest_cores: z.number().nonnegative(),
+    server_thread_waited_pct: z.number().min(0).max(100),
   }),
   slowest_handoffs: z.array(
     z.object({

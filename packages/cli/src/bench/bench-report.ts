@@ -455,6 +455,11 @@ export interface MachineCpu {
   baton_servers_cores: number;
   load_processes_cores: number;
   rest_cores: number;
+  /**
+   * Share of the measured time a Baton server's event-loop thread was ready to run but waited for a core
+   * (the mean over the servers): the machine's share of every latency, not the server's own work.
+   */
+  server_thread_waited_pct: number;
 }
 
 /** Above this share of the machine busy, the latency targets' values say that requests waited for a core. */
@@ -463,7 +468,7 @@ export const MACHINE_BUSY_PCT = 80;
 /** What the machine and each part of the bench used between two readings (see `BenchRaw.machineCpu`). */
 export function machineShare(readings: BenchRaw['machineCpu']): MachineCpu | null {
   if (!readings) return null;
-  const { cores, start, end } = readings;
+  const { cores, servers: serverCount, start, end } = readings;
   const wallMs = end.at - start.at;
   const busyMs = end.machineMs - start.machineMs;
   if (wallMs <= 0 || busyMs <= 0 || cores <= 0) return null;
@@ -475,13 +480,18 @@ export function machineShare(readings: BenchRaw['machineCpu']): MachineCpu | nul
     baton_servers_cores: round(servers / wallMs, 2),
     load_processes_cores: round(loads / wallMs, 2),
     rest_cores: round(Math.max(0, busyMs - servers - loads) / wallMs, 2),
+    server_thread_waited_pct: round(
+      (100 * Math.max(0, end.serversWaitMs - start.serversWaitMs)) / (wallMs * Math.max(1, serverCount)),
+      1,
+    ),
   };
 }
 
 function machineText(cpu: MachineCpu): string {
   return (
     `${cpu.busy_pct}% of ${cpu.cores} cores busy: Baton servers ${cpu.baton_servers_cores} cores, load processes ` +
-    `${cpu.load_processes_cores}, the rest (database, Redis, kernel, bench) ${cpu.rest_cores}`
+    `${cpu.load_processes_cores}, the rest (database, Redis, kernel, bench) ${cpu.rest_cores}; a server's event loop ` +
+    `waited for a core ${cpu.server_thread_waited_pct}% of the time`
   );
 }
 

@@ -103,6 +103,20 @@ export function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * How long a process's main thread (for Node, its event loop) has been ready to run but waiting for a
+ * core, in ms, from /proc/<pid>/schedstat (Linux); undefined elsewhere or once the process is gone.
+ */
+export function runQueueWaitMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const waitedNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/)[1]);
+    return Number.isFinite(waitedNs) ? waitedNs / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -28,6 +28,7 @@ import {
   nextMessage,
   recentStderr,
   residentMb,
+  runQueueWaitMs,
   stopProcess,
 } from './process-handle.ts';
 
@@ -127,7 +128,7 @@ export interface BenchRaw {
    * CPU time the whole machine, the Baton servers and the load processes spent over the measured realistic
    * phase (readings at its start and end): how much of the machine the load took, and who took it.
    */
-  machineCpu: { cores: number; start: CpuReading; end: CpuReading } | undefined;
+  machineCpu: { cores: number; servers: number; start: CpuReading; end: CpuReading } | undefined;
   loadAverage: { start: number; end: number };
   wallSeconds: number;
 }
@@ -139,6 +140,8 @@ export interface CpuReading {
   machineMs: number;
   serversMs: number;
   loadsMs: number;
+  /** How long the servers' event-loop threads have waited for a core, ready to run (summed). */
+  serversWaitMs: number;
 }
 
 interface LoadProcess {
@@ -513,6 +516,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       machineMs: machineBusyMs(),
       serversMs: serverCpu(),
       loadsMs: loads.reduce((sum, load) => sum + (cpuMs(load.child.pid) ?? 0), 0),
+      serversWaitMs: servers.reduce((sum, server) => sum + (runQueueWaitMs(server.child.pid) ?? 0), 0),
     });
     // No backlog left on the servers (they answer promptly), then nothing left running on the machine.
     const quiet = async (): Promise<number> =>
@@ -665,7 +669,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         batonRun: runCpuAfter - runCpuBefore,
         batonSaturate: saturateCpuAfter - saturateCpuBefore,
       },
-      machineCpu: { cores: cpus().length, start: runReading, end: runEndReading },
+      machineCpu: { cores: cpus().length, servers: servers.length, start: runReading, end: runEndReading },
       loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
       wallSeconds: (Date.now() - wallStarted) / 1000,
     };
