@@ -23,7 +23,7 @@ const offer = (conversationId: string, at: number, briefAt?: number) => ({
 
 describe('pairing triggers with offers', () => {
   it('pairs across load processes, the first trigger and the first offer of each conversation', () => {
-    const { samples, lost } = matchHandoffs([
+    const { samples, lost, otherOffers } = matchHandoffs([
       result({
         triggers: [
           { conversationId: 'c1', at: 1000 },
@@ -36,6 +36,7 @@ describe('pairing triggers with offers', () => {
       result({ offers: [offer('c1', 1010), offer('c1', 1005), offer('c2', 2400), offer('c9', 50)] }),
     ]);
     expect(lost).toBe(1);
+    expect(otherOffers).toBe(1);
     expect(samples).toEqual([
       { conversationId: 'c1', triggerAt: 1000, offerAt: 1005, briefAt: undefined, waited: false },
       { conversationId: 'c2', triggerAt: 2000, offerAt: 2400, briefAt: undefined, waited: true },

@@ -271,9 +271,7 @@ export function throughputVerdict(
 
 export function buildReport(raw: BenchRaw): BenchReport {
   const baton = raw.baton;
-  const { samples, lost } = matchHandoffs(baton);
-  const triggers = new Set(samples.map((sample) => sample.conversationId));
-  const offers = new Set(baton.flatMap((result) => result.offers.map((offer) => offer.conversationId)));
+  const { samples, lost, otherOffers } = matchHandoffs(baton);
   const handoffMs: number[] = [];
   const agentFreeMs: number[] = [];
   const waitedMs: number[] = [];
@@ -385,7 +383,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
       triggered: samples.length + lost,
       offered: samples.length,
       accepted: samples.filter((sample) => acceptedBy.has(sample.conversationId)).length,
-      other_offers: [...offers].filter((id) => !triggers.has(id)).length,
+      other_offers: otherOffers,
       waited_for_agent: samples.filter((sample) => sample.waited).length,
       lost,
       assigned_twice: assignedTwice,

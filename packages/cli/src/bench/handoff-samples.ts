@@ -15,9 +15,13 @@ export interface HandoffSample {
 /**
  * Pairs each measured trigger (the first per conversation) with the first offer of its conversation, from
  * every load process (the customer and the offered agent may be in different ones). `lost`: triggers
- * whose conversation was never offered.
+ * whose conversation was never offered; `otherOffers`: conversations offered without a measured trigger.
  */
-export function matchHandoffs(results: readonly BatonResult[]): { samples: HandoffSample[]; lost: number } {
+export function matchHandoffs(results: readonly BatonResult[]): {
+  samples: HandoffSample[];
+  lost: number;
+  otherOffers: number;
+} {
   const triggers = new Map<string, number>();
   for (const trigger of results.flatMap((result) => result.triggers)) {
     if (!triggers.has(trigger.conversationId)) triggers.set(trigger.conversationId, trigger.at);
@@ -44,7 +48,7 @@ export function matchHandoffs(results: readonly BatonResult[]): { samples: Hando
       waited: waited.has(conversationId),
     });
   }
-  return { samples, lost };
+  return { samples, lost, otherOffers: [...offers.keys()].filter((id) => !triggers.has(id)).length };
 }
 
 /** When the brief reached the agent: the offer itself when it carries the brief, else the fetch after it. */

@@ -529,7 +529,6 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     const heapSamples: HeapSample[] = [];
     let heapStart: HeapSample | undefined;
     let start = serverRss();
-    let runCpuBefore = serverCpu();
     let runReading = cpuReading();
     let runFrom = (Date.now() - batonStarted) / 1000;
     let tracing: ReturnType<NonNullable<typeof trace>['during']> | undefined;
@@ -538,7 +537,6 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       trace?.record('start', heapStart);
       await sleep(Math.max(0, measureFrom - Date.now()));
       start = serverRss();
-      runCpuBefore = serverCpu();
       runReading = cpuReading();
       runFrom = (Date.now() - batonStarted) / 1000;
       tracing = trace?.during(heapSamples);
@@ -666,7 +664,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
         baseline: baselineCpu,
-        batonRun: runCpuAfter - runCpuBefore,
+        batonRun: runCpuAfter - runReading.serversMs,
         batonSaturate: saturateCpuAfter - saturateCpuBefore,
       },
       machineCpu: { cores: cpus().length, servers: servers.length, start: runReading, end: runEndReading },
