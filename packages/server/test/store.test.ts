@@ -159,10 +159,19 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
       const freshConfig = backend.fresh();
       const children = Array.from({ length: 2 }, () =>
         spawn(process.execPath, ['--import', 'tsx', MIGRATE_WORKER, JSON.stringify(freshConfig)], {
-          stdio: ['ignore', 'inherit', 'inherit'],
+          stdio: ['ignore', 'inherit', 'pipe'],
         }),
       );
-      expect(await Promise.all(children.map(exitCode))).toEqual([0, 0]);
+      const stderr = children.map((child) => {
+        const chunks: Buffer[] = [];
+        child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk));
+        return () => Buffer.concat(chunks).toString();
+      });
+      // 'close', not 'exit': the pipes are drained by then.
+      const codes = await Promise.all(
+        children.map((child) => new Promise<number | null>((resolveClose) => child.once('close', resolveClose))),
+      );
+      expect(codes, `the migrating processes wrote:\n${stderr.map((text) => text()).join('\n')}`).toEqual([0, 0]);
       const migrated = createStore(freshConfig);
       try {
         await migrated.migrate();

@@ -41,7 +41,11 @@ export async function migrateToLatest(
   // Kysely checks for its tables by listing every table of every schema; a neighbouring schema dropped in
   // the middle of that listing (another tenant, another test run) fails it with 3F000 although nothing of
   // ours is wrong. Migrations run in one transaction and are idempotent, so trying again is safe.
-  for (let attempt = 1; error && isVanishedNeighbourSchema(error, handle.schema) && attempt <= 3; attempt++) {
+  // Likewise when another process starting at the same moment held SQLite's write lock for longer than
+  // busy_timeout (its own migrations, on a loaded machine): by the next attempt they are done.
+  const worthAnotherTry = (failure: unknown) =>
+    isVanishedNeighbourSchema(failure, handle.schema) || handle.classifyError(failure) === 'busy';
+  for (let attempt = 1; error && worthAnotherTry(error) && attempt <= 3; attempt++) {
     ({ error, results } = await migrator.migrateToLatest());
   }
   if (error) {

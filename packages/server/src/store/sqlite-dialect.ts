@@ -133,6 +133,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Puts the file in WAL mode (persistent: on a file already in WAL the pragma only reads the header). On a
+ * fresh file the switch reads the header under a shared lock and then upgrades to a write lock; when
+ * another process is switching the same fresh file at that moment, SQLite refuses the upgrade at once,
+ * without waiting (SQLITE_BUSY: waiting could deadlock two upgraders). The other's switch is done a moment
+ * later, so try again, for up to busy_timeout. Two servers, or two migrations, starting together on a new
+ * file met this.
+ */
+export function switchToWal(connection: BetterSqlite3.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!errorCode(error)?.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      // open() is synchronous (better-sqlite3 blocks the same way while it waits for a lock).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, WAL_RETRY_MS);
+    }
+  }
+}
+
+const WAL_RETRY_MS = 5;
+
 export function createSqliteDialect(options: SqliteDialectOptions): DialectFactory {
   // One connection, opened on first use by whichever comes first: Kysely's driver or the fast path.
   let connection: BetterSqlite3.Database | undefined;
@@ -142,9 +166,10 @@ export function createSqliteDialect(options: SqliteDialectOptions): DialectFacto
       connection = new BetterSqlite3(options.file);
       // WAL lets readers in other processes work while one writes; NORMAL sync is durable across
       // process crashes in WAL mode and keeps commits off the fsync path.
-      connection.pragma('journal_mode = WAL');
+      const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+      connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      switchToWal(connection, busyTimeoutMs);
       connection.pragma('synchronous = NORMAL');
-      connection.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       connection.pragma('foreign_keys = ON');
       if (options.backgroundCheckpoints !== false && options.file !== ':memory:' && options.file !== '') {
         connection.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT_PAGES}`);
