@@ -64,6 +64,15 @@ const Report = z.object({
       ai_turn_ms: z.number().nonnegative(),
       routing_ms: z.number().nonnegative(),
       offer_to_agent_ms: z.number(),
+      server_stalls: z
+        .object({
+          ms: z.number().nonnegative(),
+          ran_ms: z.number().nonnegative().nullable(),
+          waited_ms: z.number().nonnegative().nullable(),
+          blocked_ms: z.number().nonnegative().nullable(),
+          gc_ms: z.number().nonnegative(),
+        })
+        .nullable(),
     }),
   ),
   errors: z.number().int(),
@@ -148,6 +157,14 @@ describe('baton bench', () => {
     for (const handoff of report.slowest_handoffs) {
       const stages = handoff.sent_to_stored_ms + handoff.ai_turn_ms + handoff.routing_ms + handoff.offer_to_agent_ms;
       expect(Math.abs(stages - handoff.ms)).toBeLessThan(0.3);
+      // The server's stalls inside it, from its timeline: never longer than the handoff, and on Linux
+      // split into running, waiting for a core and blocked.
+      expect(handoff.server_stalls).not.toBeNull();
+      expect(handoff.server_stalls?.ms).toBeLessThanOrEqual(handoff.ms + 0.2);
+      const split = handoff.server_stalls;
+      if (split && split.ran_ms !== null) {
+        expect(split.ran_ms + (split.waited_ms ?? 0) + (split.blocked_ms ?? 0)).toBeCloseTo(split.ms, 0);
+      }
     }
     const cpu = report.machine_cpu;
     expect(cpu.baton_servers_cores + cpu.load_processes_cores + cpu.rest_cores).toBeLessThanOrEqual(cpu.cores + 0.05);

@@ -6,6 +6,8 @@ import {
   type LoggedEvent,
   matchHandoffs,
   slowestHandoffs,
+  stallSchedule,
+  stallsWithin,
 } from '../src/bench/handoff-samples.ts';
 
 /** What one load process reported, as far as the pairing reads it. */
@@ -82,6 +84,7 @@ describe('the anatomy of a handoff', () => {
       ai_turn_ms: 1,
       routing_ms: 22,
       offer_to_agent_ms: 2.9,
+      server_stalls: null,
     });
   });
 
@@ -99,5 +102,62 @@ describe('the anatomy of a handoff', () => {
     expect(handoffAnatomy(sample, false, log.slice(0, 4))).toBeUndefined();
     expect(handoffAnatomy(sample, false, log.slice(0, 6))).toBeUndefined();
     expect(handoffAnatomy(sample, true, log)).toBeUndefined();
+  });
+});
+
+describe('the server stalls inside a handoff', () => {
+  const stall = (server: number, at: number, ms: number, ranMs: number | null, waitedMs: number | null) => ({
+    server,
+    at,
+    ms,
+    ranMs,
+    waitedMs,
+  });
+
+  it('counts only the part of each stall inside the handoff, on the server that stood still longest', () => {
+    const pauses = {
+      stalls: [
+        stall(0, 990, 20, 10, 10), // 10 ms inside: half its time, so half of what it ran and waited
+        stall(0, 1030, 8, 4, 0), // all inside: 4 ran, 0 waited, 4 blocked
+        stall(0, 1200, 50, 50, 0), // after the handoff
+        stall(1, 1000, 12, 12, 0), // the other server, less
+      ],
+      gcTimeline: [
+        { server: 0, at: 1032, ms: 3 },
+        { server: 0, at: 1098, ms: 5 }, // 2 ms inside
+        { server: 1, at: 1001, ms: 10 },
+      ],
+    };
+    expect(stallsWithin(1000, 1100, pauses)).toEqual({
+      ms: 18,
+      ran_ms: 9,
+      waited_ms: 5,
+      blocked_ms: 4,
+      gc_ms: 5,
+    });
+  });
+
+  it('says nothing of the schedule where it could not be read, and null without a timeline', () => {
+    const pauses = { stalls: [stall(0, 1000, 10, null, null)], gcTimeline: [] };
+    expect(stallsWithin(1000, 1100, pauses)).toEqual({
+      ms: 10,
+      ran_ms: null,
+      waited_ms: null,
+      blocked_ms: null,
+      gc_ms: 0,
+    });
+    expect(stallsWithin(1000, 1100, { stalls: [], gcTimeline: [] })?.ms).toBe(0);
+    expect(stallsWithin(1000, 1100, undefined)).toBeNull();
+  });
+
+  it("lays what the thread ran, then waited, in the late part of the timer's period", () => {
+    // 12 ms late over a 22 ms period in which the thread ran 8 ms and waited 9: 8 ran, 4 waited, 0 blocked.
+    expect(stallSchedule(12, { ranMs: 100, waitedMs: 50 }, { ranMs: 108, waitedMs: 59 })).toEqual({
+      ranMs: 8,
+      waitedMs: 4,
+    });
+    // A long task longer than the lateness: all of it ran.
+    expect(stallSchedule(5, { ranMs: 0, waitedMs: 0 }, { ranMs: 14, waitedMs: 1 })).toEqual({ ranMs: 5, waitedMs: 0 });
+    expect(stallSchedule(5, undefined, { ranMs: 14, waitedMs: 1 })).toEqual({ ranMs: null, waitedMs: null });
   });
 });

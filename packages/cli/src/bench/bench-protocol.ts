@@ -38,6 +38,22 @@ export type MemoryRequest = z.infer<typeof MemoryRequest>;
 export const PausesRequest = z.object({ type: z.literal('pauses'), id: z.number().int() });
 export type PausesRequest = z.infer<typeof PausesRequest>;
 
+/**
+ * A stretch in which a server's event loop ran a timer late by at least a few ms. `at` (epoch ms, the
+ * machine's clock, as the clients stamp) is when the timer was due, `ms` how late it ran. Over that
+ * stretch the loop's thread was on a CPU (`ranMs`: JavaScript, GC, synchronous I/O), ready but waiting for
+ * a core (`waitedMs`), or neither, blocked in the kernel (the rest); null where /proc cannot say.
+ * `server`: which server process, numbered by the orchestrator.
+ */
+export const ServerStall = z.object({
+  server: z.number().int().nonnegative(),
+  at: z.number(),
+  ms: z.number().nonnegative(),
+  ranMs: z.number().nonnegative().nullable(),
+  waitedMs: z.number().nonnegative().nullable(),
+});
+export type ServerStall = z.infer<typeof ServerStall>;
+
 export const PausesReport = z.object({
   type: z.literal('pauses'),
   id: z.number().int(),
@@ -48,6 +64,10 @@ export const PausesReport = z.object({
   gcPausesMs: z.array(z.number()),
   /** Those of them that ended a full (mark-compact) collection: the long ones, the old space's. */
   gcMajorPausesMs: z.array(z.number()),
+  /** When each GC pause began (epoch ms, the machine's clock) and how long it took: to lay beside handoffs. */
+  gcTimeline: z.array(z.object({ server: z.number().int().nonnegative(), at: z.number(), ms: z.number() })).default([]),
+  /** The loop's stalls (see `ServerStall`), oldest first. */
+  stalls: z.array(ServerStall).default([]),
 });
 export type PausesReport = z.infer<typeof PausesReport>;
 

@@ -1,5 +1,5 @@
 import type { CoreBenchResult } from './core-bench.ts';
-import { briefTime, type HandoffAnatomy, matchHandoffs } from './handoff-samples.ts';
+import { briefTime, type HandoffAnatomy, type HandoffStalls, matchHandoffs, STALL_MS } from './handoff-samples.ts';
 import { type LatencySummary, round, summarize } from './latency-histogram.ts';
 import { type BenchOptions, type BenchRaw, type HeapSample, machine, type RssSample } from './run-bench.ts';
 
@@ -604,6 +604,19 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+function stallText(stalls: HandoffStalls): string {
+  const parts =
+    stalls.ran_ms === null
+      ? []
+      : [
+          `ran ${ms(stalls.ran_ms)}`,
+          `waited for a core ${ms(stalls.waited_ms ?? 0)}`,
+          `blocked ${ms(stalls.blocked_ms ?? 0)}`,
+        ];
+  if (stalls.gc_ms > 0) parts.push(`GC ${ms(stalls.gc_ms)}`);
+  return parts.length > 0 ? `${ms(stalls.ms)} (${parts.join(', ')})` : ms(stalls.ms);
+}
+
 function serverPauses(pauses: BenchRaw['serverPauses']): BenchReport['server_pauses'] {
   if (!pauses) return null;
   const gc = summarize(pauses.gcPausesMs);
@@ -704,6 +717,13 @@ export function renderReport(report: BenchReport): string {
             )
             .join('; '),
       );
+      const stalled = report.slowest_handoffs.filter((h) => h.server_stalls !== null);
+      if (stalled.length > 0) {
+        lines.push(
+          `the server's loop stood still within them (stalls of ${STALL_MS} ms or more), ms: ` +
+            stalled.map((h) => `${ms(h.ms)}: ${stallText(h.server_stalls as HandoffStalls)}`).join('; '),
+        );
+      }
     }
   }
   lines.push('');

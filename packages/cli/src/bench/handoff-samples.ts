@@ -1,4 +1,4 @@
-import type { BatonResult } from './bench-protocol.ts';
+import type { BatonResult, PausesReport, ServerStall } from './bench-protocol.ts';
 import { round } from './latency-histogram.ts';
 
 /** One measured handoff: its trigger sent, its offer (and brief) received, as the load processes saw them. */
@@ -85,12 +85,15 @@ export interface HandoffAnatomy {
   ai_turn_ms: number;
   routing_ms: number;
   offer_to_agent_ms: number;
+  /** The server stalls inside it (see `stallsWithin`); null when no timeline was recorded. */
+  server_stalls: HandoffStalls | null;
 }
 
 export function handoffAnatomy(
   sample: HandoffSample,
   briefRoute: boolean,
   events: readonly LoggedEvent[],
+  pauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
 ): HandoffAnatomy | undefined {
   const briefAt = briefTime(sample, briefRoute);
   if (briefAt === undefined) return undefined;
@@ -114,5 +117,77 @@ export function handoffAnatomy(
     ai_turn_ms: asked - stored,
     routing_ms: routed - asked,
     offer_to_agent_ms: round(briefAt - routed, 1),
+    server_stalls: stallsWithin(sample.triggerAt, briefAt, pauses),
   };
+}
+
+/** A server's loop counts as stalled when a timer runs this late (ms) or later. */
+export const STALL_MS = 4;
+
+/**
+ * How a server's loop thread spent a stall of `late` ms, from its schedule read at the start and end of
+ * the timer's period: on a CPU (JavaScript, GC, synchronous I/O), then ready but waiting for a core. The
+ * readings span the whole period; before the timer was due the loop was mostly idle, so what the thread
+ * ran and waited is laid in the late part first. Null where the schedule could not be read.
+ */
+export function stallSchedule(
+  late: number,
+  before: { ranMs: number; waitedMs: number } | undefined,
+  after: { ranMs: number; waitedMs: number } | undefined,
+): Pick<ServerStall, 'ranMs' | 'waitedMs'> {
+  if (!before || !after) return { ranMs: null, waitedMs: null };
+  const ranMs = Math.min(late, Math.max(0, after.ranMs - before.ranMs));
+  const waitedMs = Math.min(late - ranMs, Math.max(0, after.waitedMs - before.waitedMs));
+  return { ranMs, waitedMs };
+}
+
+/**
+ * The server stalls inside one handoff, in ms: how long a server's loop stood still between the trigger
+ * and the brief on the agent's screen, and of that, how long its thread ran (a long task), waited for a
+ * core, or was blocked in the kernel; and the GC pauses in the same stretch. Of the servers, the one
+ * that stood still longest. Null when no timeline was recorded.
+ */
+export interface HandoffStalls {
+  ms: number;
+  ran_ms: number | null;
+  waited_ms: number | null;
+  blocked_ms: number | null;
+  gc_ms: number;
+}
+
+export function stallsWithin(
+  from: number,
+  to: number,
+  pauses: Pick<PausesReport, 'stalls' | 'gcTimeline'> | undefined,
+): HandoffStalls | null {
+  if (!pauses) return null;
+  const overlap = (at: number, ms: number) => Math.max(0, Math.min(to, at + ms) - Math.max(from, at));
+  const servers = new Set([...pauses.stalls, ...pauses.gcTimeline].map((entry) => entry.server));
+  let worst: HandoffStalls = { ms: 0, ran_ms: 0, waited_ms: 0, blocked_ms: 0, gc_ms: 0 };
+  for (const server of servers) {
+    let ms = 0;
+    let ran: number | null = 0;
+    let waited: number | null = 0;
+    for (const stall of pauses.stalls) {
+      const inside = stall.server === server ? overlap(stall.at, stall.ms) : 0;
+      if (inside === 0) continue;
+      ms += inside;
+      const share = inside / stall.ms;
+      ran = ran === null || stall.ranMs === null ? null : ran + stall.ranMs * share;
+      waited = waited === null || stall.waitedMs === null ? null : waited + stall.waitedMs * share;
+    }
+    const gc = pauses.gcTimeline
+      .filter((pause) => pause.server === server)
+      .reduce((sum, pause) => sum + overlap(pause.at, pause.ms), 0);
+    if (ms > worst.ms || (ms === worst.ms && gc > worst.gc_ms)) {
+      worst = {
+        ms: round(ms, 1),
+        ran_ms: ran === null ? null : round(ran, 1),
+        waited_ms: waited === null ? null : round(waited, 1),
+        blocked_ms: ran === null || waited === null ? null : round(Math.max(0, ms - ran - waited), 1),
+        gc_ms: round(gc, 1),
+      };
+    }
+  }
+  return worst;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { HandoffMode } from './bench-protocol.ts';
+import type { HandoffMode, PausesReport } from './bench-protocol.ts';
 import { type HandoffAnatomy, type HandoffSample, handoffAnatomy } from './handoff-samples.ts';
 import { HttpClient } from './http-client.ts';
 
@@ -223,6 +223,7 @@ export async function anatomiseHandoffs(
   agent: { email: string; password: string },
   slowest: readonly HandoffSample[],
   briefRoute: boolean,
+  pauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
 ): Promise<HandoffAnatomy[]> {
   if (slowest.length === 0) return [];
   const http = new HttpClient(4);
@@ -232,7 +233,7 @@ export async function anatomiseHandoffs(
     for (const sample of slowest) {
       const read = await http.send('GET', `${url}/v1/conversations/${sample.conversationId}/events`, undefined, auth);
       const log = LoggedEvents.safeParse(read.body);
-      const anatomy = log.success ? handoffAnatomy(sample, briefRoute, log.data.events) : undefined;
+      const anatomy = log.success ? handoffAnatomy(sample, briefRoute, log.data.events, pauses) : undefined;
       if (anatomy) anatomies.push(anatomy);
     }
     await http.send('POST', `${url}/v1/auth/logout`, {}, auth).catch(() => undefined);

@@ -108,10 +108,18 @@ export function cpuMs(pid: number | undefined): number | undefined {
  * core, in ms, from /proc/<pid>/schedstat (Linux); undefined elsewhere or once the process is gone.
  */
 export function runQueueWaitMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+  return pid === undefined ? undefined : threadSchedule(`/proc/${pid}/schedstat`)?.waitedMs;
+}
+
+/**
+ * A thread's time on a CPU and ready-but-waiting for one, in ms since it started, from a schedstat file
+ * (`/proc/<pid>/schedstat` is the process's main thread); undefined where the kernel does not keep them.
+ */
+export function threadSchedule(file: string): { ranMs: number; waitedMs: number } | undefined {
   try {
-    const waitedNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/)[1]);
-    return Number.isFinite(waitedNs) ? waitedNs / 1e6 : undefined;
+    const [ranNs, waitedNs] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(ranNs) || !Number.isFinite(waitedNs)) return undefined;
+    return { ranMs: (ranNs as number) / 1e6, waitedMs: (waitedNs as number) / 1e6 };
   } catch {
     return undefined;
   }

@@ -299,6 +299,8 @@ async function serverPauses(servers: readonly { child: ChildProcess }[]): Promis
     },
     gcPausesMs: answered.flatMap((report) => report.gcPausesMs),
     gcMajorPausesMs: answered.flatMap((report) => report.gcMajorPausesMs),
+    gcTimeline: answered.flatMap((report, server) => report.gcTimeline.map((pause) => ({ ...pause, server }))),
+    stalls: answered.flatMap((report, server) => report.stalls.map((stall) => ({ ...stall, server }))),
   };
 }
 
@@ -641,6 +643,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         { email: agents[0]?.email ?? '', password },
         slowestHandoffs(matchHandoffs(baton).samples, probe.briefRoute, SLOWEST_HANDOFFS),
         probe.briefRoute,
+        pauses,
       );
     } catch (error) {
       probe.notes.push(
