@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { StoredEvent } from '@baton/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -195,6 +196,41 @@ describe('WebSocket stream', () => {
     await client.until(() => client.events(id).some((event) => event.type === 'message' && event.text === 'after'));
     await client.close();
     expect(client.events(id).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('sends the frames of one go to a connection in one write to its socket', async () => {
+    const { id } = await startConversation(server);
+    await server.server.deps.service.append(
+      id,
+      Array.from({ length: 49 }, (_, index) => ({
+        type: 'message' as const,
+        author: 'customer' as const,
+        text: `m${index}`,
+      })),
+      { kind: 'customer' },
+    );
+    // The server's end of the next connection, its writes counted where they reach the TCP socket.
+    let writes = 0;
+    const upgraded = new Promise<void>((resolve) => {
+      server.server.app.server.once('upgrade', (_request, socket: Duplex & Record<string, unknown>) => {
+        for (const method of ['_write', '_writev'] as const) {
+          const original = socket[method] as (...args: unknown[]) => void;
+          socket[method] = (...args: unknown[]) => {
+            writes++;
+            original.apply(socket, args);
+          };
+        }
+        resolve();
+      });
+    });
+    const client = await StreamClient.open(`${server.wsUrl}?token=${agentToken}`);
+    await upgraded;
+    const before = writes;
+    client.send({ type: 'subscribe', conversationId: id, after: 0 });
+    await client.until(() => client.events(id).length === 50);
+    // 'subscribed' and the catch-up's 50 events; one by one they were 51 writes.
+    expect(writes - before).toBeLessThanOrEqual(3);
+    await client.close();
   });
 
   it('fills a gap from the store when a bus message was missed', async () => {
