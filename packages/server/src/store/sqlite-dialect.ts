@@ -139,7 +139,7 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * another process is switching the same fresh file at that moment, SQLite refuses the upgrade at once,
  * without waiting (SQLITE_BUSY: waiting could deadlock two upgraders). The other's switch is done a moment
  * later, so try again, for up to busy_timeout. Two servers, or two migrations, starting together on a new
- * file met this.
+ * file can meet this.
  */
 export function switchToWal(connection: BetterSqlite3.Database, timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;

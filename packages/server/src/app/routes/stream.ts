@@ -74,7 +74,8 @@ class Connection {
   /**
    * `wire`: the TCP socket under the WebSocket. Frames sent to one connection in one go of the event loop
    * (a batch of events, a catch-up page, a notice with them) leave in one write: each write to a socket is
-   * a system call that runs the whole TCP path, and under load those were a sixth of the server's time.
+   * a system call that runs the whole TCP path; under the bench's load, WebSocket sends were a tenth of the
+   * server's busy time.
    */
   constructor(
     readonly socket: WebSocket,
