@@ -198,7 +198,7 @@ describe('WebSocket stream', () => {
     expect(client.events(id).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('sends the frames of one go to a connection in one write to its socket', async () => {
+  it('sends the frames of one go to a connection in one write to its socket, a long catch-up in pieces', async () => {
     const { id } = await startConversation(server);
     await server.server.deps.service.append(
       id,
@@ -230,6 +230,22 @@ describe('WebSocket stream', () => {
     await client.until(() => client.events(id).length === 50);
     // 'subscribed' and the catch-up's 50 events; one by one they were 51 writes.
     expect(writes - before).toBeLessThanOrEqual(3);
+
+    // A catch-up of ~1 MB is written in pieces as it goes, not held back whole until the end of the go.
+    const { id: long } = await startConversation(server);
+    await server.server.deps.service.append(
+      long,
+      Array.from({ length: 2000 }, (_, index) => ({
+        type: 'message' as const,
+        author: 'customer' as const,
+        text: `${index} ${'x'.repeat(500)}`,
+      })),
+      { kind: 'customer' },
+    );
+    const beforeLong = writes;
+    client.send({ type: 'subscribe', conversationId: long, after: 0 });
+    await client.until(() => client.events(long).length === 2001);
+    expect(writes - beforeLong).toBeGreaterThanOrEqual(2);
     await client.close();
   });
 

@@ -37,6 +37,8 @@ const MAX_SUBSCRIPTIONS = 500;
 const HEARTBEAT_MS = 30_000;
 /** A client this far behind is dropped; it resumes from its last seq when it reconnects. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** Frames held back to leave in one write are written once they reach this size (see `Connection`). */
+const CORKED_BYTES = 64 * 1024;
 
 /**
  * The same event or desk notice goes to many sockets: serialise it once. Keyed by the object itself,
@@ -81,7 +83,7 @@ class Connection {
     readonly socket: WebSocket,
     readonly principal: Principal,
     readonly deps: RouteDeps,
-    private readonly wire?: Pick<Duplex, 'cork' | 'uncork'>,
+    private readonly wire?: Pick<Duplex, 'cork' | 'uncork' | 'writableLength'>,
   ) {}
 
   send(frame: ServerFrame): void {
@@ -106,6 +108,11 @@ class Connection {
       });
     }
     this.socket.send(text);
+    // A long catch-up in one go would otherwise sit in memory, and count against MAX_BUFFERED_BYTES, until the end.
+    if (wire && this.#corked && wire.writableLength >= CORKED_BYTES) {
+      wire.uncork();
+      wire.cork();
+    }
   }
 
   fail(error: unknown, conversationId?: string): void {
