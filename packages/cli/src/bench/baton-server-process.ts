@@ -21,7 +21,7 @@ import {
 } from './bench-protocol.ts';
 import { seedDeskHistory } from './desk-history-seed.ts';
 import { STALL_MS, stallSchedule } from './handoff-samples.ts';
-import { threadSchedule } from './process-handle.ts';
+import { loopLateness, scheduleReader } from './process-handle.ts';
 
 const seed = BenchAgentSeed.parse(JSON.parse(process.env.BATON_BENCH_SEED ?? '{"agents":[],"password":"unused"}'));
 const config = loadConfig(process.env);
@@ -86,10 +86,11 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 let lastTick = performance.now();
-let lastSchedule = threadSchedule(SCHEDSTAT);
+const threadSchedule = scheduleReader(SCHEDSTAT);
+let lastSchedule = threadSchedule();
 setInterval(() => {
   const now = performance.now();
-  const schedule = threadSchedule(SCHEDSTAT);
+  const schedule = threadSchedule();
   const late = now - lastTick - STALL_PERIOD_MS;
   if (late >= STALL_MS && stalls.length < TIMELINE_LIMIT) {
     stalls.push({
@@ -111,12 +112,7 @@ process.on('message', (message: unknown) => {
     type: 'pauses',
     id: request.data.id,
     seconds: (at - pausesSince) / 1000,
-    // The histogram holds the intervals between the timer's runs: the delay is what exceeds the period.
-    loopDelayMs: {
-      p50: Math.max(0, loopDelay.percentile(50) / 1e6 - LOOP_RESOLUTION_MS),
-      p99: Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
-      max: Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS),
-    },
+    loopDelayMs: loopLateness(loopDelay, LOOP_RESOLUTION_MS),
     gcPausesMs: gcPauses,
     gcMajorPausesMs: gcMajorPauses,
     gcTimeline,
