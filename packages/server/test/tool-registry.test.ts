@@ -1,6 +1,8 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { backOfficeTools } from '../src/agent/back-office-tools.ts';
 import { ToolRegistry } from '../src/agent/tools.ts';
+import { callDeadline } from '../src/connectors/call-deadline.ts';
 import type { Connector } from '../src/connectors/connector.ts';
 import { DemoBackOffice } from '../src/connectors/demo-back-office.ts';
 import { demoMembers } from '../src/connectors/demo-back-office-data.ts';
@@ -112,5 +114,48 @@ describe('ToolRegistry over the demo back office', () => {
       properties: { member_id: { type: 'string' }, code: { type: 'string' } },
       required: ['member_id', 'code'],
     });
+  });
+});
+
+describe('callDeadline', () => {
+  it("aborts with the turn's reason when the turn is aborted", () => {
+    const turn = new AbortController();
+    const deadline = callDeadline(turn.signal, 10_000);
+    const reason = new Error('turn stopped');
+    turn.abort(reason);
+    expect(deadline.signal.aborted).toBe(true);
+    expect(deadline.signal.reason).toBe(reason);
+    expect(deadline.timedOut).toBe(false);
+    deadline.release();
+  });
+
+  it('aborts with a TimeoutError once its time is up, and says so', async () => {
+    const turn = new AbortController();
+    const deadline = callDeadline(turn.signal, 20);
+    await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve, { once: true }));
+    expect(deadline.timedOut).toBe(true);
+    expect((deadline.signal.reason as Error).name).toBe('TimeoutError');
+    expect(turn.signal.aborted).toBe(false);
+    deadline.release();
+  });
+
+  it('leaves nothing behind once released: no listener on the turn, no timer to fire', async () => {
+    const turn = new AbortController();
+    const deadline = callDeadline(turn.signal, 20);
+    expect(getEventListeners(turn.signal, 'abort')).toHaveLength(1);
+    deadline.release();
+    expect(getEventListeners(turn.signal, 'abort')).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(deadline.signal.aborted).toBe(false);
+    turn.abort();
+    expect(deadline.signal.aborted).toBe(false);
+  });
+
+  it('starts aborted under a turn already aborted', () => {
+    const turn = new AbortController();
+    turn.abort(new Error('gone'));
+    const deadline = callDeadline(turn.signal, 10_000);
+    expect(deadline.signal.aborted).toBe(true);
+    deadline.release();
   });
 });

@@ -1,5 +1,6 @@
 import type { ActionEvent, EventBody, IdentityEvent, SystemError } from '@baton/core';
 import { z } from 'zod';
+import { callDeadline } from '../connectors/call-deadline.ts';
 import type { Connector, ConnectorResult } from '../connectors/connector.ts';
 
 export interface ToolContext {
@@ -111,8 +112,8 @@ export class ToolRegistry {
       });
     }
     const input = parsed.data;
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = AbortSignal.any([context.signal, timeout]);
+    const deadline = callDeadline(context.signal, this.#timeoutMs);
+    const { signal } = deadline;
     let answer: ConnectorResult;
     try {
       answer = tool.run
@@ -120,13 +121,15 @@ export class ToolRegistry {
         : await this.connector.invoke(name, input, { signal, conversationId: context.conversationId });
     } catch (error) {
       if (context.signal.aborted) throw error;
-      const code = timeout.aborted ? 'TIMEOUT' : 'CONNECTOR_ERROR';
-      const message = timeout.aborted
+      const code = deadline.timedOut ? 'TIMEOUT' : 'CONNECTOR_ERROR';
+      const message = deadline.timedOut
         ? `${this.connector.name} did not answer within ${this.#timeoutMs} ms.`
         : error instanceof Error
           ? error.message
           : String(error);
       answer = { outcome: 'failed', error: { system: this.connector.name, code, message: message.slice(0, 2000) } };
+    } finally {
+      deadline.release();
     }
 
     const done = finish(name, maskSecrets(input, tool.secretFields), answer);

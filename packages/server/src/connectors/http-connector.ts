@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CallDeadline, callDeadline } from './call-deadline.ts';
 import { type Connector, type ConnectorCallOptions, type ConnectorResult, failed, succeeded } from './connector.ts';
 
 const HttpOperation = z.object({
@@ -66,8 +67,23 @@ export class HttpConnector implements Connector {
     const endpoint = this.#config.operations[operation];
     if (!endpoint) return failed(this.name, 'UNKNOWN_OPERATION', `No endpoint configured for "${operation}".`);
     const timeoutMs = endpoint.timeoutMs ?? this.#config.timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([options.signal, timeout]);
+    // Released once the answer is read, whatever it was (see callDeadline).
+    const deadline = callDeadline(options.signal, timeoutMs);
+    try {
+      return await this.#request(endpoint, input, options, deadline, timeoutMs);
+    } finally {
+      deadline.release();
+    }
+  }
+
+  async #request(
+    endpoint: z.output<typeof HttpOperation>,
+    input: Record<string, unknown>,
+    options: ConnectorCallOptions,
+    deadline: CallDeadline,
+    timeoutMs: number,
+  ): Promise<ConnectorResult> {
+    const { signal } = deadline;
 
     const rest: Record<string, unknown> = { ...input };
     const path = endpoint.path.replace(/\{(\w+)\}/g, (_match, key: string) => {
@@ -98,7 +114,7 @@ export class HttpConnector implements Connector {
       });
     } catch (error) {
       if (options.signal.aborted) throw error;
-      if (timeout.aborted) {
+      if (deadline.timedOut) {
         return failed(
           this.name,
           'TIMEOUT',
@@ -114,7 +130,7 @@ export class HttpConnector implements Connector {
       body = text === '' ? {} : JSON.parse(text);
     } catch (error) {
       if (options.signal.aborted) throw error;
-      if (timeout.aborted) {
+      if (deadline.timedOut) {
         return failed(
           this.name,
           'TIMEOUT',
