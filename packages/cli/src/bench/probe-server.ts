@@ -163,6 +163,7 @@ export async function idleHandoffs(
         ),
       );
     }
+    await clearDesk(http, agentUrl, consoles);
     for (let index = 0; index < count; index++) {
       const created = Created.parse(
         (await http.send('POST', `${customerUrl}/v1/conversations`, { industry: 'other', customerName: 'Idle' })).body,
@@ -206,6 +207,43 @@ export async function idleHandoffs(
       await http.send('POST', `${agentUrl}/v1/auth/logout`, {}, auth).catch(() => undefined);
     }
     http.close();
+  }
+}
+
+const Inbox = z.object({
+  offers: z.array(z.object({ conversationId: z.string() })),
+  owned: z.array(z.object({ conversationId: z.string() })),
+});
+/** Rounds of `clearDesk`: a wait left over is offered only once a slot frees, so it may take a few. */
+const CLEAR_DESK_ROUNDS = 10;
+
+/**
+ * What the load left on the desk, finished: each agent accepts and resolves its open offers and resolves
+ * what it owns, until every inbox is empty. The load's agents stop mid-work (a saturation hands many
+ * conversations to them, and the run ends before they wrap up): with every slot taken (50 agents × 5),
+ * no idle handoff could be offered, and a wait left over would go before each one.
+ */
+async function clearDesk(http: HttpClient, url: string, consoles: readonly IdleConsole[]): Promise<void> {
+  for (let round = 0; round < CLEAR_DESK_ROUNDS; round++) {
+    let cleared = 0;
+    for (const { auth } of consoles) {
+      const inbox = Inbox.parse((await http.send('GET', `${url}/v1/desk/inbox`, undefined, auth)).body);
+      for (const { conversationId } of inbox.offers) {
+        await http.send('POST', `${url}/v1/conversations/${conversationId}/accept`, {}, auth);
+      }
+      for (const conversationId of [...inbox.offers, ...inbox.owned].map((entry) => entry.conversationId)) {
+        const resolved = await http.send(
+          'POST',
+          `${url}/v1/conversations/${conversationId}/resolve`,
+          { summary: 'Left over from the load.' },
+          auth,
+        );
+        if (resolved.status < 300) cleared += 1;
+      }
+    }
+    if (cleared === 0) return;
+    // The passes that offer what was still waiting run as slots free: give them a moment.
+    await sleep(200);
   }
 }
 
