@@ -16,6 +16,14 @@ const Latency = z.object({
   // How far the p99 can be trusted: the high end stays open until there are enough samples.
   p99_ci95: z.object({ low: z.number().nonnegative(), high: z.number().nonnegative().nullable() }).optional(),
 });
+const HandoffStalls = z.object({
+  ms: z.number().nonnegative(),
+  ran_ms: z.number().nonnegative().nullable(),
+  waited_ms: z.number().nonnegative().nullable(),
+  blocked_ms: z.number().nonnegative().nullable(),
+  gc_ms: z.number().nonnegative(),
+});
+
 const Report = z.object({
   handoff_latency_ms: Latency,
   handoff_latency_idle_ms: Latency,
@@ -64,15 +72,8 @@ const Report = z.object({
       ai_turn_ms: z.number().nonnegative(),
       routing_ms: z.number().nonnegative(),
       offer_to_agent_ms: z.number(),
-      server_stalls: z
-        .object({
-          ms: z.number().nonnegative(),
-          ran_ms: z.number().nonnegative().nullable(),
-          waited_ms: z.number().nonnegative().nullable(),
-          blocked_ms: z.number().nonnegative().nullable(),
-          gc_ms: z.number().nonnegative(),
-        })
-        .nullable(),
+      server_stalls: HandoffStalls.nullable(),
+      client_stalls: HandoffStalls.nullable(),
     }),
   ),
   errors: z.number().int(),
@@ -161,9 +162,13 @@ describe('baton bench', () => {
       // split into running, waiting for a core and blocked.
       expect(handoff.server_stalls).not.toBeNull();
       expect(handoff.server_stalls?.ms).toBeLessThanOrEqual(handoff.ms + 0.2);
-      const split = handoff.server_stalls;
-      if (split && split.ran_ms !== null) {
-        expect(split.ran_ms + (split.waited_ms ?? 0) + (split.blocked_ms ?? 0)).toBeCloseTo(split.ms, 0);
+      // The load processes' own (the instrument's), the same way.
+      expect(handoff.client_stalls).not.toBeNull();
+      for (const split of [handoff.server_stalls, handoff.client_stalls]) {
+        expect(split?.ms).toBeLessThanOrEqual(handoff.ms + 0.2);
+        if (split && split.ran_ms !== null) {
+          expect(split.ran_ms + (split.waited_ms ?? 0) + (split.blocked_ms ?? 0)).toBeCloseTo(split.ms, 0);
+        }
       }
     }
     const cpu = report.machine_cpu;

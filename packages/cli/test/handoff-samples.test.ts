@@ -85,7 +85,20 @@ describe('the anatomy of a handoff', () => {
       routing_ms: 22,
       offer_to_agent_ms: 2.9,
       server_stalls: null,
+      client_stalls: null,
     });
+  });
+
+  it("lays the servers' and the load processes' stalls beside it, each on its own", () => {
+    const server = { stalls: [{ server: 0, at: t0 + 5, ms: 6, ranMs: 6, waitedMs: 0 }], gcTimeline: [] };
+    // The agent's load process stood still 8 ms before the offer reached it, 4 of them a GC pause.
+    const clients = {
+      stalls: [{ server: 1, at: t0 + 18, ms: 8, ranMs: 3, waitedMs: 5 }],
+      gcTimeline: [{ server: 1, at: t0 + 20, ms: 4 }],
+    };
+    const anatomy = handoffAnatomy(sample, false, log, server, clients);
+    expect(anatomy?.server_stalls).toEqual({ ms: 6, ran_ms: 6, waited_ms: 0, blocked_ms: 0, gc_ms: 0 });
+    expect(anatomy?.client_stalls).toEqual({ ms: 8, ran_ms: 3, waited_ms: 5, blocked_ms: 0, gc_ms: 4 });
   });
 
   it('reads an earlier handoff of the same conversation as not this one', () => {

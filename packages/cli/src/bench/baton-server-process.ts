@@ -6,7 +6,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../../server/src/app/auth.ts';
 import { createServer } from '../../../server/src/app/server.ts';
@@ -17,11 +17,10 @@ import {
   MemoryRequest,
   type PausesReport,
   PausesRequest,
-  type ServerStall,
 } from './bench-protocol.ts';
 import { seedDeskHistory } from './desk-history-seed.ts';
-import { STALL_MS, stallSchedule } from './handoff-samples.ts';
-import { loopLateness, scheduleReader } from './process-handle.ts';
+import { LoopStallRecorder } from './loop-stalls.ts';
+import { loopLateness } from './process-handle.ts';
 
 const seed = BenchAgentSeed.parse(JSON.parse(process.env.BATON_BENCH_SEED ?? '{"agents":[],"password":"unused"}'));
 const config = loadConfig(process.env);
@@ -63,69 +62,23 @@ if (seed.history > 0) {
 
 // What holds the loop up, for the report's tail: a timer every 10 ms (cheap) and every GC pause.
 const LOOP_RESOLUTION_MS = 10;
-// The stalls on the clients' clock: a timer every STALL_PERIOD_MS notes each run at least STALL_MS late,
-// with how the loop's thread spent the time (/proc/self/schedstat is the main thread's).
-const STALL_PERIOD_MS = 10;
-const TIMELINE_LIMIT = 5_000;
-const SCHEDSTAT = '/proc/self/schedstat';
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loopDelay.enable();
-let gcPauses: number[] = [];
-let gcMajorPauses: number[] = [];
-let gcTimeline: PausesReport['gcTimeline'] = [];
-let stalls: ServerStall[] = [];
-let pausesSince = performance.now();
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    gcPauses.push(entry.duration);
-    if (gcTimeline.length < TIMELINE_LIMIT) {
-      gcTimeline.push({ server: 0, at: performance.timeOrigin + entry.startTime, ms: entry.duration });
-    }
-    const { kind } = ((entry as PerformanceEntry & { detail?: unknown }).detail ?? {}) as { kind?: number };
-    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajorPauses.push(entry.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
-let lastTick = performance.now();
-const threadSchedule = scheduleReader(SCHEDSTAT);
-let lastSchedule = threadSchedule();
-setInterval(() => {
-  const now = performance.now();
-  const schedule = threadSchedule();
-  const late = now - lastTick - STALL_PERIOD_MS;
-  if (late >= STALL_MS && stalls.length < TIMELINE_LIMIT) {
-    stalls.push({
-      server: 0,
-      at: performance.timeOrigin + lastTick + STALL_PERIOD_MS,
-      ms: late,
-      ...stallSchedule(late, lastSchedule, schedule),
-    });
-  }
-  lastTick = now;
-  lastSchedule = schedule;
-}, STALL_PERIOD_MS).unref();
+// The stalls on the clients' clock (see loop-stalls.ts).
+const stallRecorder = new LoopStallRecorder();
 
 process.on('message', (message: unknown) => {
   const request = PausesRequest.safeParse(message);
   if (!request.success) return;
-  const at = performance.now();
   const report: PausesReport = {
     type: 'pauses',
     id: request.data.id,
-    seconds: (at - pausesSince) / 1000,
     loopDelayMs: loopLateness(loopDelay, LOOP_RESOLUTION_MS),
-    gcPausesMs: gcPauses,
-    gcMajorPausesMs: gcMajorPauses,
-    gcTimeline,
-    stalls,
+    ...stallRecorder.take(),
   };
   process.send?.(report);
   void allocationProfile();
   loopDelay.reset();
-  gcPauses = [];
-  gcMajorPauses = [];
-  gcTimeline = [];
-  stalls = [];
-  pausesSince = at;
 });
 
 /**

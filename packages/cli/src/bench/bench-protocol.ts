@@ -43,7 +43,7 @@ export type PausesRequest = z.infer<typeof PausesRequest>;
  * machine's clock, as the clients stamp) is when the timer was due, `ms` how late it ran. Over that
  * stretch the loop's thread was on a CPU (`ranMs`: JavaScript, GC, synchronous I/O), ready but waiting for
  * a core (`waitedMs`), or neither, blocked in the kernel (the rest); null where /proc cannot say.
- * `server`: which server process, numbered by the orchestrator.
+ * `server`: which server process (or load process, for the instrument's own stalls), numbered by the orchestrator.
  */
 export const ServerStall = z.object({
   server: z.number().int().nonnegative(),
@@ -53,6 +53,9 @@ export const ServerStall = z.object({
   waitedMs: z.number().nonnegative().nullable(),
 });
 export type ServerStall = z.infer<typeof ServerStall>;
+
+/** One GC pause: when it began (epoch ms, the machine's clock), how long (ms), in which process (see `ServerStall`). */
+export const GcPause = z.object({ server: z.number().int().nonnegative(), at: z.number(), ms: z.number() });
 
 export const PausesReport = z.object({
   type: z.literal('pauses'),
@@ -65,7 +68,7 @@ export const PausesReport = z.object({
   /** Those of them that ended a full (mark-compact) collection: the long ones, the old space's. */
   gcMajorPausesMs: z.array(z.number()),
   /** When each GC pause began (epoch ms, the machine's clock) and how long it took: to lay beside handoffs. */
-  gcTimeline: z.array(z.object({ server: z.number().int().nonnegative(), at: z.number(), ms: z.number() })).default([]),
+  gcTimeline: z.array(GcPause).default([]),
   /** The loop's stalls (see `ServerStall`), oldest first. */
   stalls: z.array(ServerStall).default([]),
 });
@@ -194,6 +197,14 @@ export const BatonResult = z.object({
   setupSeconds: z.number(),
   /** This load process's own event-loop delay during the realistic phase (p99, max; ms): client-side noise. */
   loopDelayMs: z.object({ p99: z.number(), max: z.number() }),
+  /**
+   * This load process's own stalls and GC pauses over the realistic phase (see loop-stalls.ts): a client
+   * that is busy or paused when a frame arrives stamps it late, so the slowest handoffs are checked
+   * against them too. `server` in each entry is 0; the orchestrator numbers the load processes.
+   */
+  pauses: z
+    .object({ stalls: z.array(ServerStall), gcTimeline: z.array(GcPause) })
+    .default({ stalls: [], gcTimeline: [] }),
   errors: ErrorCounts,
   errorSamples: z.array(z.string()),
 });

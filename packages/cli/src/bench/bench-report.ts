@@ -724,6 +724,13 @@ export function renderReport(report: BenchReport): string {
             stalled.map((h) => `${ms(h.ms)}: ${stallText(h.server_stalls as HandoffStalls)}`).join('; '),
         );
       }
+      const clientStalled = report.slowest_handoffs.filter((h) => h.client_stalls !== null);
+      if (clientStalled.length > 0) {
+        lines.push(
+          `a load process's loop (the instrument) stood still within them, ms: ` +
+            clientStalled.map((h) => `${ms(h.ms)}: ${stallText(h.client_stalls as HandoffStalls)}`).join('; '),
+        );
+      }
     }
   }
   lines.push('');

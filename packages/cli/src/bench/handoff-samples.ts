@@ -87,6 +87,11 @@ export interface HandoffAnatomy {
   offer_to_agent_ms: number;
   /** The server stalls inside it (see `stallsWithin`); null when no timeline was recorded. */
   server_stalls: HandoffStalls | null;
+  /**
+   * The load processes' own stalls inside it, the same way: the instrument's delay (a client busy or
+   * paused when the frame arrived stamps it late). Null when no timeline was recorded.
+   */
+  client_stalls: HandoffStalls | null;
 }
 
 export function handoffAnatomy(
@@ -94,6 +99,7 @@ export function handoffAnatomy(
   briefRoute: boolean,
   events: readonly LoggedEvent[],
   pauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
+  clientPauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
 ): HandoffAnatomy | undefined {
   const briefAt = briefTime(sample, briefRoute);
   if (briefAt === undefined) return undefined;
@@ -118,6 +124,7 @@ export function handoffAnatomy(
     routing_ms: routed - asked,
     offer_to_agent_ms: round(briefAt - routed, 1),
     server_stalls: stallsWithin(sample.triggerAt, briefAt, pauses),
+    client_stalls: stallsWithin(sample.triggerAt, briefAt, clientPauses),
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from './bench-protocol.ts';
 import { loadCustomerScripts, loadHandoffRequests } from './customer-scripts.ts';
 import { HttpClient } from './http-client.ts';
+import { LoopStallRecorder } from './loop-stalls.ts';
 import { loopLateness } from './process-handle.ts';
 
 /** Wall-clock milliseconds with microsecond resolution, comparable between processes on one machine. */
@@ -343,6 +344,7 @@ function emptyResult(): BatonResult {
     saturation: { messages: 0, seconds: 0, aiReplies: 0 },
     setupSeconds: 0,
     loopDelayMs: { p99: 0, max: 0 },
+    pauses: { stalls: [], gcTimeline: [] },
     errors: {},
     errorSamples: [],
   };
@@ -896,6 +898,7 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   const started = Math.max(now(), command.measureFrom);
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
+  const stalls = new LoopStallRecorder();
   const loops = state.customers.map((customer) => customerLoop(customer, command.thinkScale));
   // Echo pings over the customers' own sockets sample Baton's WebSocket round trip beside the baseline's.
   const pinger = setInterval(() => {
@@ -923,6 +926,9 @@ async function run(command: Extract<LoadCommand, { cmd: 'run' }>): Promise<void>
   // What exceeds the timer's period (until 2026-11-27 the whole interval: this figure read 5 ms high).
   const { p99, max } = loopLateness(loopDelay, LOOP_RESOLUTION_MS);
   state.result.loopDelayMs = { p99, max };
+  const { stalls: stalled, gcTimeline } = stalls.take();
+  stalls.stop();
+  state.result.pauses = { stalls: stalled, gcTimeline };
   for (const customer of state.customers) notify(customer);
   await Promise.race([Promise.all(loops), sleep(5000)]);
 }

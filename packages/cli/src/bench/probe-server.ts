@@ -262,6 +262,7 @@ export async function anatomiseHandoffs(
   slowest: readonly HandoffSample[],
   briefRoute: boolean,
   pauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
+  clientPauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
 ): Promise<HandoffAnatomy[]> {
   if (slowest.length === 0) return [];
   const http = new HttpClient(4);
@@ -271,7 +272,9 @@ export async function anatomiseHandoffs(
     for (const sample of slowest) {
       const read = await http.send('GET', `${url}/v1/conversations/${sample.conversationId}/events`, undefined, auth);
       const log = LoggedEvents.safeParse(read.body);
-      const anatomy = log.success ? handoffAnatomy(sample, briefRoute, log.data.events, pauses) : undefined;
+      const anatomy = log.success
+        ? handoffAnatomy(sample, briefRoute, log.data.events, pauses, clientPauses)
+        : undefined;
       if (anatomy) anatomies.push(anatomy);
     }
     await http.send('POST', `${url}/v1/auth/logout`, {}, auth).catch(() => undefined);

@@ -304,6 +304,16 @@ async function serverPauses(servers: readonly { child: ChildProcess }[]): Promis
   };
 }
 
+/** The load processes' own stalls and GC pauses over the realistic phase, numbered by load process. */
+export function loadProcessPauses(results: readonly BatonResult[]): Pick<PausesReport, 'stalls' | 'gcTimeline'> {
+  return {
+    stalls: results.flatMap((result, index) => result.pauses.stalls.map((stall) => ({ ...stall, server: index }))),
+    gcTimeline: results.flatMap((result, index) =>
+      result.pauses.gcTimeline.map((pause) => ({ ...pause, server: index })),
+    ),
+  };
+}
+
 /**
  * Asks each Baton server for `process.memoryUsage()` after a forced full GC, summed over the servers;
  * undefined if any server could not collect (not started with `--expose-gc`) or did not answer.
@@ -644,6 +654,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         slowestHandoffs(matchHandoffs(baton).samples, probe.briefRoute, SLOWEST_HANDOFFS),
         probe.briefRoute,
         pauses,
+        loadProcessPauses(baton),
       );
     } catch (error) {
       probe.notes.push(
