@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { authRoutes } from '../src/app/routes/auth-routes.ts';
 import { conversationRoutes } from '../src/app/routes/conversations.ts';
 import { healthRoutes } from '../src/app/routes/health.ts';
-import { streamRoutes } from '../src/app/routes/stream.ts';
+import { frameText, RECENT_FRAMES, streamRoutes } from '../src/app/routes/stream.ts';
 import { InProcessBus } from '../src/bus/in-process-bus.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
 
@@ -359,5 +359,26 @@ describe('WebSocket stream', () => {
     await agent.close();
     await customer.close();
     expect((await server.server.deps.store.readEvents(id)).length).toBe(1);
+  });
+});
+
+describe('frameText', () => {
+  it('serialises a source once across its fan-out, and keeps nothing past the next few', () => {
+    let made = 0;
+    const serialise = () => {
+      made += 1;
+      return `text ${made}`;
+    };
+    const event = { seq: 1 };
+    // One event to five sockets, one after another: one serialisation.
+    for (let socket = 0; socket < 5; socket++) expect(frameText(event, serialise)).toBe('text 1');
+    expect(made).toBe(1);
+    // A copy (as masking makes) is another source with its own text.
+    expect(frameText({ seq: 1 }, serialise)).toBe('text 2');
+    // Once enough other sources went by, the event is forgotten, not held for as long as it lives.
+    for (let other = 0; other < RECENT_FRAMES; other++) frameText({ other }, serialise);
+    const before = made;
+    frameText(event, serialise);
+    expect(made).toBe(before + 1);
   });
 });

@@ -41,27 +41,35 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const CORKED_BYTES = 64 * 1024;
 
 /**
- * The same event or desk notice goes to many sockets: serialise it once. Keyed by the object itself,
- * so a masked copy (a new object) gets its own text and nothing outlives the message.
+ * The same event or desk notice goes to many sockets, one after another in one synchronous fan-out:
+ * serialise it once. Only the last few sources are remembered (by identity), so no text outlives its
+ * fan-out. A WeakMap keyed by the event kept each text for as long as the event lived, and events stay
+ * cached for the AI's turns: every frame's text was kept with them and promoted to the old generation.
  */
-const frameTexts = new WeakMap<object, string>();
+export const RECENT_FRAMES = 8;
+const recentSources: (object | undefined)[] = new Array(RECENT_FRAMES).fill(undefined);
+const recentTexts: string[] = new Array(RECENT_FRAMES).fill('');
+let recentNext = 0;
 
-function eventFrameText(event: StoredEvent): string {
-  let text = frameTexts.get(event);
-  if (text === undefined) {
-    text = `{"type":"event","event":${JSON.stringify(event)}}`;
-    frameTexts.set(event, text);
+export function frameText(source: object, serialise: () => string): string {
+  for (let index = 0; index < RECENT_FRAMES; index++) {
+    if (recentSources[index] === source) return recentTexts[index] as string;
   }
+  const text = serialise();
+  recentSources[recentNext] = source;
+  recentTexts[recentNext] = text;
+  recentNext = (recentNext + 1) % RECENT_FRAMES;
   return text;
 }
 
+function eventFrameText(event: StoredEvent): string {
+  return frameText(event, () => `{"type":"event","event":${JSON.stringify(event)}}`);
+}
+
 function deskFrameText(message: Extract<BusMessage, { kind: 'desk' }>): string {
-  let text = frameTexts.get(message);
-  if (text === undefined) {
-    text = JSON.stringify({ type: 'desk', name: message.name, payload: message.payload } satisfies ServerFrame);
-    frameTexts.set(message, text);
-  }
-  return text;
+  return frameText(message, () =>
+    JSON.stringify({ type: 'desk', name: message.name, payload: message.payload } satisfies ServerFrame),
+  );
 }
 
 class Connection {
