@@ -40,8 +40,15 @@ describe('pairing triggers with offers', () => {
     expect(lost).toBe(1);
     expect(otherOffers).toBe(1);
     expect(samples).toEqual([
-      { conversationId: 'c1', triggerAt: 1000, offerAt: 1005, briefAt: undefined, waited: false },
-      { conversationId: 'c2', triggerAt: 2000, offerAt: 2400, briefAt: undefined, waited: true },
+      {
+        conversationId: 'c1',
+        triggerAt: 1000,
+        offerAt: 1005,
+        briefAt: undefined,
+        waited: false,
+        loadProcesses: [0, 1],
+      },
+      { conversationId: 'c2', triggerAt: 2000, offerAt: 2400, briefAt: undefined, waited: true, loadProcesses: [0, 1] },
     ]);
   });
 
@@ -99,6 +106,9 @@ describe('the anatomy of a handoff', () => {
     const anatomy = handoffAnatomy(sample, false, log, server, clients);
     expect(anatomy?.server_stalls).toEqual({ ms: 6, ran_ms: 6, waited_ms: 0, blocked_ms: 0, gc_ms: 0 });
     expect(anatomy?.client_stalls).toEqual({ ms: 8, ran_ms: 3, waited_ms: 5, blocked_ms: 0, gc_ms: 4 });
+    // Only the processes the handoff went through count: here the customer's and the agent's are 0 and 2.
+    const elsewhere = handoffAnatomy({ ...sample, loadProcesses: [0, 2] }, false, log, server, clients);
+    expect(elsewhere?.client_stalls).toEqual({ ms: 0, ran_ms: 0, waited_ms: 0, blocked_ms: 0, gc_ms: 0 });
   });
 
   it('reads an earlier handoff of the same conversation as not this one', () => {

@@ -727,7 +727,7 @@ export function renderReport(report: BenchReport): string {
       const clientStalled = report.slowest_handoffs.filter((h) => h.client_stalls !== null);
       if (clientStalled.length > 0) {
         lines.push(
-          `a load process's loop (the instrument) stood still within them, ms: ` +
+          `the loops of the load processes they went through (the instrument) stood still within them, ms: ` +
             clientStalled.map((h) => `${ms(h.ms)}: ${stallText(h.client_stalls as HandoffStalls)}`).join('; '),
         );
       }

@@ -10,6 +10,8 @@ export interface HandoffSample {
   /** When the brief was on the agent's screen: with the offer, or fetched after it; undefined if never. */
   briefAt: number | undefined;
   waited: boolean;
+  /** The load processes (by index) of the customer who sent the trigger and of the agent offered it. */
+  loadProcesses?: number[];
 }
 
 /**
@@ -22,19 +24,25 @@ export function matchHandoffs(results: readonly BatonResult[]): {
   lost: number;
   otherOffers: number;
 } {
-  const triggers = new Map<string, number>();
-  for (const trigger of results.flatMap((result) => result.triggers)) {
-    if (!triggers.has(trigger.conversationId)) triggers.set(trigger.conversationId, trigger.at);
-  }
-  const offers = new Map<string, { at: number; briefAt: number | undefined }>();
-  for (const offer of results.flatMap((result) => result.offers)) {
-    const known = offers.get(offer.conversationId);
-    if (!known || offer.at < known.at) offers.set(offer.conversationId, { at: offer.at, briefAt: offer.briefAt });
-  }
+  const triggers = new Map<string, { at: number; process: number }>();
+  results.forEach((result, process) => {
+    for (const trigger of result.triggers) {
+      if (!triggers.has(trigger.conversationId)) triggers.set(trigger.conversationId, { at: trigger.at, process });
+    }
+  });
+  const offers = new Map<string, { at: number; briefAt: number | undefined; process: number }>();
+  results.forEach((result, process) => {
+    for (const offer of result.offers) {
+      const known = offers.get(offer.conversationId);
+      if (!known || offer.at < known.at) {
+        offers.set(offer.conversationId, { at: offer.at, briefAt: offer.briefAt, process });
+      }
+    }
+  });
   const waited = new Set(results.flatMap((result) => result.waitedForAgent));
   const samples: HandoffSample[] = [];
   let lost = 0;
-  for (const [conversationId, triggerAt] of triggers) {
+  for (const [conversationId, trigger] of triggers) {
     const offer = offers.get(conversationId);
     if (!offer) {
       lost += 1;
@@ -42,10 +50,11 @@ export function matchHandoffs(results: readonly BatonResult[]): {
     }
     samples.push({
       conversationId,
-      triggerAt,
+      triggerAt: trigger.at,
       offerAt: offer.at,
       briefAt: offer.briefAt,
       waited: waited.has(conversationId),
+      loadProcesses: [...new Set([trigger.process, offer.process])],
     });
   }
   return { samples, lost, otherOffers: [...offers.keys()].filter((id) => !triggers.has(id)).length };
@@ -88,8 +97,9 @@ export interface HandoffAnatomy {
   /** The server stalls inside it (see `stallsWithin`); null when no timeline was recorded. */
   server_stalls: HandoffStalls | null;
   /**
-   * The load processes' own stalls inside it, the same way: the instrument's delay (a client busy or
-   * paused when the frame arrived stamps it late). Null when no timeline was recorded.
+   * The stalls inside it of the load processes it went through (its customer's, its agent's), the same
+   * way: the instrument's delay (a client busy or paused when the frame arrived stamps it late). Null when
+   * no timeline was recorded.
    */
   client_stalls: HandoffStalls | null;
 }
@@ -124,7 +134,19 @@ export function handoffAnatomy(
     routing_ms: routed - asked,
     offer_to_agent_ms: round(briefAt - routed, 1),
     server_stalls: stallsWithin(sample.triggerAt, briefAt, pauses),
-    client_stalls: stallsWithin(sample.triggerAt, briefAt, clientPauses),
+    client_stalls: stallsWithin(sample.triggerAt, briefAt, involved(clientPauses, sample.loadProcesses)),
+  };
+}
+
+/** Of the load processes' timelines, those of the processes a handoff went through (all when not known). */
+function involved(
+  pauses: Pick<PausesReport, 'stalls' | 'gcTimeline'> | undefined,
+  processes: readonly number[] | undefined,
+): Pick<PausesReport, 'stalls' | 'gcTimeline'> | undefined {
+  if (!pauses || !processes) return pauses;
+  return {
+    stalls: pauses.stalls.filter((stall) => processes.includes(stall.server)),
+    gcTimeline: pauses.gcTimeline.filter((pause) => processes.includes(pause.server)),
   };
 }
 
