@@ -1,7 +1,7 @@
 import { BatonError } from '@baton/core';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeskStore } from '../src/routing/desk-store.ts';
+import { DeskStore, PASS_READS_STATEMENT, PREPARE_PASS_READS } from '../src/routing/desk-store.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
 import { type BackendName, POSTGRES_URL, type TestDatabase, testDatabase } from './support/desk-harness.ts';
 
@@ -171,6 +171,47 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       await expect(second!.withLease(async (none) => none, lease)).resolves.toBeUndefined();
       await second!.transition(conversationId, ['waiting'], 'closed', new Date().toISOString());
     });
+
+    it.runIf(backend === 'postgres')(
+      "prepares the pass's reads once per connection, and prepares them again where a connection lost or has them",
+      async () => {
+        const desk = new DeskStore(stores[1]!.handle);
+        const pool = await stores[1]!.handle.postgresPool!();
+        const pass = () => desk.withLease(async (reads) => reads, { ...lease, readsAt: new Date() });
+        const expected = await desk.passReads(new Date());
+        const onEveryIdle = async (statement: string) => {
+          const clients = await Promise.all(Array.from({ length: Math.max(1, pool.idleCount) }, () => pool.connect()));
+          const prepared: string[] = [];
+          for (const client of clients) {
+            await client.query(statement);
+            const names = await client.query<{ name: string }>(
+              `select name from pg_prepared_statements where name = '${PASS_READS_STATEMENT}'`,
+            );
+            prepared.push(...names.rows.map((row) => row.name));
+          }
+          for (const client of clients) client.release();
+          return prepared;
+        };
+        // The first pass on a connection prepares them there; the next ones run what is prepared.
+        for (let round = 0; round < 3; round++) expect((await pass())?.agents).toEqual(expected.agents);
+        // A session reset (as a pooler may do) forgets them: the next pass prepares them again.
+        expect(await onEveryIdle('deallocate all')).toEqual([]);
+        expect((await pass())?.waiting).toEqual(expected.waiting);
+        expect((await pass())?.loads).toEqual(expected.loads);
+        // A connection that has something under that name which this process did not prepare (new
+        // connections, opened now): replaced, not trusted.
+        const fresh = await Promise.all(Array.from({ length: pool.idleCount + 2 }, () => pool.connect()));
+        for (const client of fresh) {
+          await client.query(`deallocate all; prepare ${PASS_READS_STATEMENT} as select 1 as bogus`);
+        }
+        for (const client of fresh) client.release();
+        for (let round = 0; round < fresh.length; round++) {
+          expect((await pass())?.agents).toEqual(expected.agents);
+        }
+        // And it is the pass's own statement that they hold now.
+        expect(PREPARE_PASS_READS.startsWith(`prepare ${PASS_READS_STATEMENT} as select`)).toBe(true);
+      },
+    );
 
     it('keeps routing leadership with one process while it renews, and hands it on once it lapses or is let go', async () => {
       const [a, b] = stores.map((store) => new DeskStore(store.handle));
