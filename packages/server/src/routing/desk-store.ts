@@ -362,12 +362,13 @@ export class DeskStore {
           // The connection knows better than our note of it (a session reset; a statement prepared by a
           // pass that failed after preparing it): go again, once, preparing it afresh.
           const code = (error as { code?: unknown }).code;
-          if (attempt === 0 && !broken && code === DUPLICATE_PREPARED_STATEMENT) {
-            replace = true;
-            continue;
-          }
-          if (attempt === 0 && !broken && code === UNKNOWN_PREPARED_STATEMENT) {
+          if (
+            attempt === 0 &&
+            !broken &&
+            (code === DUPLICATE_PREPARED_STATEMENT || code === UNKNOWN_PREPARED_STATEMENT)
+          ) {
             passReadsPrepared.delete(client);
+            replace = code === DUPLICATE_PREPARED_STATEMENT;
             continue;
           }
           throw error;
