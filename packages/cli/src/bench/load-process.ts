@@ -18,6 +18,7 @@ import {
 } from './bench-protocol.ts';
 import { loadCustomerScripts, loadHandoffRequests } from './customer-scripts.ts';
 import { HttpClient } from './http-client.ts';
+import { inBatches } from './in-batches.ts';
 import { LoopStallRecorder } from './loop-stalls.ts';
 import { loopLateness } from './process-handle.ts';
 
@@ -90,18 +91,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /** Reading the reply, then typing the next line at chat speed (about 5 characters a second). */
 function thinkTimeMs(text: string, scale: number): number {
   const seconds = Math.min(20, Math.max(3, 2 + text.length / 5));
@@ -160,7 +149,11 @@ async function measureBaseline(command: Extract<LoadCommand, { cmd: 'baseline' }
     (command.durationMs > 0 ? ids : []).map(async (id, index) => {
       const script = scripts[index % scripts.length]!;
       let line = Math.floor(Math.random() * script.lines.length);
-      await sleep(Math.random() * thinkTimeMs(script.lines[line]!, command.thinkScale));
+      // Bounded by the end as every later pause is: a customer whose first pause outlasts the phase sends
+      // nothing, and must not hold the phase open until it is over (up to 26 s against the default 7.5).
+      await sleep(
+        Math.min(Math.random() * thinkTimeMs(script.lines[line]!, command.thinkScale), Math.max(0, end - now())),
+      );
       while (now() < end) {
         const text = script.lines[line % script.lines.length]!;
         line += 1;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { HandoffMode, PausesReport } from './bench-protocol.ts';
 import { type HandoffAnatomy, type HandoffSample, handoffAnatomy } from './handoff-samples.ts';
 import { HttpClient } from './http-client.ts';
+import { inBatches } from './in-batches.ts';
 
 const PROBE_WAIT_MS = 3000;
 
@@ -97,6 +98,8 @@ async function signIn(http: HttpClient, url: string, agent: { email: string; pas
 }
 
 const IDLE_OFFER_WAIT_MS = 5000;
+/** Sign-ins in flight at once: the connections of the probe's client. */
+const SIGN_IN_CONCURRENCY = 4;
 const Offer = z.object({
   type: z.literal('desk'),
   name: z.literal('offer'),
@@ -151,18 +154,19 @@ export async function idleHandoffs(
 ): Promise<number[]> {
   const agentUrl = urls[0] as string;
   const customerUrl = urls[urls.length - 1] as string;
-  const http = new HttpClient(4);
+  const http = new HttpClient(SIGN_IN_CONCURRENCY);
   const latencies: number[] = [];
   const waiting = new Map<string, (offer: { at: number; console: IdleConsole }) => void>();
   const consoles: IdleConsole[] = [];
   try {
-    for (const agent of agents) {
+    // Side by side, as many as the client has connections: each sign-in waits on the server's password KDF.
+    await inBatches(agents, SIGN_IN_CONCURRENCY, async (agent) => {
       consoles.push(
         await openConsole(http, agentUrl, agent, (conversationId, at, console) =>
           waiting.get(conversationId)?.({ at, console }),
         ),
       );
-    }
+    });
     await clearDesk(http, agentUrl, consoles);
     for (let index = 0; index < count; index++) {
       const created = Created.parse(
