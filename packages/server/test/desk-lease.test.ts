@@ -1,5 +1,6 @@
 import { BatonError } from '@baton/core';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeskStore, PASS_READS_STATEMENT, PREPARE_PASS_READS } from '../src/routing/desk-store.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
@@ -210,6 +211,56 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
         }
         // And it is the pass's own statement that they hold now.
         expect(PREPARE_PASS_READS.startsWith(`prepare ${PASS_READS_STATEMENT} as select`)).toBe(true);
+      },
+    );
+
+    it.runIf(backend === 'postgres')(
+      "returns once the lease's commit is sent, not answered; a commit that fails closes its connection, letting go all the same",
+      async () => {
+        // The lease's connections come from a pool whose `commit` this test holds back, or fails, as a slow
+        // or broken answer would.
+        const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+        let held: Promise<void> = Promise.resolve();
+        let failCommit = false;
+        pool.on('connect', (client) => {
+          const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+          Object.assign(client, {
+            query: (...args: unknown[]) => {
+              if (args[0] !== 'commit') return query(...args);
+              if (failCommit) return Promise.reject(new Error('connection lost'));
+              return held.then(() => query(...args));
+            },
+          });
+        });
+        const first = new DeskStore({ ...stores[1]!.handle, postgresPool: async () => pool });
+        const second = new DeskStore(stores[0]!.handle);
+        const releaseErrors: unknown[] = [];
+        const options = { ...lease, onReleaseError: (error: unknown) => releaseErrors.push(error) };
+        try {
+          let answer!: () => void;
+          held = new Promise<void>((resolve) => {
+            answer = resolve;
+          });
+          await expect(first.withLease(async () => 'done', options)).resolves.toBe('done');
+          // Not let go until the commit goes through: the next pass waits for it in PostgreSQL, then has it.
+          let nextHasIt = false;
+          const next = second.withLease(async () => {
+            nextHasIt = true;
+            return 'next';
+          }, lease);
+          await sleep(200);
+          expect(nextHasIt).toBe(false);
+          answer();
+          await expect(next).resolves.toBe('next');
+          // A commit that fails: reported, and its connection closed, which lets go of the lock.
+          failCommit = true;
+          await expect(first.withLease(async () => 'done again', options)).resolves.toBe('done again');
+          await expect(second.withLease(async () => 'after', lease)).resolves.toBe('after');
+          expect(releaseErrors).toHaveLength(1);
+          expect(String(releaseErrors[0])).toContain('connection lost');
+        } finally {
+          await pool.end();
+        }
       },
     );
 

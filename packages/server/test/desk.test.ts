@@ -1,4 +1,5 @@
 import type { StoredEvent } from '@baton/core';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatonServer } from '../src/app/server.ts';
 import {
@@ -7,6 +8,8 @@ import {
   call,
   events,
   eventually,
+  openDeskConsole,
+  POSTGRES_URL,
   startConversation,
   startServer,
   type TestAgent,
@@ -522,3 +525,71 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
     });
   });
 }
+
+describe('desk on postgres: a routing pass and the notices of the one before it', () => {
+  it("offers the next handoff while the last offer's notice is still being written (its audit line held back)", async () => {
+    const database = testDatabase('postgres');
+    const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
+    const holder = new pg.Client({ connectionString: POSTGRES_URL });
+    const consoles: Awaited<ReturnType<typeof openDeskConsole>>[] = [];
+    try {
+      const first = await addAgent(server, { id: 'a_first', name: 'First', capacity: 1 });
+      const second = await addAgent(server, { id: 'a_second', name: 'Second', capacity: 1 });
+      for (const agent of [first, second]) {
+        consoles.push(await openDeskConsole(server.url, agent));
+        const reply = await call(server.url, 'POST', '/v1/desk/presence', {
+          token: agent.token,
+          body: { presence: 'online' },
+        });
+        expect(reply.status).toBe(200);
+      }
+      const offerTo = (index: number, conversationId: string) =>
+        eventually(
+          async () =>
+            consoles[index]!.notices.find(
+              (notice) =>
+                notice.name === 'offer' &&
+                notice.payload.conversationId === conversationId &&
+                notice.payload.state === 'open',
+            ),
+          `an offer of ${conversationId} on console ${index}`,
+          10_000,
+        );
+      const ask = async () => {
+        const customer = await startConversation(server.url, 'I would like to talk to a person');
+        const reply = await call(server.url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+          customerToken: customer.customerToken,
+          body: {},
+        });
+        expect(reply.status).toBe(201);
+        return customer.conversationId;
+      };
+      // An offer's brief is audited once its notice is out; with the audit table locked, that write waits.
+      await holder.connect();
+      await holder.query('begin');
+      await holder.query(`lock table "${database.env.BATON_DATABASE_SCHEMA}".audit_log in access exclusive mode`);
+      const firstAsked = await ask();
+      const offers = [await offerTo(0, firstAsked)];
+      // The pass that offered it has let go of the lease; the next one does not wait for its notices.
+      const secondAsked = await ask();
+      offers.push(await offerTo(1, secondAsked));
+      expect(offers.map((offer) => typeof offer.payload.brief)).toEqual(['object', 'object']);
+      await holder.query('rollback');
+      // Both audit lines are written once the table is free again.
+      const audited = await eventually(async () => {
+        const { rows } = await holder.query<{ conversation_id: string }>(
+          `select conversation_id from "${database.env.BATON_DATABASE_SCHEMA}".audit_log
+            where action = 'conversation.brief_offered'`,
+        );
+        return rows.length === 2 ? rows.map((row) => row.conversation_id).sort() : undefined;
+      }, 'the audit lines of both briefs');
+      expect(audited).toEqual([firstAsked, secondAsked].sort());
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      await holder.end().catch(() => undefined);
+      for (const console of consoles) await console.close();
+      await server.close();
+      await database.drop();
+    }
+  });
+});

@@ -292,6 +292,11 @@ export class DeskStore {
        * sent), so work that needs no lease starts now rather than a round trip later.
        */
       whenReleasing?: () => void;
+      /**
+       * PostgreSQL: the lease's commit failed after `withLease` had returned (the connection is closed,
+       * which lets go of the lock all the same).
+       */
+      onReleaseError?: (error: unknown) => void;
     },
   ): Promise<T> {
     if (this.#leasePool) return this.#withAdvisoryLock(this.#leasePool, work, options);
@@ -319,7 +324,12 @@ export class DeskStore {
   async #withAdvisoryLock<T>(
     leasePool: () => Promise<pg.Pool>,
     work: (reads: PassReads | undefined) => Promise<T>,
-    options: { waitMs: number; readsAt?: Date; whenReleasing?: () => void },
+    options: {
+      waitMs: number;
+      readsAt?: Date;
+      whenReleasing?: () => void;
+      onReleaseError?: (error: unknown) => void;
+    },
   ): Promise<T> {
     // One round trip to begin, set the timeout (for this transaction), wait for the lock and, asked to,
     // read the desk: the statements go together as one simple query (no parameters: the key, the timeout
@@ -330,6 +340,8 @@ export class DeskStore {
     const client = await (await leasePool()).connect();
     // A client whose rollback failed is in an unknown state: the pool closes it instead of reusing it.
     let broken = false;
+    // Once the commit is sent, the client goes back to the pool when it is answered, not here.
+    let committing = false;
     const rollback = () =>
       client.query('rollback').then(
         () => undefined,
@@ -374,18 +386,28 @@ export class DeskStore {
           throw error;
         }
       }
+      let result: T;
       try {
-        const result = await work(reads);
-        const committed = client.query('commit');
-        options.whenReleasing?.();
-        await committed;
-        return result;
+        result = await work(reads);
       } catch (error) {
         await rollback();
         throw error;
       }
+      // The lease's transaction only locked and read (the work writes on other connections, each write
+      // committed by now), so its commit only lets go of the lock, and nobody waits for its answer: a
+      // pass due next sends its begin at once and waits for the lock in PostgreSQL, a round trip sooner.
+      committing = true;
+      client.query('commit').then(
+        () => client.release(),
+        (error: unknown) => {
+          client.release(true);
+          options.onReleaseError?.(error);
+        },
+      );
+      options.whenReleasing?.();
+      return result;
     } finally {
-      client.release(broken);
+      if (!committing) client.release(broken);
     }
   }
 

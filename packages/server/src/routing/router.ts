@@ -149,6 +149,8 @@ export class Router {
   #unsubscribeDesk: Promise<() => Promise<void>> | undefined;
   /** While a lease is held: what to do once it is released (see `#afterThePass`). */
   #afterLease: (() => Promise<void>)[] | undefined;
+  /** The notices of passes that have let go of the lease, still being built and sent (see `#pass`). */
+  readonly #passNotices = new Set<Promise<void>>();
 
   constructor(deps: {
     desk: DeskStore;
@@ -286,6 +288,7 @@ export class Router {
     await unsubscribeDesk?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
     await this.#handling;
     await this.#dispatching?.catch(() => undefined);
+    await Promise.all(this.#passNotices);
     if (this.#bus && this.#leader) {
       // Another process leads at once rather than once this one's leadership lapses.
       this.#leader = false;
@@ -324,8 +327,9 @@ export class Router {
       do {
         this.#dispatchAgain = false;
         try {
-          // The pass's reads come with the lease (on PostgreSQL in the same round trip).
-          await this.#withLease((reads) => this.#dispatch(reads), { withReads: true });
+          // The pass's reads come with the lease (on PostgreSQL in the same round trip). Its notices (briefs,
+          // audit lines) go on without it, and the next pass does not wait for them: it waits for the lease.
+          await this.#withLease((reads) => this.#dispatch(reads), { withReads: true, noticesDetached: true });
         } catch (error) {
           this.#logger.error({ err: error }, 'routing pass failed');
         }
@@ -335,10 +339,13 @@ export class Router {
     });
   }
 
-  /** Resolves once any pass in flight (and those it folded in) has finished. */
+  /** Resolves once any pass in flight (and those it folded in) has finished, its notices sent. */
   async settle(): Promise<void> {
     await this.#handling;
-    while (this.#dispatching) await this.#dispatching;
+    while (this.#dispatching || this.#passNotices.size > 0) {
+      await this.#dispatching;
+      await Promise.all(this.#passNotices);
+    }
   }
 
   // ── Ownership flow, called by the desk routes ────────────────────────────────────────────────
@@ -1054,11 +1061,13 @@ export class Router {
 
   /**
    * Runs `work` while holding the desk lease: first the in-process lock (so one process does not
-   * poll against itself), then the database lease shared by all processes.
+   * poll against itself), then the database lease shared by all processes. `noticesDetached`: resolves
+   * once the lease is let go, without waiting for the work's notices (kept in `#passNotices` until sent);
+   * otherwise once they are sent too.
    */
   async #withLease<T>(
     work: (reads: PassReads | undefined) => Promise<T>,
-    options: { withReads?: boolean } = {},
+    options: { withReads?: boolean; noticesDetached?: boolean } = {},
   ): Promise<T> {
     const previous = this.#localLock;
     let release!: () => void;
@@ -1085,13 +1094,19 @@ export class Router {
             this.#afterLease = undefined;
             afterwards = this.#runDeferred(deferred);
           },
+          onReleaseError: (error) => this.#logger.warn({ err: error }, 'desk lease: commit failed, connection closed'),
         },
       );
     } finally {
       this.#afterLease = undefined;
       release();
     }
-    await afterwards;
+    if (options.noticesDetached && afterwards) {
+      const sending = afterwards.finally(() => this.#passNotices.delete(sending));
+      this.#passNotices.add(sending);
+    } else {
+      await afterwards;
+    }
     return result;
   }
 
