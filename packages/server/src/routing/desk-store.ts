@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { BatonError, type Priority } from '@baton/core';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
@@ -1092,8 +1092,13 @@ function checkedInstant(now: Date): string {
  * as long as running them (1.0 against 1.6 ms in EXPLAIN ANALYZE with 50 agents), and every pass plans it
  * again under the lock the whole desk waits on. A prepared statement outlives a rolled-back transaction.
  */
-export const PASS_READS_STATEMENT = 'baton_pass_reads';
-export const PREPARE_PASS_READS = `prepare ${PASS_READS_STATEMENT} as ${passReadsSql('$1')}`;
+const PASS_READS_SQL = passReadsSql('$1');
+/**
+ * Named after its text: a connection that has a statement of this name has this statement (another
+ * version of Baton on the same database, through a pooler that shares connections, names its own).
+ */
+export const PASS_READS_STATEMENT = `baton_pass_reads_${createHash('sha256').update(PASS_READS_SQL).digest('hex').slice(0, 12)}`;
+export const PREPARE_PASS_READS = `prepare ${PASS_READS_STATEMENT} as ${PASS_READS_SQL}`;
 /** 42P05: a statement of that name is already prepared on the connection; 26000: none is. */
 const DUPLICATE_PREPARED_STATEMENT = '42P05';
 /** The connections that have the pass's reads prepared: a statement is the connection's, whichever store asks. */
