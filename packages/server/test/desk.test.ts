@@ -527,6 +527,53 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
 }
 
 describe('desk on postgres: a routing pass and the notices of the one before it', () => {
+  it("routes one customer's request for a person while another conversation's routing is held up", async () => {
+    const database = testDatabase('postgres');
+    const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
+    const holder = new pg.Client({ connectionString: POSTGRES_URL });
+    try {
+      const agent = await addAgent(server, { id: 'a_both', name: 'Both', capacity: 2 });
+      const online = await call(server.url, 'POST', '/v1/desk/presence', {
+        token: agent.token,
+        body: { presence: 'online' },
+      });
+      expect(online.status).toBe(200);
+      const ask = async (customer: { conversationId: string; customerToken: string }) => {
+        const reply = await call(server.url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+          customerToken: customer.customerToken,
+          body: { priority: 'high' },
+        });
+        expect(reply.status).toBe(201);
+      };
+      // Another writer is inserting this conversation's wait, uncommitted: routing its request waits on that
+      // row until the writer is done.
+      const stuck = await startConversation(server.url, 'I need a person');
+      await holder.connect();
+      await holder.query('begin');
+      const now = new Date().toISOString();
+      await holder.query(
+        `insert into "${database.env.BATON_DATABASE_SCHEMA}".desk_handoffs (conversation_id, state, queue, priority,
+          skills, excluded_agent_ids, waiting_since, episode, updated_at)
+          values ($1, 'closed', 'general', 'normal', '[]', '[]', $2, 0, $2)`,
+        [stuck.conversationId, now],
+      );
+      await ask(stuck);
+      const other = await startConversation(server.url, 'Can I talk to someone please');
+      await ask(other);
+      const offered = await waitForEvent(server.url, other.conversationId, agent.token, 'handoff.offered');
+      expect(offered.agentId).toBe(agent.id);
+      // Once the other writer has gone, the held-up request is routed too.
+      await holder.query('rollback');
+      const then = await waitForEvent(server.url, stuck.conversationId, agent.token, 'handoff.offered');
+      expect(then.agentId).toBe(agent.id);
+    } finally {
+      await holder.query('rollback').catch(() => undefined);
+      await holder.end().catch(() => undefined);
+      await server.close();
+      await database.drop();
+    }
+  });
+
   it("offers the next handoff while the last offer's notice is still being written (its audit line held back)", async () => {
     const database = testDatabase('postgres');
     const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });

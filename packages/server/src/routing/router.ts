@@ -138,7 +138,10 @@ export class Router {
   #recoveryTimer: NodeJS.Timeout | undefined;
   #handleCache: { at: number; value: Map<string, number> } | undefined;
   #unsubscribe: (() => void) | undefined;
-  #handling: Promise<void> = Promise.resolve();
+  /** Each conversation's routed events, handled one at a time in append order (see `#inOrder`). */
+  readonly #handling = new Map<string, Promise<void>>();
+  /** The recovery under way, if any (see `recover`). */
+  #recovering: Promise<void> = Promise.resolve();
   #localLock: Promise<void> = Promise.resolve();
   #dispatching: Promise<void> | undefined;
   #dispatchAgain = false;
@@ -183,11 +186,7 @@ export class Router {
       // Only what routing acts on takes its place in line: behind every message appended before it, a request
       // for a person waited a few microtask hops per message, a queue that grows with the load.
       if (!events.some((event) => ROUTED_EVENTS.has(event.type))) return;
-      // One at a time, in append order, so a request and its quick resolve never cross.
-      this.#handling = this.#handling
-        .then(() => this.#onAppended(conversation, events, state))
-        .catch((error: unknown) => this.#logger.error({ err: error }, 'routing a handoff event failed'));
-      return this.#handling;
+      return this.#inOrder(conversation.id, () => this.#onAppended(conversation, events, state));
     });
     this.#unsubscribeDesk = this.#service.subscribeDesk((name, payload) => {
       if (name === 'queue') this.#announcedCounts = JSON.stringify(payload);
@@ -243,11 +242,34 @@ export class Router {
   }
 
   #scheduleRecovery(): void {
-    this.#handling = this.#handling
+    this.#recovering = this.#recovering
       .then(async () => {
         await this.recover();
       })
       .catch((error: unknown) => this.#logger.error({ err: error }, 'desk recovery failed'));
+  }
+
+  /**
+   * Runs `task` once everything routing does for this conversation already in line is done: in append
+   * order within a conversation, so a request and its quick resolve never cross; side by side across
+   * conversations, so a request for a person never waits behind another customer's resolve (on
+   * PostgreSQL, under load: p90 40 ms, p99 0.6 s in one line for the whole process).
+   */
+  #inOrder(conversationId: string, task: () => Promise<void>): Promise<void> {
+    const handled = (this.#handling.get(conversationId) ?? Promise.resolve())
+      .then(task)
+      .catch((error: unknown) => this.#logger.error({ err: error, conversationId }, 'routing a handoff event failed'));
+    this.#handling.set(conversationId, handled);
+    void handled.then(() => {
+      if (this.#handling.get(conversationId) === handled) this.#handling.delete(conversationId);
+    });
+    return handled;
+  }
+
+  /** Resolves once every routed event in line, and a recovery under way, has been handled. */
+  async #handled(): Promise<void> {
+    await this.#recovering;
+    while (this.#handling.size > 0) await Promise.all(this.#handling.values());
   }
 
   /**
@@ -265,7 +287,9 @@ export class Router {
       const start = log.findLast((event) => event.type === 'handoff.requested' || event.type === 'handoff.transferred');
       if (!start || (row && start.seq <= row.episode)) continue;
       const { state } = await this.#service.get(conversation.id);
-      await this.#onAppended(conversation, [start], state);
+      // In line with what this process is routing for the conversation (a replay of an episode that is
+      // already on the desk changes nothing).
+      await this.#inOrder(conversation.id, () => this.#onAppended(conversation, [start], state));
       recovered += 1;
     }
     if (recovered > 0) this.#logger.warn({ recovered }, 'desk: routed waits found only in the log');
@@ -286,7 +310,7 @@ export class Router {
     const unsubscribeDesk = this.#unsubscribeDesk;
     this.#unsubscribeDesk = undefined;
     await unsubscribeDesk?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
-    await this.#handling;
+    await this.#handled();
     await this.#dispatching?.catch(() => undefined);
     await Promise.all(this.#passNotices);
     if (this.#bus && this.#leader) {
@@ -341,7 +365,7 @@ export class Router {
 
   /** Resolves once any pass in flight (and those it folded in) has finished, its notices sent. */
   async settle(): Promise<void> {
-    await this.#handling;
+    await this.#handled();
     while (this.#dispatching || this.#passNotices.size > 0) {
       await this.#dispatching;
       await Promise.all(this.#passNotices);
