@@ -383,7 +383,9 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     const env: Record<string, string> = {
       PORT: '0',
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
+      // Diagnostics: BATON_BENCH_LOG_LEVEL=debug (with BATON_BENCH_SERVER_OUT) keeps the servers' debug lines,
+      // such as each routing pass's timings (summed by scripts/pass-timings.ts).
+      LOG_LEVEL: process.env.BATON_BENCH_LOG_LEVEL ?? 'error',
       BATON_DATA_DIR: dataDir,
       ...(options.store === 'postgres' ? { DATABASE_URL: options.databaseUrl, BATON_DATABASE_SCHEMA: schema } : {}),
       ...(options.processes > 1 ? { REDIS_URL: options.redisUrl } : {}),

@@ -145,6 +145,8 @@ export class Router {
   #localLock: Promise<void> = Promise.resolve();
   #dispatching: Promise<void> | undefined;
   #dispatchAgain = false;
+  /** When the pass that runs next was first asked for (`performance.now()`), for the debug timings. */
+  #passAskedAt = 0;
   #stopped = false;
   #queueNoticeTimer: NodeJS.Timeout | undefined;
   /** The last queue counts announced on the desk, by any process: what every console shows now. */
@@ -344,16 +346,26 @@ export class Router {
   #pass(): void {
     if (this.#stopped) return;
     if (this.#dispatching) {
+      if (!this.#dispatchAgain) this.#passAskedAt = performance.now();
       this.#dispatchAgain = true;
       return;
     }
+    this.#passAskedAt = performance.now();
     this.#dispatching = (async () => {
       do {
         this.#dispatchAgain = false;
+        const timing = this.#logger.isLevelEnabled('debug') ? new PassTiming(this.#passAskedAt) : undefined;
         try {
           // The pass's reads come with the lease (on PostgreSQL in the same round trip). Its notices (briefs,
           // audit lines) go on without it, and the next pass does not wait for them: it waits for the lease.
-          await this.#withLease((reads) => this.#dispatch(reads), { withReads: true, noticesDetached: true });
+          await this.#withLease(
+            (reads) => {
+              timing?.leased();
+              return this.#dispatch(reads).finally(() => timing?.worked());
+            },
+            { withReads: true, noticesDetached: true },
+          );
+          if (timing) this.#logger.debug({ pass: timing.done() }, 'routing pass');
         } catch (error) {
           this.#logger.error({ err: error }, 'routing pass failed');
         }
@@ -1159,6 +1171,40 @@ export class Router {
 
   #now(): string {
     return this.#clock().toISOString();
+  }
+}
+
+/**
+ * Where a routing pass's time went, logged at debug level (`scripts/pass-timings.ts` sums a server's log):
+ * `queuedMs` from the first ask until it started (behind the pass in flight), `leaseMs` until the lease
+ * and the desk's reads were in, `workMs` the plan and its offers, `releaseMs` until the next could start.
+ */
+class PassTiming {
+  readonly #asked: number;
+  readonly #started = performance.now();
+  #leased = 0;
+  #worked = 0;
+
+  constructor(askedAt: number) {
+    this.#asked = askedAt;
+  }
+
+  leased(): void {
+    this.#leased = performance.now();
+  }
+
+  worked(): void {
+    this.#worked = performance.now();
+  }
+
+  done(): { queuedMs: number; leaseMs: number; workMs: number; releaseMs: number } {
+    const ms = (value: number) => Math.round(value * 100) / 100;
+    return {
+      queuedMs: ms(this.#started - this.#asked),
+      leaseMs: ms(this.#leased - this.#started),
+      workMs: ms(this.#worked - this.#leased),
+      releaseMs: ms(performance.now() - this.#worked),
+    };
   }
 }
 
