@@ -1,6 +1,6 @@
 import type { StoredEvent } from '@baton/core';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BatonServer } from '../src/app/server.ts';
 import {
   addAgent,
@@ -526,117 +526,109 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
   });
 }
 
-describe('desk on postgres: a routing pass and the notices of the one before it', () => {
+describe('desk on postgres: routing while another writer holds part of the database', () => {
+  let database: TestDatabase;
+  let server: BatonServer;
+  /** The other writer: a transaction of its own, rolled back when the test lets go. */
+  let holder: pg.Client;
+  let consoles: Awaited<ReturnType<typeof openDeskConsole>>[];
+  const schema = () => database.env.BATON_DATABASE_SCHEMA;
+
+  beforeEach(async () => {
+    database = testDatabase('postgres');
+    server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
+    holder = new pg.Client({ connectionString: POSTGRES_URL });
+    await holder.connect();
+    consoles = [];
+  });
+
+  afterEach(async () => {
+    await holder.query('rollback').catch(() => undefined);
+    await holder.end().catch(() => undefined);
+    for (const console of consoles) await console.close();
+    await server.close();
+    await database.drop();
+  });
+
+  async function onlineAgent(id: string, name: string, capacity: number) {
+    const agent = await addAgent(server, { id, name, capacity });
+    const reply = await call(server.url, 'POST', '/v1/desk/presence', {
+      token: agent.token,
+      body: { presence: 'online' },
+    });
+    expect(reply.status).toBe(200);
+    return agent;
+  }
+
+  async function askForPerson(customer: { conversationId: string; customerToken: string }) {
+    const reply = await call(server.url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
+      customerToken: customer.customerToken,
+      body: {},
+    });
+    expect(reply.status).toBe(201);
+    return customer.conversationId;
+  }
+
   it("routes one customer's request for a person while another conversation's routing is held up", async () => {
-    const database = testDatabase('postgres');
-    const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
-    const holder = new pg.Client({ connectionString: POSTGRES_URL });
-    try {
-      const agent = await addAgent(server, { id: 'a_both', name: 'Both', capacity: 2 });
-      const online = await call(server.url, 'POST', '/v1/desk/presence', {
-        token: agent.token,
-        body: { presence: 'online' },
-      });
-      expect(online.status).toBe(200);
-      const ask = async (customer: { conversationId: string; customerToken: string }) => {
-        const reply = await call(server.url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
-          customerToken: customer.customerToken,
-          body: { priority: 'high' },
-        });
-        expect(reply.status).toBe(201);
-      };
-      // Another writer is inserting this conversation's wait, uncommitted: routing its request waits on that
-      // row until the writer is done.
-      const stuck = await startConversation(server.url, 'I need a person');
-      await holder.connect();
-      await holder.query('begin');
-      const now = new Date().toISOString();
-      await holder.query(
-        `insert into "${database.env.BATON_DATABASE_SCHEMA}".desk_handoffs (conversation_id, state, queue, priority,
-          skills, excluded_agent_ids, waiting_since, episode, updated_at)
-          values ($1, 'closed', 'general', 'normal', '[]', '[]', $2, 0, $2)`,
-        [stuck.conversationId, now],
-      );
-      await ask(stuck);
-      const other = await startConversation(server.url, 'Can I talk to someone please');
-      await ask(other);
-      const offered = await waitForEvent(server.url, other.conversationId, agent.token, 'handoff.offered');
-      expect(offered.agentId).toBe(agent.id);
-      // Once the other writer has gone, the held-up request is routed too.
-      await holder.query('rollback');
-      const then = await waitForEvent(server.url, stuck.conversationId, agent.token, 'handoff.offered');
-      expect(then.agentId).toBe(agent.id);
-    } finally {
-      await holder.query('rollback').catch(() => undefined);
-      await holder.end().catch(() => undefined);
-      await server.close();
-      await database.drop();
-    }
+    const agent = await onlineAgent('a_both', 'Both', 2);
+    // Another writer is inserting this conversation's wait, uncommitted: routing its request waits on that
+    // row until the writer is done.
+    const stuck = await startConversation(server.url, 'I need a person');
+    await holder.query('begin');
+    const now = new Date().toISOString();
+    await holder.query(
+      `insert into "${schema()}".desk_handoffs (conversation_id, state, queue, priority,
+        skills, excluded_agent_ids, waiting_since, episode, updated_at)
+        values ($1, 'closed', 'general', 'normal', '[]', '[]', $2, 0, $2)`,
+      [stuck.conversationId, now],
+    );
+    await askForPerson(stuck);
+    const other = await askForPerson(await startConversation(server.url, 'Can I talk to someone please'));
+    const offered = await waitForEvent(server.url, other, agent.token, 'handoff.offered');
+    expect(offered.agentId).toBe(agent.id);
+    // Once the other writer has gone, the held-up request is routed too.
+    await holder.query('rollback');
+    const then = await waitForEvent(server.url, stuck.conversationId, agent.token, 'handoff.offered');
+    expect(then.agentId).toBe(agent.id);
   });
 
   it("offers the next handoff while the last offer's notice is still being written (its audit line held back)", async () => {
-    const database = testDatabase('postgres');
-    const server = await startServer(database.env, { offerTtlMs: 120_000, tickMs: 50 });
-    const holder = new pg.Client({ connectionString: POSTGRES_URL });
-    const consoles: Awaited<ReturnType<typeof openDeskConsole>>[] = [];
-    try {
-      const first = await addAgent(server, { id: 'a_first', name: 'First', capacity: 1 });
-      const second = await addAgent(server, { id: 'a_second', name: 'Second', capacity: 1 });
-      for (const agent of [first, second]) {
-        consoles.push(await openDeskConsole(server.url, agent));
-        const reply = await call(server.url, 'POST', '/v1/desk/presence', {
-          token: agent.token,
-          body: { presence: 'online' },
-        });
-        expect(reply.status).toBe(200);
-      }
-      const offerTo = (index: number, conversationId: string) =>
-        eventually(
-          async () =>
-            consoles[index]!.notices.find(
-              (notice) =>
-                notice.name === 'offer' &&
-                notice.payload.conversationId === conversationId &&
-                notice.payload.state === 'open',
-            ),
-          `an offer of ${conversationId} on console ${index}`,
-          10_000,
-        );
-      const ask = async () => {
-        const customer = await startConversation(server.url, 'I would like to talk to a person');
-        const reply = await call(server.url, 'POST', `/v1/conversations/${customer.conversationId}/handoff`, {
-          customerToken: customer.customerToken,
-          body: {},
-        });
-        expect(reply.status).toBe(201);
-        return customer.conversationId;
-      };
-      // An offer's brief is audited once its notice is out; with the audit table locked, that write waits.
-      await holder.connect();
-      await holder.query('begin');
-      await holder.query(`lock table "${database.env.BATON_DATABASE_SCHEMA}".audit_log in access exclusive mode`);
-      const firstAsked = await ask();
-      const offers = [await offerTo(0, firstAsked)];
-      // The pass that offered it has let go of the lease; the next one does not wait for its notices.
-      const secondAsked = await ask();
-      offers.push(await offerTo(1, secondAsked));
-      expect(offers.map((offer) => typeof offer.payload.brief)).toEqual(['object', 'object']);
-      await holder.query('rollback');
-      // Both audit lines are written once the table is free again.
-      const audited = await eventually(async () => {
-        const { rows } = await holder.query<{ conversation_id: string }>(
-          `select conversation_id from "${database.env.BATON_DATABASE_SCHEMA}".audit_log
-            where action = 'conversation.brief_offered'`,
-        );
-        return rows.length === 2 ? rows.map((row) => row.conversation_id).sort() : undefined;
-      }, 'the audit lines of both briefs');
-      expect(audited).toEqual([firstAsked, secondAsked].sort());
-    } finally {
-      await holder.query('rollback').catch(() => undefined);
-      await holder.end().catch(() => undefined);
-      for (const console of consoles) await console.close();
-      await server.close();
-      await database.drop();
+    for (const [id, name] of [
+      ['a_first', 'First'],
+      ['a_second', 'Second'],
+    ] as const) {
+      consoles.push(await openDeskConsole(server.url, await onlineAgent(id, name, 1)));
     }
+    const offerTo = (index: number, conversationId: string) =>
+      eventually(
+        async () =>
+          consoles[index]!.notices.find(
+            (notice) =>
+              notice.name === 'offer' &&
+              notice.payload.conversationId === conversationId &&
+              notice.payload.state === 'open',
+          ),
+        `an offer of ${conversationId} on console ${index}`,
+        10_000,
+      );
+    const ask = async () => askForPerson(await startConversation(server.url, 'I would like to talk to a person'));
+    // An offer's brief is audited once its notice is out; with the audit table locked, that write waits.
+    await holder.query('begin');
+    await holder.query(`lock table "${schema()}".audit_log in access exclusive mode`);
+    const firstAsked = await ask();
+    const offers = [await offerTo(0, firstAsked)];
+    // The pass that offered it has let go of the lease; the next one does not wait for its notices.
+    const secondAsked = await ask();
+    offers.push(await offerTo(1, secondAsked));
+    expect(offers.map((offer) => typeof offer.payload.brief)).toEqual(['object', 'object']);
+    await holder.query('rollback');
+    // Both audit lines are written once the table is free again.
+    const audited = await eventually(async () => {
+      const { rows } = await holder.query<{ conversation_id: string }>(
+        `select conversation_id from "${schema()}".audit_log where action = 'conversation.brief_offered'`,
+      );
+      return rows.length === 2 ? rows.map((row) => row.conversation_id).sort() : undefined;
+    }, 'the audit lines of both briefs');
+    expect(audited).toEqual([firstAsked, secondAsked].sort());
   });
 });
