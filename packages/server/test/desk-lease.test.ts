@@ -1,9 +1,10 @@
-import { BatonError } from '@baton/core';
+import { BatonError, type ConversationStatus } from '@baton/core';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeskStore, PASS_READS_STATEMENT, PREPARE_PASS_READS } from '../src/routing/desk-store.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
+import { AppendGateClosed } from '../src/store/store.ts';
 import { type BackendName, POSTGRES_URL, type TestDatabase, testDatabase } from './support/desk-harness.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -319,6 +320,102 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       // No longer waiting: nothing more is opened, nothing is written.
       await expect(first!.openOffer({ handoff, agentId: 'a_2', now, expiresAt })).resolves.toBeUndefined();
       expect(await first!.openOffers({ conversationId })).toHaveLength(1);
+    });
+
+    it('writes an offer and its event together, or neither (the offer as the append gate)', async () => {
+      const [desk, otherDesk] = stores.map((store) => new DeskStore(store.handle));
+      const [store, other] = stores;
+      const now = new Date().toISOString();
+      const expiresAt = new Date(Date.now() + 30_000).toISOString();
+      const owner = { kind: 'queue', queue: 'general' } as const;
+      const conversation = async (id: string) => {
+        await store!.createConversation({ id, industry: 'telecom', channel: 'api', customerTokenHash: 'h', owner });
+        return startWaiting(desk!, id, 2, now);
+      };
+      const offered = (agentId: string) => ({ type: 'handoff.offered' as const, agentId, expiresAt });
+      const lastSeq = async (id: string) => (await store!.getConversation(id))!.lastSeq;
+      const { status } = (await store!.getConversation(
+        (
+          await conversation(`c_gate_status_${backend}`)
+        ).conversationId,
+      ))!;
+      const snapshot = (seq: number) => ({ lastSeq: seq, owner, status: status as ConversationStatus });
+      /** The queries the store sends to PostgreSQL while `work` runs (none counted on SQLite). */
+      const counted = async <T>(work: () => Promise<T>): Promise<{ result: T; queries: number }> => {
+        if (backend !== 'postgres') return { result: await work(), queries: 0 };
+        const pool = await store!.handle.postgresPool!();
+        let queries = 0;
+        const wrapped = new Map<pg.PoolClient, pg.PoolClient['query']>();
+        const onAcquire = (client: pg.PoolClient) => {
+          if (wrapped.has(client)) return;
+          const query = client.query;
+          wrapped.set(client, query);
+          client.query = ((...args: Parameters<typeof query>) => {
+            queries += 1;
+            return (query as (...a: unknown[]) => unknown).apply(client, args);
+          }) as typeof query;
+        };
+        pool.on('acquire', onAcquire);
+        try {
+          return { result: await work(), queries };
+        } finally {
+          pool.off('acquire', onAcquire);
+          for (const [client, query] of wrapped) client.query = query;
+        }
+      };
+      // Open: the handoff moves to offered, the offer exists, and the event is stored, in one write.
+      let handoff = await conversation(`c_gate_open_${backend}`);
+      const opened = desk!.offerGate({ handoff, agentId: 'a_1', now, expiresAt });
+      const { result: stored, queries } = await counted(() =>
+        store!.append(handoff.conversationId, [offered('a_1')], { gate: opened.gate, snapshot: snapshot(0) }),
+      );
+      // On PostgreSQL, one statement for both writes.
+      if (backend === 'postgres') expect(queries).toBe(1);
+      expect(stored.map((event) => [event.seq, event.type])).toEqual([[1, 'handoff.offered']]);
+      expect(await otherDesk!.getHandoff(handoff.conversationId)).toMatchObject({ state: 'offered' });
+      expect(await otherDesk!.openOffers({ conversationId: handoff.conversationId })).toEqual([
+        expect.objectContaining({ id: opened.offer.id, agentId: 'a_1' }),
+      ]);
+
+      // Closed (no longer waiting): nothing is written, and the caller is told.
+      const late = otherDesk!.offerGate({ handoff, agentId: 'a_2', now, expiresAt });
+      await expect(
+        other!.append(handoff.conversationId, [offered('a_2')], { gate: late.gate, snapshot: snapshot(1) }),
+      ).rejects.toBeInstanceOf(AppendGateClosed);
+      expect(await lastSeq(handoff.conversationId)).toBe(1);
+      expect(await desk!.openOffers({ conversationId: handoff.conversationId })).toHaveLength(1);
+
+      // Waiting again, but its offer is still open: the unique index refuses the gate, and its move is undone.
+      expect(await desk!.transition(handoff.conversationId, ['offered'], 'waiting', now)).toBe(true);
+      const second = desk!.offerGate({ handoff, agentId: 'a_3', now, expiresAt });
+      await expect(
+        store!.append(handoff.conversationId, [offered('a_3')], { gate: second.gate, snapshot: snapshot(1) }),
+      ).rejects.toBeInstanceOf(AppendGateClosed);
+      expect(await desk!.getHandoff(handoff.conversationId)).toMatchObject({ state: 'waiting' });
+      expect(await lastSeq(handoff.conversationId)).toBe(1);
+
+      // The events refused after the gate has written (a stale expected seq): the gate's write is undone too.
+      handoff = await conversation(`c_gate_refused_${backend}`);
+      const refused = desk!.offerGate({ handoff, agentId: 'a_1', now, expiresAt });
+      await expect(
+        store!.append(handoff.conversationId, [offered('a_1')], {
+          gate: refused.gate,
+          expectedLastSeq: 5,
+          snapshot: snapshot(5),
+        }),
+      ).rejects.toThrow(/is at seq 0, not 5/);
+      expect(await desk!.getHandoff(handoff.conversationId)).toMatchObject({ state: 'waiting' });
+      expect(await desk!.openOffers({ conversationId: handoff.conversationId })).toEqual([]);
+
+      // Another process wrote since the caller's snapshot: the offer is still made, its event after that write.
+      await other!.append(handoff.conversationId, [{ type: 'message', author: 'customer', text: 'still there?' }]);
+      const stale = await store!.append(handoff.conversationId, [offered('a_1')], {
+        gate: refused.gate,
+        snapshot: snapshot(0),
+      });
+      expect(stale.map((event) => [event.seq, event.type])).toEqual([[2, 'handoff.offered']]);
+      expect(await otherDesk!.openOffers({ conversationId: handoff.conversationId })).toHaveLength(1);
+      expect(await lastSeq(handoff.conversationId)).toBe(2);
     });
 
     it('accepts an offer and assigns its handoff in one write, or does neither', async () => {

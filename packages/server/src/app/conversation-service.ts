@@ -14,7 +14,7 @@ import {
 } from '@baton/core';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
-import type { ConversationRecord, Store } from '../store/store.ts';
+import { type AppendGate, AppendGateClosed, type ConversationRecord, type Store } from '../store/store.ts';
 import { randomToken, sha256 } from './auth.ts';
 
 /** Who is writing. Routes derive it from credentials; the AI runtime and the router use `ai` and `system`. */
@@ -203,13 +203,20 @@ export class ConversationService {
   /**
    * Validates and appends events as `actor`. Only the owner speaks to the customer: a message from the
    * AI, a bot or an agent who does not own the conversation is refused (`not_owner`) and nothing is written.
+   * With a `gate`, the events are written only together with the gate's write (see `AppendGate`); a closed
+   * gate throws `AppendGateClosed`.
    */
-  append(conversationId: string, events: readonly EventBodyInput[], actor: Actor): Promise<StoredEvent[]> {
+  append(
+    conversationId: string,
+    events: readonly EventBodyInput[],
+    actor: Actor,
+    options: { gate?: AppendGate } = {},
+  ): Promise<StoredEvent[]> {
     const bodies = parseEvents(events);
     const previous = this.#chains.get(conversationId) ?? Promise.resolve();
     const run = previous.then(
-      () => this.#appendNow(conversationId, bodies, actor),
-      () => this.#appendNow(conversationId, bodies, actor),
+      () => this.#appendNow(conversationId, bodies, actor, options.gate),
+      () => this.#appendNow(conversationId, bodies, actor, options.gate),
     );
     this.#chains.set(conversationId, run);
     const cleanup = () => {
@@ -234,7 +241,12 @@ export class ConversationService {
     });
   }
 
-  async #appendNow(conversationId: string, parsed: EventBody[], actor: Actor): Promise<StoredEvent[]> {
+  async #appendNow(
+    conversationId: string,
+    parsed: EventBody[],
+    actor: Actor,
+    gate: AppendGate | undefined,
+  ): Promise<StoredEvent[]> {
     let entry = await this.get(conversationId);
     const bodies = redactSecrets(parsed, entry.state.lastPrompt);
     const speaker = speakerOf(bodies, actor);
@@ -256,10 +268,18 @@ export class ConversationService {
         stored = await this.#store.append(conversationId, bodies, {
           ...(speaker ? { expectedLastSeq: entry.state.lastSeq } : {}),
           snapshot: { lastSeq: entry.state.lastSeq, owner: entry.state.owner, status: entry.state.status },
+          ...(gate ? { gate } : {}),
         });
       } catch (error) {
         // Another process appended since our state was read: refresh and decide again.
-        if (speaker && BatonError.is(error) && error.code === 'conflict' && attempt < MAX_OWNERSHIP_RETRIES) {
+        // (A closed gate is no race: its write did not happen, and would not on a retry.)
+        if (
+          speaker &&
+          BatonError.is(error) &&
+          error.code === 'conflict' &&
+          !(error instanceof AppendGateClosed) &&
+          attempt < MAX_OWNERSHIP_RETRIES
+        ) {
           entry = await this.#refresh(conversationId, entry);
           continue;
         }

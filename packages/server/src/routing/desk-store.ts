@@ -4,8 +4,8 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { AgentsTable, Database, DatabaseHandle } from '../store/database.ts';
 import { toAgent } from '../store/sql-store.ts';
-import type { SqliteFastPath, SqliteValue } from '../store/sqlite-fast-path.ts';
-import type { AgentRecord } from '../store/store.ts';
+import type { SqliteFastPath, SqliteStatements, SqliteValue } from '../store/sqlite-fast-path.ts';
+import type { AgentRecord, AppendGate } from '../store/store.ts';
 
 export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
 export type DeskOfferState = 'open' | 'accepted' | 'declined' | 'expired' | 'cancelled';
@@ -603,72 +603,72 @@ export class DeskStore {
    * Opens an offer and marks the handoff offered, together or not at all. False when the handoff was
    * no longer waiting or already had an open offer (the unique index says no).
    */
-  async openOffer(input: {
-    handoff: DeskHandoff;
-    agentId: string;
-    now: string;
-    expiresAt: string;
-    /** The place and wait last told to the customer, recorded in the same write (see `setPublishedPosition`). */
-    published?: { position: number; estimate: number | undefined };
-  }): Promise<DeskOffer | undefined> {
-    const offer: DeskOffersTable = {
-      id: `o_${randomBytes(9).toString('base64url')}`,
-      conversation_id: input.handoff.conversationId,
-      episode: input.handoff.episode,
-      agent_id: input.agentId,
-      queue: input.handoff.queue,
-      state: 'open',
-      waiting_since: input.handoff.waitingSince,
-      created_at: input.now,
-      expires_at: input.expiresAt,
-      decided_at: null,
-    };
-    try {
-      if (this.#fast) {
-        return await this.#fast.transaction((sqlite) => {
-          const moved = sqlite.get<Won>(SQLITE.markOffered, input.now, offer.conversation_id, offer.episode);
-          if (!moved) throw new OfferNotOpened();
-          if (input.published) {
-            const { position, estimate } = input.published;
-            sqlite.run(SQLITE.setPublishedPosition, position, estimate ?? null, offer.conversation_id);
-          }
-          sqlite.run(
-            SQLITE.insertOffer,
-            offer.id,
-            offer.conversation_id,
-            offer.episode,
-            offer.agent_id,
-            offer.queue,
-            offer.state,
-            offer.waiting_since,
-            offer.created_at,
-            offer.expires_at,
-            offer.decided_at,
-          );
-          return toOffer(offer);
-        });
-      }
-      // One statement (one round trip on PostgreSQL): the handoff moves to offered only if it was waiting,
-      // and the offer row exists only if it moved; the unique index on open offers refuses a second one.
-      const published = input.published
-        ? sql`, position = ${input.published.position}, estimate_seconds = ${input.published.estimate ?? null}`
-        : sql``;
-      const inserted = await sql<{ id: string }>`
-        with moved as (
-          update desk_handoffs set state = 'offered', updated_at = ${input.now}${published}
-          where conversation_id = ${offer.conversation_id} and episode = ${offer.episode} and state = 'waiting'
-          returning conversation_id
-        )
+  /**
+   * The write that offers a waiting handoff to an agent, as a gate for the append of its `handoff.offered`
+   * event (see `AppendGate`): the handoff moves to offered only if it was waiting in this episode, and the
+   * offer row exists only if it moved; the unique index on open offers refuses a second one. The gate is
+   * closed when any of that fails, and then nothing is written. On PostgreSQL the gate, the event's seqs and
+   * its insert go in one statement: one round trip under the lease instead of two.
+   */
+  offerGate(input: OfferInput): { gate: AppendGate; offer: DeskOffer } {
+    const offer = newOffer(input);
+    const published = input.published;
+    const postgres = sql`
+      moved as (
+        update desk_handoffs set state = 'offered', updated_at = ${input.now}${
+          published ? sql`, position = ${published.position}, estimate_seconds = ${published.estimate ?? null}` : sql``
+        }
+        where conversation_id = ${offer.conversation_id} and episode = ${offer.episode} and state = 'waiting'
+        returning conversation_id
+      ),
+      gate as (
         insert into desk_offers (id, conversation_id, episode, agent_id, queue, state, waiting_since, created_at,
           expires_at, decided_at)
         select ${offer.id}, ${offer.conversation_id}, ${offer.episode}, ${offer.agent_id}, ${offer.queue},
           ${offer.state}, ${offer.waiting_since}, ${offer.created_at}, ${offer.expires_at}, ${offer.decided_at}
         from moved
-        returning id`.execute(this.#db);
-      if (inserted.rows.length === 0) throw new OfferNotOpened();
-      return toOffer(offer);
+        returning id
+      )`;
+    const sqlite = (statements: SqliteStatements) => {
+      if (!statements.get<Won>(SQLITE.markOffered, input.now, offer.conversation_id, offer.episode)) return false;
+      if (published) {
+        statements.run(
+          SQLITE.setPublishedPosition,
+          published.position,
+          published.estimate ?? null,
+          offer.conversation_id,
+        );
+      }
+      statements.run(
+        SQLITE.insertOffer,
+        offer.id,
+        offer.conversation_id,
+        offer.episode,
+        offer.agent_id,
+        offer.queue,
+        offer.state,
+        offer.waiting_since,
+        offer.created_at,
+        offer.expires_at,
+        offer.decided_at,
+      );
+      return true;
+    };
+    return { gate: { postgres, sqlite }, offer: toOffer(offer) };
+  }
+
+  /** The offer's write alone, without an event (see `offerGate`); undefined when the handoff was not waiting. */
+  async openOffer(input: OfferInput): Promise<DeskOffer | undefined> {
+    const { gate, offer } = this.offerGate(input);
+    try {
+      const fast = this.#fast;
+      const wrote = fast
+        ? await fast.transaction((sqlite) => gate.sqlite(sqlite))
+        : ((await sql<{ n: number }>`with ${gate.postgres} select count(*)::int as n from gate`.execute(this.#db))
+            .rows[0]?.n ?? 0) > 0;
+      return wrote ? offer : undefined;
     } catch (error) {
-      if (error instanceof OfferNotOpened || isUniqueViolation(error)) return undefined;
+      if (isUniqueViolation(error)) return undefined;
       throw error;
     }
   }
@@ -1128,6 +1128,30 @@ function isLockTimeout(error: unknown): boolean {
 }
 
 class OfferNotOpened extends Error {}
+
+export interface OfferInput {
+  handoff: DeskHandoff;
+  agentId: string;
+  now: string;
+  expiresAt: string;
+  /** The place and wait last told to the customer, recorded in the same write (see `setPublishedPosition`). */
+  published?: { position: number; estimate: number | undefined };
+}
+
+function newOffer(input: OfferInput): DeskOffersTable {
+  return {
+    id: `o_${randomBytes(9).toString('base64url')}`,
+    conversation_id: input.handoff.conversationId,
+    episode: input.handoff.episode,
+    agent_id: input.agentId,
+    queue: input.handoff.queue,
+    state: 'open',
+    waiting_since: input.handoff.waitingSince,
+    created_at: input.now,
+    expires_at: input.expiresAt,
+    decided_at: null,
+  };
+}
 
 function isUniqueViolation(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;

@@ -21,7 +21,13 @@ import type { Logger } from 'pino';
 import { briefFor, readWholeLog, throughAppended } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { Bus } from '../bus/bus.ts';
-import type { AgentRecord, ConversationRecord, Store } from '../store/store.ts';
+import {
+  type AgentRecord,
+  type AppendGate,
+  AppendGateClosed,
+  type ConversationRecord,
+  type Store,
+} from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
 import type { DeskHandoff, DeskOffer, DeskStore, PassReads } from './desk-store.ts';
 
@@ -910,31 +916,34 @@ export class Router {
       (events) => ({ events }),
       (error: unknown) => ({ error }),
     );
-    // So does loading the conversation's state when this process has not cached it (a wait started on
-    // another process): the `offered` append below needs it, and would load it only after the offer.
-    const loaded = this.#service.get(conversationId).then(
-      () => undefined,
-      () => undefined,
-    );
-    const offer = await this.#desk.openOffer({
+    const { gate } = this.#desk.offerGate({
       handoff,
       agentId,
       now: nowDate.toISOString(),
       expiresAt,
       ...(published ? { published } : {}),
     });
-    if (!offer) {
+    let appended: StoredEvent[];
+    try {
+      // The offer and its events in one write (on PostgreSQL one statement): none without the other.
+      appended = await this.#appendAll(
+        conversationId,
+        [
+          ...(queued ? [queued] : []),
+          { type: 'handoff.offered', agentId, ...(to.name ? { agentName: to.name } : {}), expiresAt },
+        ],
+        undefined,
+        gate,
+      );
+    } catch (error) {
+      if (!(error instanceof AppendGateClosed)) throw error;
+      // No longer waiting (another process offered it first): the customer's place is still news.
       if (queued && published) {
         await this.#desk.setPublishedPosition(conversationId, published.position, published.estimate);
         await this.#append(conversationId, queued);
       }
       return undefined;
     }
-    await loaded;
-    const appended = await this.#appendAll(conversationId, [
-      ...(queued ? [queued] : []),
-      { type: 'handoff.offered', agentId, ...(to.name ? { agentName: to.name } : {}), expiresAt },
-    ]);
     return () =>
       this.#offerNotice(
         { conversationId, agentId, state: 'open', queue: handoff.queue, priority: handoff.priority, expiresAt },
@@ -968,8 +977,18 @@ export class Router {
     return stored!;
   }
 
-  #appendAll(conversationId: string, events: RouterEvent[], agentId?: string): Promise<StoredEvent[]> {
-    return this.#service.append(conversationId, events, agentId ? { kind: 'agent', id: agentId } : { kind: 'system' });
+  #appendAll(
+    conversationId: string,
+    events: RouterEvent[],
+    agentId?: string,
+    gate?: AppendGate,
+  ): Promise<StoredEvent[]> {
+    return this.#service.append(
+      conversationId,
+      events,
+      agentId ? { kind: 'agent', id: agentId } : { kind: 'system' },
+      gate ? { gate } : {},
+    );
   }
 
   /** Agents as routing sees them; `known` when the pass has just read them (and nothing changed since). */

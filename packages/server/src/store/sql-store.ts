@@ -43,6 +43,7 @@ import type {
   SessionRecord,
   Store,
 } from './store.ts';
+import { AppendGateClosed } from './store.ts';
 
 const DEFAULT_READ_LIMIT = 1000;
 const MAX_READ_LIMIT = 10_000;
@@ -198,66 +199,103 @@ export class SqlStore implements Store {
     const bodies = parsed.data;
     const count = bodies.length;
     const { fast } = this;
+    // A gate's write that breaks a unique index closes it: nothing was written (the transaction is gone).
+    const gated = <T>(work: () => Promise<T>) =>
+      options.gate
+        ? work().catch((error: unknown) => {
+            if (error instanceof AppendGateClosed) throw error;
+            if (this.handle.classifyError(error) === 'unique_violation') {
+              throw new AppendGateClosed(conversationId, error);
+            }
+            throw error;
+          })
+        : work();
     if (fast) {
       return this.translateErrors(() =>
-        fast.transaction((sqlite) => {
-          // Under the write lock (begin immediate) from here to commit, so times follow seqs.
-          const at = new Date().toISOString();
-          const claimed =
-            count > 0
-              ? sqlite.get<ClaimedSeqs>(SQLITE.claimSeqs, count, at, conversationId)
-              : sqlite.get<ClaimedSeqs>(SQLITE.currentSeq, conversationId);
-          const plan = planAppend(conversationId, bodies, claimed, at, options);
-          for (const row of plan.rows) {
-            sqlite.run(SQLITE.insertEvent, row.conversation_id, row.seq, row.type, row.at, row.body);
-          }
-          if (plan.moved) sqlite.run(SQLITE.setOwnerAndStatus, plan.moved.owner, plan.moved.status, conversationId);
-          return plan.stored;
-        }),
+        gated(() =>
+          fast.transaction((sqlite) => {
+            if (options.gate && !options.gate.sqlite(sqlite)) throw new AppendGateClosed(conversationId);
+            // Under the write lock (begin immediate) from here to commit, so times follow seqs.
+            const at = new Date().toISOString();
+            const claimed =
+              count > 0
+                ? sqlite.get<ClaimedSeqs>(SQLITE.claimSeqs, count, at, conversationId)
+                : sqlite.get<ClaimedSeqs>(SQLITE.currentSeq, conversationId);
+            const plan = planAppend(conversationId, bodies, claimed, at, options);
+            for (const row of plan.rows) {
+              sqlite.run(SQLITE.insertEvent, row.conversation_id, row.seq, row.type, row.at, row.body);
+            }
+            if (plan.moved) sqlite.run(SQLITE.setOwnerAndStatus, plan.moved.owner, plan.moved.status, conversationId);
+            return plan.stored;
+          }),
+        ),
       );
     }
-    if (options.snapshot && !options.precondition && count > 0 && this.handle.dialect === 'postgres') {
-      const stored = await this.translateErrors(() => this.appendGuarded(conversationId, bodies, options));
-      if (stored) return stored;
+    let gate = options.gate;
+    if (gate && this.handle.dialect !== 'postgres') {
+      throw new Error('an append gate needs PostgreSQL or the SQLite fast path');
     }
-    return this.writeTransaction(async (trx) => {
-      // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
-      // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
-      const at = new Date().toISOString();
-      const claimed = await trx
-        .updateTable('conversations')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', count), updated_at: count > 0 ? at : eb.ref('updated_at') }))
-        .where('id', '=', conversationId)
-        .returning(['last_seq', 'owner', 'status'])
-        .executeTakeFirst();
-      const plan = planAppend(conversationId, bodies, claimed, at, options);
-      for (let start = 0; start < plan.rows.length; start += INSERT_CHUNK) {
-        await trx
-          .insertInto('events')
-          .values(plan.rows.slice(start, start + INSERT_CHUNK))
-          .execute();
-      }
-      if (plan.moved) {
-        await trx.updateTable('conversations').set(plan.moved).where('id', '=', conversationId).execute();
-      }
-      return plan.stored;
-    });
+    // With a gate, only where the general way cannot refuse the events once the gate has written alone
+    // (no expected seq, no precondition): so the gate's write is never left without them.
+    const guardable = !options.precondition && !(gate && options.expectedLastSeq !== undefined);
+    if (options.snapshot && guardable && count > 0 && this.handle.dialect === 'postgres') {
+      const guarded = await this.translateErrors(() =>
+        gated(() => this.appendGuarded(conversationId, bodies, options)),
+      );
+      if (guarded.stored) return guarded.stored;
+      // The gate has written (with its statement): the events follow the general way, without it.
+      gate = undefined;
+    }
+    return this.writeTransaction((trx) =>
+      gated(async () => {
+        if (gate) {
+          const wrote = await sql<{ n: number }>`with ${gate.postgres} select count(*)::int as n from gate`.execute(
+            trx,
+          );
+          if (!wrote.rows[0]?.n) throw new AppendGateClosed(conversationId);
+        }
+        // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
+        // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
+        const at = new Date().toISOString();
+        const claimed = await trx
+          .updateTable('conversations')
+          .set((eb) => ({ last_seq: eb('last_seq', '+', count), updated_at: count > 0 ? at : eb.ref('updated_at') }))
+          .where('id', '=', conversationId)
+          .returning(['last_seq', 'owner', 'status'])
+          .executeTakeFirst();
+        const plan = planAppend(conversationId, bodies, claimed, at, options);
+        for (let start = 0; start < plan.rows.length; start += INSERT_CHUNK) {
+          await trx
+            .insertInto('events')
+            .values(plan.rows.slice(start, start + INSERT_CHUNK))
+            .execute();
+        }
+        if (plan.moved) {
+          await trx.updateTable('conversations').set(plan.moved).where('id', '=', conversationId).execute();
+        }
+        return plan.stored;
+      }),
+    );
   }
 
   /**
    * PostgreSQL, when the caller's snapshot is what is stored: the claim, the inserts and the owner change
    * in one statement (one round trip instead of begin, claim, insert, commit), guarded by the snapshot
-   * (last seq, owner, status), so it writes nothing if anyone appended since. Undefined then, and the
-   * caller takes the general path, which reads what is stored and decides with it.
+   * (last seq, owner, status), so it writes nothing if anyone appended since. `stored` is undefined then,
+   * and the caller takes the general path, which reads what is stored and decides with it. With a gate,
+   * the gate's expressions lead the statement and the claim waits for the gate's row: a closed gate throws
+   * `AppendGateClosed` (nothing written); a gate that wrote on a stale snapshot has written alone.
    */
   private async appendGuarded(
     conversationId: string,
     bodies: EventBody[],
     options: AppendOptions,
-  ): Promise<StoredEvent[] | undefined> {
+  ): Promise<{ stored: StoredEvent[] | undefined }> {
     const snapshot = options.snapshot;
-    if (!snapshot) return undefined;
-    if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== snapshot.lastSeq) return undefined;
+    if (!snapshot) return { stored: undefined };
+    if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== snapshot.lastSeq) {
+      return { stored: undefined };
+    }
     const count = bodies.length;
     const at = new Date().toISOString();
     const owner = JSON.stringify(snapshot.owner);
@@ -268,20 +306,29 @@ export class SqlStore implements Store {
       at,
       options,
     );
+    const { gate } = options;
     const moved = plan.moved ? sql`, owner = ${plan.moved.owner}::jsonb, status = ${plan.moved.status}` : sql``;
-    const result = await sql<{ seq: number }>`
-      with claimed as (
+    const result = await sql<{ gated: number; appended: number }>`
+      with ${gate ? sql`${gate.postgres},` : sql``}
+      claimed as (
         update conversations set last_seq = last_seq + ${count}, updated_at = ${at}${moved}
         where id = ${conversationId} and last_seq = ${snapshot.lastSeq}
           and owner = ${owner}::jsonb and status = ${snapshot.status}
+          ${gate ? sql`and exists (select 1 from gate)` : sql``}
         returning last_seq
+      ),
+      inserted as (
+        insert into events (conversation_id, seq, type, at, body)
+        select ${conversationId}, claimed.last_seq - ${count} + v.ord::int, v.type, ${at}, v.body::jsonb
+        from claimed, unnest(${plan.rows.map((row) => row.type)}::text[], ${plan.rows.map((row) => row.body)}::text[])
+          with ordinality as v(type, body, ord)
+        returning seq
       )
-      insert into events (conversation_id, seq, type, at, body)
-      select ${conversationId}, claimed.last_seq - ${count} + v.ord::int, v.type, ${at}, v.body::jsonb
-      from claimed, unnest(${plan.rows.map((row) => row.type)}::text[], ${plan.rows.map((row) => row.body)}::text[])
-        with ordinality as v(type, body, ord)
-      returning seq`.execute(this.db);
-    return result.rows.length === count ? plan.stored : undefined;
+      select ${gate ? sql`(select count(*) from gate)::int` : sql`1`} as gated,
+        (select count(*) from inserted)::int as appended`.execute(this.db);
+    const row = result.rows[0];
+    if (gate && !row?.gated) throw new AppendGateClosed(conversationId);
+    return { stored: row?.appended === count ? plan.stored : undefined };
   }
 
   async readEvents(conversationId: string, after = 0, limit?: number): Promise<StoredEvent[]> {

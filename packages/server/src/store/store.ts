@@ -1,4 +1,6 @@
-import type { ConversationStatus, EventBodyInput, Owner, StoredEvent } from '@baton/core';
+import { BatonError, type ConversationStatus, type EventBodyInput, type Owner, type StoredEvent } from '@baton/core';
+import type { RawBuilder } from 'kysely';
+import type { SqliteStatements } from './sqlite-fast-path.ts';
 
 export interface ConversationRecord {
   id: string;
@@ -112,6 +114,35 @@ export interface AppendOptions {
    * guarded by it; when it no longer holds, the append goes the general way, so the result is the same.
    */
   snapshot?: ConversationSnapshot;
+  /** A write to another table the append depends on, made with it (see `AppendGate`). */
+  gate?: AppendGate;
+}
+
+/**
+ * A write to another table that an append depends on, made in the append's transaction and before it:
+ * when the gate writes nothing (its condition no longer holds), or its write breaks a unique index, the
+ * append writes nothing either and throws `AppendGateClosed`. On PostgreSQL, when the caller's snapshot
+ * holds, the gate, the claim of the seqs and the inserts are one statement: one round trip for both
+ * writes. The desk's offer and its `handoff.offered` event are written this way.
+ */
+export interface AppendGate {
+  /**
+   * PostgreSQL: the write as common table expressions (`a as (…), gate as (…)`), the last named `gate`
+   * and returning a row when it wrote. Run alone or ahead of the append's own expressions.
+   */
+  postgres: RawBuilder<unknown>;
+  /** SQLite, inside the append's transaction, before the append: whether it wrote. */
+  sqlite(statements: SqliteStatements): boolean;
+}
+
+/** The append's gate wrote nothing (see `AppendGate`): nothing was written. */
+export class AppendGateClosed extends BatonError {
+  constructor(conversationId: string, cause?: unknown) {
+    super('conflict', `conversation ${conversationId}: the write this append depends on did not happen`, {
+      ...(cause === undefined ? {} : { cause }),
+    });
+    this.name = 'AppendGateClosed';
+  }
 }
 
 export interface ConversationSnapshot {
