@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BatonServer } from '../src/app/server.ts';
+import { ROUTING_TOPIC } from '../src/routing/router.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 import {
   addAgent,
   call,
@@ -67,6 +71,41 @@ describe('routing leadership across server processes (PostgreSQL + Redis)', () =
     // One after the other: the leader's pass for one must not be what routes the other.
     await handOffOn('a');
     await handOffOn('b');
+  });
+
+  it('has the leader load a conversation as soon as a kick names it, beside the pass that offers it', async () => {
+    // A conversation no process has cached, and nobody waits on: only the kick's warm-up makes one read it.
+    const conversationId = `c_warm_${Date.now()}`;
+    await servers.get('a')!.deps.store.createConversation({
+      id: conversationId,
+      industry: 'telecom',
+      channel: 'api',
+      customerTokenHash: 'unused',
+      owner: { kind: 'ai' },
+    });
+    const loads = new Map<string, string[]>();
+    const spies = [...servers].map(([name, server]) => {
+      const store = server.deps.store;
+      const read = store.getConversation.bind(store);
+      loads.set(name, []);
+      return vi.spyOn(store, 'getConversation').mockImplementation((id) => {
+        loads.get(name)!.push(id);
+        return read(id);
+      });
+    });
+    try {
+      const warmed = () => [...loads].filter(([, ids]) => ids.includes(conversationId)).map(([name]) => name);
+      await servers.get('b')!.deps.bus.publish(ROUTING_TOPIC, {
+        kind: 'desk',
+        name: 'kick',
+        payload: { conversationId },
+      });
+      for (let waited = 0; warmed().length === 0 && waited < 5000; waited += 20) await sleep(20);
+      // Exactly one process, the leader, follows kicks: the others ignore them.
+      expect(warmed()).toHaveLength(1);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('hands leadership on at once when the leader stops, to a process that joined later', async () => {

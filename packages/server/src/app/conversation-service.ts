@@ -68,6 +68,8 @@ export const deskAgentTopic = (agentId: string) => `desk:agent:${agentId}`;
 const STAFF_AUTHORS = new Set(['ai', 'agent', 'bot']);
 /** How many times an ownership-checked append retries after another process wrote in between. */
 const MAX_OWNERSHIP_RETRIES = 20;
+/** Events read at a time when the state is built from the log. */
+const LOG_PAGE = 1000;
 
 interface CacheEntry {
   conversation: ConversationRecord;
@@ -87,6 +89,8 @@ export class ConversationService {
   readonly #bus: Bus;
   readonly #logger: Logger;
   readonly #cache = new Map<string, CacheEntry>();
+  /** Loads in flight, so that callers who ask together read the store once. */
+  readonly #loading = new Map<string, Promise<CacheEntry>>();
   readonly #cacheSize: number;
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<AppendedListener>();
@@ -169,7 +173,17 @@ export class ConversationService {
       this.#touch(conversationId, cached);
       return cached;
     }
-    return this.#load(conversationId);
+    // One load at a time per conversation: a second caller (the routing pass after its warm-up) shares it.
+    let loading = this.#loading.get(conversationId);
+    if (!loading) {
+      loading = this.#load(conversationId);
+      this.#loading.set(conversationId, loading);
+      const done = () => {
+        if (this.#loading.get(conversationId) === loading) this.#loading.delete(conversationId);
+      };
+      loading.then(done, done);
+    }
+    return loading;
   }
 
   /**
@@ -352,12 +366,7 @@ export class ConversationService {
   }
 
   async #refresh(conversationId: string, entry: CacheEntry): Promise<CacheEntry> {
-    let state = entry.state;
-    for (;;) {
-      const events = await this.#store.readEvents(conversationId, state.lastSeq, 1000);
-      for (const event of events) state = reduce(state, event);
-      if (events.length < 1000) break;
-    }
+    const state = await this.#fold(conversationId, entry.state);
     const conversation = (await this.#store.getConversation(conversationId)) ?? entry.conversation;
     const next = { conversation, state };
     this.#remember(conversationId, next);
@@ -365,10 +374,27 @@ export class ConversationService {
   }
 
   async #load(conversationId: string): Promise<CacheEntry> {
-    const conversation = await this.#store.getConversation(conversationId);
+    // The record and the log's first page side by side: one round trip on PostgreSQL instead of three
+    // (record, log, record again). State comes from the log alone; the record gives what the log does not.
+    const [conversation, first] = await Promise.all([
+      this.#store.getConversation(conversationId),
+      this.#store.readEvents(conversationId, 0, LOG_PAGE),
+    ]);
     if (!conversation) throw new BatonError('not_found', `conversation ${conversationId} not found`);
     const base = conversation.botId ? initialState({ kind: 'bot', id: conversation.botId }) : initialState();
-    return this.#refresh(conversationId, { conversation, state: base });
+    const next = { conversation, state: await this.#fold(conversationId, base, first) };
+    this.#remember(conversationId, next);
+    return next;
+  }
+
+  /** `state` with the log after it folded in, page by page; `first` is the page after it when already read. */
+  async #fold(conversationId: string, state: ConversationState, first?: StoredEvent[]): Promise<ConversationState> {
+    let page = first ?? (await this.#store.readEvents(conversationId, state.lastSeq, LOG_PAGE));
+    for (;;) {
+      for (const event of page) state = reduce(state, event);
+      if (page.length < LOG_PAGE) return state;
+      page = await this.#store.readEvents(conversationId, state.lastSeq, LOG_PAGE);
+    }
   }
 
   async #exists(conversationId: string): Promise<boolean> {

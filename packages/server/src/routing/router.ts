@@ -202,7 +202,13 @@ export class Router {
     this.#unsubscribeDesk.catch((error: unknown) => this.#logger.warn({ err: error }, 'desk notices not followed'));
     this.#unsubscribeRouting = this.#bus?.subscribe(ROUTING_TOPIC, (message) => {
       if (message.kind !== 'desk') return;
-      if (message.name === 'kick' && this.#leader) this.#pass();
+      if (message.name === 'kick' && this.#leader) {
+        // The wait started on another process, so this one has likely not cached the conversation: load it
+        // now, beside the pass's lease, rather than when its offer is written (the append needs its state).
+        const { conversationId } = message.payload;
+        if (typeof conversationId === 'string') this.#warm(conversationId);
+        this.#pass();
+      }
       // The leader stopped: the first process to ask leads from now, not from its next tick.
       if (message.name === 'leader_left' && !this.#leader) this.#tick();
     });
@@ -337,14 +343,14 @@ export class Router {
    * Asks for a routing pass soon: here when this process leads, otherwise from the leader, over the bus
    * (with nobody leading for a moment, the next leader's first pass finds the wait anyway).
    */
-  kick(): void {
+  kick(conversationId?: string): void {
     if (this.#stopped) return;
     if (this.#leader || !this.#bus) {
       this.#pass();
       return;
     }
     this.#bus
-      .publish(ROUTING_TOPIC, { kind: 'desk', name: 'kick', payload: {} })
+      .publish(ROUTING_TOPIC, { kind: 'desk', name: 'kick', payload: conversationId ? { conversationId } : {} })
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'routing kick not sent to the leader'));
   }
 
@@ -711,7 +717,12 @@ export class Router {
           break;
       }
     }
-    if (changed) this.kick();
+    if (changed) this.kick(conversation.id);
+  }
+
+  /** Loads a conversation's state into the service's cache, for a write soon; a failure is the write's to tell. */
+  #warm(conversationId: string): void {
+    this.#service.get(conversationId).catch(() => undefined);
   }
 
   async #cancelOpenOffers(conversationId: string, now: string): Promise<void> {
