@@ -17,6 +17,7 @@ import {
   type LoadReport,
 } from './bench-protocol.ts';
 import { loadCustomerScripts, loadHandoffRequests } from './customer-scripts.ts';
+import { conversationEvidence as tellLog } from './error-evidence.ts';
 import { HttpClient } from './http-client.ts';
 import { inBatches } from './in-batches.ts';
 import { LoopStallRecorder } from './loop-stalls.ts';
@@ -68,7 +69,7 @@ class ErrorLog {
   add(kind: string, detail: string): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
     this.total += 1;
-    if (this.samples.length < 20) this.samples.push(`${kind}: ${detail.slice(0, 300)}`);
+    if (this.samples.length < 20) this.samples.push(`${kind}: ${detail.slice(0, 500)}`);
   }
 }
 
@@ -689,7 +690,7 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
   customer.aiPendingSince = undefined;
   const greeted = await waitUntil(customer, () => customer.agentMessages > 0, HANDOFF_TIMEOUT_MS);
   if (!greeted) {
-    if (state.running) errors.add('handoff_not_answered', customer.conversationId);
+    if (state.running) errors.add('handoff_not_answered', await tellLog(customer, undefined));
   } else {
     customer.phase = 'agent';
     for (let exchanged = 0; exchanged < MESSAGES_WITH_AGENT && state.running; exchanged++) {
@@ -713,7 +714,9 @@ async function withAgent(customer: Customer, thinkScale: number): Promise<void> 
         () => customer.agentMessages > before || writtenAfterResolve(),
         AGENT_REPLY_TIMEOUT_MS,
       );
-      if (!replied && state.running) errors.add('agent_reply_timeout', customer.conversationId);
+      if (!replied && state.running) {
+        errors.add('agent_reply_timeout', await tellLog(customer, seq, `agent messages seen ${before}`));
+      }
     }
     const resolved = await waitUntil(customer, () => customer.resolved, AGENT_REPLY_TIMEOUT_MS);
     if (!resolved && state.running) errors.add('resolve_timeout', customer.conversationId);
