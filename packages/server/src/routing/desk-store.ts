@@ -600,10 +600,6 @@ export class DeskStore {
   }
 
   /**
-   * Opens an offer and marks the handoff offered, together or not at all. False when the handoff was
-   * no longer waiting or already had an open offer (the unique index says no).
-   */
-  /**
    * The write that offers a waiting handoff to an agent, as a gate for the append of its `handoff.offered`
    * event (see `AppendGate`): the handoff moves to offered only if it was waiting in this episode, and the
    * offer row exists only if it moved; the unique index on open offers refuses a second one. The gate is
@@ -657,7 +653,11 @@ export class DeskStore {
     return { gate: { postgres, sqlite }, offer: toOffer(offer) };
   }
 
-  /** The offer's write alone, without an event (see `offerGate`); undefined when the handoff was not waiting. */
+  /**
+   * The offer's write alone, without an event (see `offerGate`): the handoff marked offered and the offer
+   * opened, together or not at all. Undefined when the handoff was no longer waiting or already had an
+   * open offer (the unique index says no).
+   */
   async openOffer(input: OfferInput): Promise<DeskOffer | undefined> {
     const { gate, offer } = this.offerGate(input);
     try {
