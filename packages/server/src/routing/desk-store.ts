@@ -3,7 +3,7 @@ import { BatonError, type Priority } from '@baton/core';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import type { AgentsTable, Database, DatabaseHandle } from '../store/database.ts';
-import { toAgent } from '../store/sql-store.ts';
+import { runGateAlone, toAgent } from '../store/sql-store.ts';
 import type { SqliteFastPath, SqliteStatements, SqliteValue } from '../store/sqlite-fast-path.ts';
 import type { AgentRecord, AppendGate } from '../store/store.ts';
 
@@ -662,10 +662,7 @@ export class DeskStore {
     const { gate, offer } = this.offerGate(input);
     try {
       const fast = this.#fast;
-      const wrote = fast
-        ? await fast.transaction((sqlite) => gate.sqlite(sqlite))
-        : ((await sql<{ n: number }>`with ${gate.postgres} select count(*)::int as n from gate`.execute(this.#db))
-            .rows[0]?.n ?? 0) > 0;
+      const wrote = fast ? await fast.transaction((sqlite) => gate.sqlite(sqlite)) : await runGateAlone(this.#db, gate);
       return wrote ? offer : undefined;
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;

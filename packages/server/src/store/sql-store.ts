@@ -32,6 +32,7 @@ import type {
   AgentRecord,
   AgentRole,
   ApiKeyRecord,
+  AppendGate,
   AppendOptions,
   AuditActorKind,
   AuditEntry,
@@ -249,10 +250,7 @@ export class SqlStore implements Store {
     return this.writeTransaction((trx) =>
       gated(async () => {
         if (gate) {
-          const wrote = await sql<{ n: number }>`with ${gate.postgres} select count(*)::int as n from gate`.execute(
-            trx,
-          );
-          if (!wrote.rows[0]?.n) throw new AppendGateClosed(conversationId);
+          if (!(await runGateAlone(trx, gate))) throw new AppendGateClosed(conversationId);
         }
         // Claiming the seqs first takes the row lock (PostgreSQL) or is already under the write lock
         // (SQLite), so concurrent appenders queue here and each gets its own consecutive range.
@@ -542,6 +540,12 @@ export class SqlStore implements Store {
       throw error;
     }
   }
+}
+
+/** PostgreSQL: a gate's write on its own (no append after it); whether it wrote. */
+export async function runGateAlone<DB>(db: Kysely<DB>, gate: AppendGate): Promise<boolean> {
+  const wrote = await sql<{ n: number }>`with ${gate.postgres} select count(*)::int as n from gate`.execute(db);
+  return (wrote.rows[0]?.n ?? 0) > 0;
 }
 
 /** Opens the database from config (see `createDatabase`); call `migrate()` before use. */
