@@ -322,6 +322,30 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(await first!.openOffers({ conversationId })).toHaveLength(1);
     });
 
+    /** The queries `store` sends to PostgreSQL while `work` runs (none counted on SQLite). */
+    async function counted<T>(store: SqlStore, work: () => Promise<T>): Promise<{ result: T; queries: number }> {
+      if (backend !== 'postgres') return { result: await work(), queries: 0 };
+      const pool = await store.handle.postgresPool!();
+      let queries = 0;
+      const wrapped = new Map<pg.PoolClient, pg.PoolClient['query']>();
+      const onAcquire = (client: pg.PoolClient) => {
+        if (wrapped.has(client)) return;
+        const query = client.query;
+        wrapped.set(client, query);
+        client.query = ((...args: Parameters<typeof query>) => {
+          queries += 1;
+          return (query as (...a: unknown[]) => unknown).apply(client, args);
+        }) as typeof query;
+      };
+      pool.on('acquire', onAcquire);
+      try {
+        return { result: await work(), queries };
+      } finally {
+        pool.off('acquire', onAcquire);
+        for (const [client, query] of wrapped) client.query = query;
+      }
+    }
+
     it('writes an offer and its event together, or neither (the offer as the append gate)', async () => {
       const [desk, otherDesk] = stores.map((store) => new DeskStore(store.handle));
       const [store, other] = stores;
@@ -340,33 +364,10 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
         ).conversationId,
       ))!;
       const snapshot = (seq: number) => ({ lastSeq: seq, owner, status: status as ConversationStatus });
-      /** The queries the store sends to PostgreSQL while `work` runs (none counted on SQLite). */
-      const counted = async <T>(work: () => Promise<T>): Promise<{ result: T; queries: number }> => {
-        if (backend !== 'postgres') return { result: await work(), queries: 0 };
-        const pool = await store!.handle.postgresPool!();
-        let queries = 0;
-        const wrapped = new Map<pg.PoolClient, pg.PoolClient['query']>();
-        const onAcquire = (client: pg.PoolClient) => {
-          if (wrapped.has(client)) return;
-          const query = client.query;
-          wrapped.set(client, query);
-          client.query = ((...args: Parameters<typeof query>) => {
-            queries += 1;
-            return (query as (...a: unknown[]) => unknown).apply(client, args);
-          }) as typeof query;
-        };
-        pool.on('acquire', onAcquire);
-        try {
-          return { result: await work(), queries };
-        } finally {
-          pool.off('acquire', onAcquire);
-          for (const [client, query] of wrapped) client.query = query;
-        }
-      };
       // Open: the handoff moves to offered, the offer exists, and the event is stored, in one write.
       let handoff = await conversation(`c_gate_open_${backend}`);
       const opened = desk!.offerGate({ handoff, agentId: 'a_1', now, expiresAt });
-      const { result: stored, queries } = await counted(() =>
+      const { result: stored, queries } = await counted(store!, () =>
         store!.append(handoff.conversationId, [offered('a_1')], { gate: opened.gate, snapshot: snapshot(0) }),
       );
       // On PostgreSQL, one statement for both writes.
@@ -417,6 +418,173 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(await otherDesk!.openOffers({ conversationId: handoff.conversationId })).toHaveLength(1);
       expect(await lastSeq(handoff.conversationId)).toBe(2);
     });
+
+    it('starts a wait in the write that stores the request for it, or not at all (the wait as the append follow)', async () => {
+      const [desk, otherDesk] = stores.map((store) => new DeskStore(store.handle));
+      const [store, other] = stores;
+      const now = new Date().toISOString();
+      const conversation = async (id: string) => {
+        await store!.createConversation({
+          id,
+          industry: 'telecom',
+          channel: 'api',
+          customerTokenHash: 'h',
+          owner: { kind: 'ai' },
+        });
+        return id;
+      };
+      /** What is stored for the conversation now, as the service's cache would have it. */
+      const snapshot = async (id: string) => {
+        const { lastSeq, owner, status } = (await store!.getConversation(id))!;
+        return { lastSeq, owner, status: status as ConversationStatus };
+      };
+      const waitOf = (conversationId: string, priority: 'high' | 'urgent' = 'high') => ({
+        conversationId,
+        queue: 'billing',
+        priority,
+        skills: ['billing'],
+        excludedAgentIds: [],
+        now,
+      });
+      const request = (priority: 'high' | 'urgent' = 'high') => ({
+        type: 'handoff.requested' as const,
+        trigger: 'customer_request' as const,
+        priority,
+        skills: ['billing'],
+      });
+      const bridge = { type: 'message' as const, author: 'ai' as const, text: 'Let me bring in a colleague.' };
+
+      // Started: the wait's episode and waiting-since are the request's seq and time; on PostgreSQL, one statement.
+      const id = await conversation(`c_follow_${backend}`);
+      const follow = desk!.waitFollow(1, waitOf(id));
+      const state = await snapshot(id);
+      const { result: stored, queries } = await counted(store!, () =>
+        store!.append(id, [bridge, request()], { follow, snapshot: state }),
+      );
+      if (backend === 'postgres') expect(queries).toBe(1);
+      expect(follow.wrote).toBe(true);
+      const requested = stored[1]!;
+      expect(requested).toMatchObject({ seq: 2, type: 'handoff.requested' });
+      expect(await otherDesk!.getHandoff(id)).toMatchObject({
+        state: 'waiting',
+        queue: 'billing',
+        priority: 'high',
+        skills: ['billing'],
+        episode: requested.seq,
+        waitingSince: requested.at,
+      });
+
+      // Asked again while waiting: the request is stored, the wait keeps its place, and the caller is told.
+      const again = desk!.waitFollow(0, waitOf(id, 'urgent'));
+      await store!.append(id, [request('urgent')], { follow: again, snapshot: await snapshot(id) });
+      expect(again.wrote).toBe(false);
+      expect(await desk!.getHandoff(id)).toMatchObject({ episode: requested.seq, priority: 'high' });
+
+      // An end of the episode handled late leaves a later wait alone: only episodes before it are closed.
+      expect(await desk!.transition(id, ['waiting'], 'closed', now, { episodeBefore: requested.seq })).toBe(false);
+      expect(await desk!.transition(id, ['waiting'], 'closed', now, { episodeBefore: requested.seq + 1 })).toBe(true);
+
+      // The events refused (a stale expected seq): no wait either.
+      const refusedId = await conversation(`c_follow_refused_${backend}`);
+      const refused = desk!.waitFollow(0, waitOf(refusedId));
+      await expect(
+        store!.append(refusedId, [request()], {
+          follow: refused,
+          expectedLastSeq: 5,
+          snapshot: { ...(await snapshot(refusedId)), lastSeq: 5 },
+        }),
+      ).rejects.toThrow(/is at seq 0, not 5/);
+      expect(refused.wrote).toBeUndefined();
+      expect(await desk!.getHandoff(refusedId)).toBeUndefined();
+
+      // Another process wrote since the caller's snapshot: the events go the general way, after that write.
+      // SQLite writes the wait with them; PostgreSQL leaves it to the caller (its claim locks the conversation
+      // before the desk's row, the order the offers keep).
+      const staleId = await conversation(`c_follow_stale_${backend}`);
+      const stale = desk!.waitFollow(0, waitOf(staleId));
+      const before = await snapshot(staleId);
+      await other!.append(staleId, [{ type: 'message', author: 'customer', text: 'hello?' }]);
+      const late = await store!.append(staleId, [request()], { follow: stale, snapshot: before });
+      expect(late.map((event) => [event.seq, event.type])).toEqual([[2, 'handoff.requested']]);
+      if (backend === 'postgres') {
+        expect(stale.wrote).toBeUndefined();
+        expect(await desk!.getHandoff(staleId)).toBeUndefined();
+      } else {
+        expect(stale.wrote).toBe(true);
+        expect(await desk!.getHandoff(staleId)).toMatchObject({ state: 'waiting', episode: 2 });
+      }
+    });
+
+    it.runIf(backend === 'postgres')(
+      "starts a wait with its request taking the desk's row before the conversation's, as an offer does",
+      async () => {
+        const [desk] = stores.map((store) => new DeskStore(store.handle));
+        const store = stores[0]!;
+        const schema = database.env.BATON_DATABASE_SCHEMA;
+        const id = 'c_follow_lock_order';
+        const owner = { kind: 'ai' } as const;
+        await store.createConversation({ id, industry: 'telecom', channel: 'api', customerTokenHash: 'h', owner });
+        const now = new Date().toISOString();
+        // A wait that ended: the row is there for the other writer to hold.
+        await desk!.upsertWaiting({
+          conversationId: id,
+          queue: 'general',
+          priority: 'normal',
+          skills: [],
+          excludedAgentIds: [],
+          waitingSince: now,
+          episode: 0,
+          now,
+        });
+        expect(await desk!.transition(id, ['waiting'], 'closed', now)).toBe(true);
+        const holder = new pg.Client({ connectionString: POSTGRES_URL });
+        const probe = new pg.Client({ connectionString: POSTGRES_URL });
+        await holder.connect();
+        await probe.connect();
+        try {
+          // Another writer holds the desk's row (as a routing pass offering it does, before its append).
+          await holder.query('begin');
+          await holder.query(`select 1 from "${schema}".desk_handoffs where conversation_id = $1 for update`, [id]);
+          const follow = desk!.waitFollow(0, {
+            conversationId: id,
+            queue: 'general',
+            priority: 'normal',
+            skills: [],
+            excludedAgentIds: [],
+            now,
+          });
+          const { lastSeq, status } = (await store.getConversation(id))!;
+          const appending = store.append(
+            id,
+            [{ type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: [] }],
+            { follow, snapshot: { lastSeq, owner, status: status as ConversationStatus } },
+          );
+          const waiting = async () =>
+            (
+              await probe.query<{ n: number }>(
+                "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%follow_lock%'",
+              )
+            ).rows[0]!.n;
+          for (let tries = 0; (await waiting()) === 0; tries++) {
+            if (tries > 200) throw new Error('the append never waited for the desk row');
+            await sleep(10);
+          }
+          // While it waits for the desk's row, it holds nothing of the conversation's: whoever holds the desk
+          // row may still append (the two never wait for each other).
+          await probe.query('begin');
+          await probe.query(`select 1 from "${schema}".conversations where id = $1 for update nowait`, [id]);
+          await probe.query('rollback');
+          await holder.query('commit');
+          const stored = await appending;
+          expect(follow.wrote).toBe(true);
+          expect(await desk!.getHandoff(id)).toMatchObject({ state: 'waiting', episode: stored[0]!.seq });
+        } finally {
+          await holder.query('rollback').catch(() => undefined);
+          await holder.end();
+          await probe.end();
+        }
+      },
+    );
 
     it('accepts an offer and assigns its handoff in one write, or does neither', async () => {
       const [desk] = stores.map((store) => new DeskStore(store.handle));

@@ -571,8 +571,8 @@ describe('desk on postgres: routing while another writer holds part of the datab
 
   it("routes one customer's request for a person while another conversation's routing is held up", async () => {
     const agent = await onlineAgent('a_both', 'Both', 2);
-    // Another writer is inserting this conversation's wait, uncommitted: routing its request waits on that
-    // row until the writer is done.
+    // Another writer is inserting this conversation's wait, uncommitted: its request for a person, which
+    // starts the wait in the same write, waits on that row until the writer is done.
     const stuck = await startConversation(server.url, 'I need a person');
     await holder.query('begin');
     const now = new Date().toISOString();
@@ -582,12 +582,13 @@ describe('desk on postgres: routing while another writer holds part of the datab
         values ($1, 'closed', 'general', 'normal', '[]', '[]', $2, 0, $2)`,
       [stuck.conversationId, now],
     );
-    await askForPerson(stuck);
+    const stuckAsked = askForPerson(stuck);
     const other = await askForPerson(await startConversation(server.url, 'Can I talk to someone please'));
     const offered = await waitForEvent(server.url, other, agent.token, 'handoff.offered');
     expect(offered.agentId).toBe(agent.id);
-    // Once the other writer has gone, the held-up request is routed too.
+    // Once the other writer has gone, the held-up request is stored and routed too.
     await holder.query('rollback');
+    await stuckAsked;
     const then = await waitForEvent(server.url, stuck.conversationId, agent.token, 'handoff.offered');
     expect(then.agentId).toBe(agent.id);
   });

@@ -14,7 +14,13 @@ import {
 } from '@baton/core';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.ts';
-import { type AppendGate, AppendGateClosed, type ConversationRecord, type Store } from '../store/store.ts';
+import {
+  type AppendFollow,
+  type AppendGate,
+  AppendGateClosed,
+  type ConversationRecord,
+  type Store,
+} from '../store/store.ts';
 import { randomToken, sha256 } from './auth.ts';
 
 /** Who is writing. Routes derive it from credentials; the AI runtime and the router use `ai` and `system`. */
@@ -32,7 +38,15 @@ export type Actor =
  */
 export interface AppendedTransient {
   originalTexts: ReadonlyMap<number, string>;
+  /** The write the append made for the events it started (see `writeWithAppends`), with whether it wrote. */
+  follow?: AppendFollow;
 }
+
+/**
+ * Given events about to be appended, the write one of them starts (see `AppendFollow`), or undefined.
+ * Runs before each append, so it must be quick and pure (no I/O).
+ */
+export type AppendFollower = (conversationId: string, events: readonly EventBody[]) => AppendFollow | undefined;
 
 export type AppendedListener = (
   conversation: ConversationRecord,
@@ -94,6 +108,7 @@ export class ConversationService {
   readonly #cacheSize: number;
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #listeners = new Set<AppendedListener>();
+  #follower: AppendFollower | undefined;
 
   constructor(deps: { store: Store; bus: Bus; logger: Logger; cacheSize?: number }) {
     this.#store = deps.store;
@@ -134,6 +149,18 @@ export class ConversationService {
         updatedAt: event.at,
       },
     });
+  }
+
+  /**
+   * Makes appends write what `follower` asks for their events in the same write (see `AppendFollow`),
+   * and hands it, with whether it wrote, to the listeners in the transient. One follower (the router's:
+   * a request for a person starts its wait with it). Returns the function that stops it.
+   */
+  writeWithAppends(follower: AppendFollower): () => void {
+    this.#follower = follower;
+    return () => {
+      if (this.#follower === follower) this.#follower = undefined;
+    };
   }
 
   /** Called after every successful append, never awaited by the writer. Returns an unsubscribe function. */
@@ -266,6 +293,8 @@ export class ConversationService {
     const speaker = speakerOf(bodies, actor);
     let stored: StoredEvent[] | undefined;
     let refreshed = false;
+    // An offer's append (gated) starts nothing.
+    const follow = gate ? undefined : this.#follower?.(conversationId, bodies);
     for (let attempt = 0; stored === undefined; attempt++) {
       if (speaker && !canSpeak(entry.state, speaker)) {
         // The cache may be behind what another process wrote (an accept there): only the store can say no.
@@ -283,6 +312,7 @@ export class ConversationService {
           ...(speaker ? { expectedLastSeq: entry.state.lastSeq } : {}),
           snapshot: { lastSeq: entry.state.lastSeq, owner: entry.state.owner, status: entry.state.status },
           ...(gate ? { gate } : {}),
+          ...(follow ? { follow } : {}),
         });
       } catch (error) {
         // Another process appended since our state was read: refresh and decide again.
@@ -321,7 +351,7 @@ export class ConversationService {
       published(conversationTopic(conversationId));
       if (this.#bus.shared) published(CONVERSATIONS_TOPIC);
     }
-    this.#notify(entry, stored, { originalTexts });
+    this.#notify(entry, stored, follow ? { originalTexts, follow } : { originalTexts });
     return stored;
   }
 

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { AgentsTable, Database, DatabaseHandle } from '../store/database.ts';
 import { runGateAlone, toAgent } from '../store/sql-store.ts';
 import type { SqliteFastPath, SqliteStatements, SqliteValue } from '../store/sqlite-fast-path.ts';
-import type { AgentRecord, AppendGate } from '../store/store.ts';
+import type { AgentRecord, AppendFollow, AppendGate } from '../store/store.ts';
 
 export type DeskHandoffState = 'waiting' | 'offered' | 'assigned' | 'transferring' | 'callback' | 'closed';
 export type DeskOfferState = 'open' | 'accepted' | 'declined' | 'expired' | 'cancelled';
@@ -184,14 +184,19 @@ function toLoads(owned: readonly OwnedLoadRow[], offered: readonly OfferedLoadRo
 /** A wait in progress: a second request keeps its place. */
 const ACTIVE_STATES = ['waiting', 'offered', 'assigned'] as const;
 
-const UPSERT_WAITING =
-  'insert into desk_handoffs (conversation_id, state, queue, priority, skills, language, target_agent_id, excluded_agent_ids, waiting_since, episode, agent_id, assigned_at, position, estimate_seconds, updated_at) ' +
-  "values (?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, ?) " +
+/** A wait's columns, as its start writes them (the rest, agent and position, start empty). */
+const WAITING_COLUMNS =
+  'conversation_id, state, queue, priority, skills, language, target_agent_id, excluded_agent_ids, waiting_since, episode, updated_at';
+/** A newer episode restarts the wait (an older or equal one changes nothing). */
+const WAITING_ON_CONFLICT =
   "on conflict (conversation_id) do update set state = 'waiting', queue = excluded.queue, priority = excluded.priority, " +
   'skills = excluded.skills, language = excluded.language, target_agent_id = excluded.target_agent_id, ' +
   'excluded_agent_ids = excluded.excluded_agent_ids, waiting_since = excluded.waiting_since, episode = excluded.episode, ' +
   'agent_id = null, assigned_at = null, position = null, estimate_seconds = null, updated_at = excluded.updated_at ' +
   'where desk_handoffs.episode < excluded.episode';
+/** ... except over a wait still in progress (waiting, offered or assigned): that one is kept. */
+const UNLESS_ACTIVE = ` and desk_handoffs.state not in (${ACTIVE_STATES.map((state) => `'${state}'`).join(', ')})`;
+const UPSERT_WAITING = `insert into desk_handoffs (${WAITING_COLUMNS}) values (?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?) ${WAITING_ON_CONFLICT}`;
 
 /**
  * The desk's queries as SQLite runs them on the fast path, each the same as the Kysely query it stands
@@ -205,7 +210,7 @@ export const SQLITE = {
   listHandoffs: (states: number) => `select * from desk_handoffs where state in (${marks(states)})`,
   upsertWaiting: `${UPSERT_WAITING} returning 1 as won`,
   /** The same, except over a wait still in progress (waiting, offered or assigned): that one is kept. */
-  upsertWaitingUnlessActive: `${UPSERT_WAITING} and desk_handoffs.state not in (${ACTIVE_STATES.map((state) => `'${state}'`).join(', ')}) returning 1 as won`,
+  upsertWaitingUnlessActive: `${UPSERT_WAITING}${UNLESS_ACTIVE} returning 1 as won`,
   raisePriority:
     "update desk_handoffs set priority = ?, updated_at = ? where conversation_id = ? and state in ('waiting', 'offered')",
   requeue:
@@ -435,19 +440,9 @@ export class DeskStore {
    * Starts (or restarts, for a newer episode) a wait. Older or equal episodes are ignored; with
    * `unlessActive`, so is a wait still in progress (waiting, offered, assigned), which keeps its place.
    */
-  async upsertWaiting(handoff: {
-    conversationId: string;
-    queue: string;
-    priority: Priority;
-    skills: readonly string[];
-    language?: string;
-    targetAgentId?: string;
-    excludedAgentIds: readonly string[];
-    waitingSince: string;
-    episode: number;
-    now: string;
-    unlessActive?: boolean;
-  }): Promise<boolean> {
+  async upsertWaiting(
+    handoff: WaitStart & { waitingSince: string; episode: number; unlessActive?: boolean },
+  ): Promise<boolean> {
     if (this.#fast) {
       const won = await this.#fast.execute((sqlite) =>
         sqlite.get<Won>(
@@ -496,6 +491,45 @@ export class DeskStore {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
+  /**
+   * `upsertWaiting` with `unlessActive`, as the write that follows an appended event (see `AppendFollow`):
+   * the event at `index` of the append starts the wait, its seq the episode and its time the waiting-since.
+   * One write with the event, so the wait and the request that started it are never seen apart.
+   */
+  waitFollow(index: number, handoff: WaitStart): AppendFollow {
+    const skills = JSON.stringify(handoff.skills);
+    const excluded = JSON.stringify(handoff.excludedAgentIds);
+    const language = handoff.language ?? null;
+    const target = handoff.targetAgentId ?? null;
+    const postgres = sql`
+      follow as (
+        insert into desk_handoffs (${sql.raw(WAITING_COLUMNS)})
+        select ${handoff.conversationId}::text, 'waiting', ${handoff.queue}::text, ${handoff.priority}::text,
+          ${skills}::text, ${language}::text, ${target}::text, ${excluded}::text, appended_event.at, appended_event.seq,
+          ${handoff.now}::text
+        from appended_event
+        ${sql.raw(`${WAITING_ON_CONFLICT}${UNLESS_ACTIVE}`)}
+        returning 1
+      )`;
+    const postgresLock = sql`
+      follow_lock as (select 1 from desk_handoffs where conversation_id = ${handoff.conversationId} for update)`;
+    const sqlite = (statements: SqliteStatements, event: { seq: number; at: string }) =>
+      statements.get<Won>(
+        SQLITE.upsertWaitingUnlessActive,
+        handoff.conversationId,
+        handoff.queue,
+        handoff.priority,
+        skills,
+        language,
+        target,
+        excluded,
+        event.at,
+        event.seq,
+        handoff.now,
+      ) !== undefined;
+    return { index, postgresLock, postgres, sqlite };
+  }
+
   /** Raises the priority of a wait still in progress (a second request while waiting). */
   async raisePriority(conversationId: string, priority: Priority, now: string): Promise<void> {
     if (this.#fast) {
@@ -516,7 +550,7 @@ export class DeskStore {
     from: readonly DeskHandoffState[],
     to: DeskHandoffState,
     now: string,
-    options: { agentId?: string | null; requireAgentId?: string; episode?: number } = {},
+    options: { agentId?: string | null; requireAgentId?: string; episode?: number; episodeBefore?: number } = {},
   ): Promise<boolean> {
     const fast = this.#fast;
     if (fast) {
@@ -540,6 +574,10 @@ export class DeskStore {
         where.push('episode = ?');
         parameters.push(options.episode);
       }
+      if (options.episodeBefore !== undefined) {
+        where.push('episode < ?');
+        parameters.push(options.episodeBefore);
+      }
       const statement = `update desk_handoffs set ${set.join(', ')} where ${where.join(' and ')} returning 1 as won`;
       return (await fast.execute((sqlite) => sqlite.get<Won>(statement, ...parameters))) !== undefined;
     }
@@ -555,6 +593,7 @@ export class DeskStore {
       .where('state', 'in', from);
     if (options.requireAgentId !== undefined) query = query.where('agent_id', '=', options.requireAgentId);
     if (options.episode !== undefined) query = query.where('episode', '=', options.episode);
+    if (options.episodeBefore !== undefined) query = query.where('episode', '<', options.episodeBefore);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
@@ -1125,6 +1164,18 @@ function isLockTimeout(error: unknown): boolean {
 }
 
 class OfferNotOpened extends Error {}
+
+/** A wait as it starts: where it queues and for what (its episode and time come with it). */
+export interface WaitStart {
+  conversationId: string;
+  queue: string;
+  priority: Priority;
+  skills: readonly string[];
+  language?: string;
+  targetAgentId?: string;
+  excludedAgentIds: readonly string[];
+  now: string;
+}
 
 export interface OfferInput {
   handoff: DeskHandoff;

@@ -4,6 +4,7 @@ import {
   type Brief,
   CLINICAL_SKILL,
   type ConversationState,
+  type EventBody,
   estimateWaitSeconds,
   isEligible,
   isOpen,
@@ -21,6 +22,7 @@ import type { Logger } from 'pino';
 import { briefFor, readWholeLog, throughAppended } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { Bus } from '../bus/bus.ts';
+import type { AppendFollow } from '../store/store.ts';
 import {
   type AgentRecord,
   type AppendGate,
@@ -29,7 +31,7 @@ import {
   type Store,
 } from '../store/store.ts';
 import type { DeskConfig } from './desk-config.ts';
-import type { DeskHandoff, DeskOffer, DeskStore, PassReads } from './desk-store.ts';
+import type { DeskHandoff, DeskOffer, DeskStore, PassReads, WaitStart } from './desk-store.ts';
 
 /** The agent acting through a desk route. */
 export interface DeskAgent {
@@ -144,6 +146,9 @@ export class Router {
   #recoveryTimer: NodeJS.Timeout | undefined;
   #handleCache: { at: number; value: Map<string, number> } | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeFollow: (() => void) | undefined;
+  /** The wait starts this router asked appends to write (see `#waitWith`). */
+  readonly #follows = new WeakSet<AppendFollow>();
   /** Each conversation's routed events, handled one at a time in append order (see `#inOrder`). */
   readonly #handling = new Map<string, Promise<void>>();
   /** The recovery under way, if any (see `recover`). */
@@ -190,11 +195,14 @@ export class Router {
 
   start(): void {
     this.#stopped = false;
-    this.#unsubscribe = this.#service.onAppended((conversation, events, state) => {
+    this.#unsubscribeFollow = this.#service.writeWithAppends((conversationId, events) =>
+      this.#waitWith(conversationId, events),
+    );
+    this.#unsubscribe = this.#service.onAppended((conversation, events, state, transient) => {
       // Only what routing acts on takes its place in line: behind every message appended before it, a request
       // for a person waited a few microtask hops per message, a queue that grows with the load.
       if (!events.some((event) => ROUTED_EVENTS.has(event.type))) return;
-      return this.#inOrder(conversation.id, () => this.#onAppended(conversation, events, state));
+      return this.#inOrder(conversation.id, () => this.#onAppended(conversation, events, state, transient?.follow));
     });
     this.#unsubscribeDesk = this.#service.subscribeDesk((name, payload) => {
       if (name === 'queue') this.#announcedCounts = JSON.stringify(payload);
@@ -321,6 +329,7 @@ export class Router {
     if (this.#queueNoticeTimer) clearTimeout(this.#queueNoticeTimer);
     this.#queueNoticeTimer = undefined;
     this.#unsubscribe?.();
+    this.#unsubscribeFollow?.();
     const unsubscribeDesk = this.#unsubscribeDesk;
     this.#unsubscribeDesk = undefined;
     await unsubscribeDesk?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
@@ -639,29 +648,64 @@ export class Router {
 
   // ── Reacting to the log ─────────────────────────────────────────────────────────────────────
 
-  async #onAppended(conversation: ConversationRecord, events: StoredEvent[], state: ConversationState): Promise<void> {
+  /**
+   * A request for a person starts its wait in the append that stores it (one write; on PostgreSQL one
+   * round trip less before the pass): the wait the request asks for, for the store to write with it.
+   */
+  #waitWith(conversationId: string, events: readonly EventBody[]): AppendFollow | undefined {
+    if (this.#stopped) return undefined;
+    const index = events.findIndex((event) => event.type === 'handoff.requested');
+    const request = events[index];
+    if (request?.type !== 'handoff.requested') return undefined;
+    const follow = this.#desk.waitFollow(index, this.#waitStart(conversationId, request, this.#now()));
+    this.#follows.add(follow);
+    return follow;
+  }
+
+  /** The wait a request for a person starts: its queue from what it asks for. */
+  #waitStart(
+    conversationId: string,
+    request: Pick<Extract<EventBody, { type: 'handoff.requested' }>, 'skills' | 'queue' | 'priority' | 'language'>,
+    now: string,
+  ): WaitStart {
+    const queue = resolveQueue({ skills: request.skills, ...(request.queue ? { queue: request.queue } : {}) }, [
+      ...this.#config.queues,
+    ]);
+    return {
+      conversationId,
+      queue: queue?.id ?? 'general',
+      priority: request.priority,
+      skills: request.skills,
+      ...(request.language ? { language: request.language } : {}),
+      excludedAgentIds: [],
+      now,
+    };
+  }
+
+  async #onAppended(
+    conversation: ConversationRecord,
+    events: StoredEvent[],
+    state: ConversationState,
+    follow?: AppendFollow,
+  ): Promise<void> {
     let changed = false;
     for (const event of events) {
       const now = this.#now();
       // Every type handled here is in ROUTED_EVENTS: only those reach this method.
       switch (event.type) {
         case 'handoff.requested': {
-          const queue = resolveQueue({ skills: event.skills, ...(event.queue ? { queue: event.queue } : {}) }, [
-            ...this.#config.queues,
-          ]);
-          // One statement in the common case: the wait starts unless one is in progress already.
-          const started = await this.#desk.upsertWaiting({
-            conversationId: conversation.id,
-            queue: queue?.id ?? 'general',
-            priority: event.priority,
-            skills: event.skills,
-            ...(event.language ? { language: event.language } : {}),
-            excludedAgentIds: [],
-            waitingSince: event.at,
-            episode: event.seq,
-            now,
-            unlessActive: true,
-          });
+          // Started with the request (see `#waitWith`), or else one statement here: the wait starts unless one
+          // is in progress already. A request that found one in progress asks again here, in line: the end of
+          // that wait may have been appended before the request and not yet handled (it is by now).
+          const written = follow && this.#follows.has(follow) && events[follow.index] === event && follow.wrote;
+          const started =
+            written ||
+            (await this.#desk.upsertWaiting({
+              ...this.#waitStart(conversation.id, event, now),
+              waitingSince: event.at,
+              episode: event.seq,
+              unlessActive: true,
+            }));
           if (started) {
             changed = true;
             break;
@@ -698,6 +742,8 @@ export class Router {
             })) || changed;
           break;
         }
+        // These end the episode they follow, never a later one: a request appended after this event may have
+        // started its wait (with its append) before this line is handled.
         case 'handoff.returned':
         case 'handoff.resolved':
           changed =
@@ -706,12 +752,16 @@ export class Router {
               ['waiting', 'offered', 'assigned', 'transferring', 'callback'],
               'closed',
               now,
+              { episodeBefore: event.seq },
             )) || changed;
-          await this.#cancelOpenOffers(conversation.id, now);
+          await this.#cancelOpenOffers(conversation.id, now, event.seq);
           break;
         case 'handoff.callback':
-          changed = (await this.#desk.transition(conversation.id, ['waiting', 'offered'], 'callback', now)) || changed;
-          await this.#cancelOpenOffers(conversation.id, now);
+          changed =
+            (await this.#desk.transition(conversation.id, ['waiting', 'offered'], 'callback', now, {
+              episodeBefore: event.seq,
+            })) || changed;
+          await this.#cancelOpenOffers(conversation.id, now, event.seq);
           break;
         default:
           break;
@@ -725,8 +775,10 @@ export class Router {
     this.#service.get(conversationId).catch(() => undefined);
   }
 
-  async #cancelOpenOffers(conversationId: string, now: string): Promise<void> {
+  /** Cancels the conversation's open offers of episodes before `before` (a seq). */
+  async #cancelOpenOffers(conversationId: string, now: string, before: number): Promise<void> {
     for (const offer of await this.#desk.openOffers({ conversationId })) {
+      if (offer.episode >= before) continue;
       if (await this.#desk.closeOffer(offer.id, 'cancelled', now)) {
         await this.#offerNotice({ conversationId, agentId: offer.agentId, state: 'cancelled' });
       }

@@ -200,6 +200,13 @@ export class SqlStore implements Store {
     const bodies = parsed.data;
     const count = bodies.length;
     const { fast } = this;
+    const { follow } = options;
+    if (follow) {
+      if (!Number.isInteger(follow.index) || follow.index < 0 || follow.index >= count) {
+        throw new Error(`an append's follow names event ${follow.index} of ${count}`);
+      }
+      follow.wrote = undefined;
+    }
     // A gate's write that breaks a unique index closes it: nothing was written (the transaction is gone).
     const gated = <T>(work: () => Promise<T>) =>
       options.gate
@@ -227,9 +234,13 @@ export class SqlStore implements Store {
               sqlite.run(SQLITE.insertEvent, row.conversation_id, row.seq, row.type, row.at, row.body);
             }
             if (plan.moved) sqlite.run(SQLITE.setOwnerAndStatus, plan.moved.owner, plan.moved.status, conversationId);
-            return plan.stored;
+            const followed = follow ? follow.sqlite(sqlite, plan.stored[follow.index] as StoredEvent) : undefined;
+            return { stored: plan.stored, followed };
           }),
-        ),
+        ).then(({ stored, followed }) => {
+          if (follow) follow.wrote = followed;
+          return stored;
+        }),
       );
     }
     let gate = options.gate;
@@ -243,7 +254,10 @@ export class SqlStore implements Store {
       const guarded = await this.translateErrors(() =>
         gated(() => this.appendGuarded(conversationId, bodies, options)),
       );
-      if (guarded.stored) return guarded.stored;
+      if (guarded.stored) {
+        if (follow) follow.wrote = guarded.followed;
+        return guarded.stored;
+      }
       // The gate has written (with its statement): the events follow the general way, without it.
       gate = undefined;
     }
@@ -271,6 +285,7 @@ export class SqlStore implements Store {
         if (plan.moved) {
           await trx.updateTable('conversations').set(plan.moved).where('id', '=', conversationId).execute();
         }
+        // No follow here: the claim has locked the conversation first (see `AppendFollow`); its caller writes it.
         return plan.stored;
       }),
     );
@@ -288,7 +303,7 @@ export class SqlStore implements Store {
     conversationId: string,
     bodies: EventBody[],
     options: AppendOptions,
-  ): Promise<{ stored: StoredEvent[] | undefined }> {
+  ): Promise<{ stored: StoredEvent[] | undefined; followed?: boolean }> {
     const snapshot = options.snapshot;
     if (!snapshot) return { stored: undefined };
     if (options.expectedLastSeq !== undefined && options.expectedLastSeq !== snapshot.lastSeq) {
@@ -304,15 +319,16 @@ export class SqlStore implements Store {
       at,
       options,
     );
-    const { gate } = options;
+    const { gate, follow } = options;
     const moved = plan.moved ? sql`, owner = ${plan.moved.owner}::jsonb, status = ${plan.moved.status}` : sql``;
-    const result = await sql<{ gated: number; appended: number }>`
-      with ${gate ? sql`${gate.postgres},` : sql``}
+    const result = await sql<{ gated: number; appended: number; followed: number }>`
+      with ${gate ? sql`${gate.postgres},` : sql``} ${follow ? sql`${follow.postgresLock},` : sql``}
       claimed as (
         update conversations set last_seq = last_seq + ${count}, updated_at = ${at}${moved}
         where id = ${conversationId} and last_seq = ${snapshot.lastSeq}
           and owner = ${owner}::jsonb and status = ${snapshot.status}
           ${gate ? sql`and exists (select 1 from gate)` : sql``}
+          ${follow ? sql`and (select count(*) from follow_lock) >= 0` : sql``}
         returning last_seq
       ),
       inserted as (
@@ -321,12 +337,24 @@ export class SqlStore implements Store {
         from claimed, unnest(${plan.rows.map((row) => row.type)}::text[], ${plan.rows.map((row) => row.body)}::text[])
           with ordinality as v(type, body, ord)
         returning seq
-      )
+      )${
+        follow
+          ? sql`,
+      appended_event as (
+        select claimed.last_seq - ${count - 1 - follow.index}::int as seq, ${at}::text as at from claimed
+      ),
+      ${follow.postgres}`
+          : sql``
+      }
       select ${gate ? sql`(select count(*) from gate)::int` : sql`1`} as gated,
-        (select count(*) from inserted)::int as appended`.execute(this.db);
+        (select count(*) from inserted)::int as appended,
+        ${follow ? sql`(select count(*) from follow)::int` : sql`0`} as followed`.execute(this.db);
     const row = result.rows[0];
     if (gate && !row?.gated) throw new AppendGateClosed(conversationId);
-    return { stored: row?.appended === count ? plan.stored : undefined };
+    return {
+      stored: row?.appended === count ? plan.stored : undefined,
+      ...(follow ? { followed: (row?.followed ?? 0) > 0 } : {}),
+    };
   }
 
   async readEvents(conversationId: string, after = 0, limit?: number): Promise<StoredEvent[]> {

@@ -116,6 +116,8 @@ export interface AppendOptions {
   snapshot?: ConversationSnapshot;
   /** A write to another table the append depends on, made with it (see `AppendGate`). */
   gate?: AppendGate;
+  /** A write to another table that one of the appended events starts, made with it (see `AppendFollow`). */
+  follow?: AppendFollow;
 }
 
 /**
@@ -133,6 +135,36 @@ export interface AppendGate {
   postgres: RawBuilder<unknown>;
   /** SQLite, inside the append's transaction, before the append: whether it wrote. */
   sqlite(statements: SqliteStatements): boolean;
+}
+
+/**
+ * A write to another table that one of the appended events starts, made with the events and after them,
+ * with that event's seq and time: when the events are not written, neither is it; when it fails, so does
+ * the append. The store sets `wrote` once the append is done, and leaves it undefined where it did not
+ * make the write: the caller then makes it on its own. SQLite: in the append's transaction. PostgreSQL:
+ * in the append's one statement when the caller's snapshot holds (one round trip for both writes); not on
+ * the general path, whose claim would lock the conversation before the other table's row (see `postgresLock`).
+ * A request for a person starts its wait on the desk this way.
+ */
+export interface AppendFollow {
+  /** Which appended event starts the write: its index in the batch. */
+  index: number;
+  /**
+   * PostgreSQL: a common table expression named `follow_lock` that locks the rows the write may change.
+   * The statement takes it before the conversation's row, the order the other writers of those rows keep
+   * (an offer locks its handoff, then appends), so the two never wait for each other.
+   */
+  postgresLock: RawBuilder<unknown>;
+  /**
+   * PostgreSQL: the write as common table expressions over `appended_event (seq, at)`, which has the
+   * event's row when the events were written and none otherwise; the last named `follow`, returning a
+   * row when it wrote.
+   */
+  postgres: RawBuilder<unknown>;
+  /** SQLite, inside the append's transaction, after the events: whether it wrote. */
+  sqlite(statements: SqliteStatements, event: StoredEvent): boolean;
+  /** Whether it wrote: set by the store when the append is done (undefined until then). */
+  wrote?: boolean;
 }
 
 /** The append's gate wrote nothing (see `AppendGate`): nothing was written. */
