@@ -52,7 +52,8 @@ describe("a bench error's evidence", () => {
     expect(told).toContain(`${customer.conversationId}, message ${posted.event.seq}, agent messages seen 0, now 0`);
     expect(told).toContain('resolved at -');
     // The customer's two messages, by seq and author, in order.
-    expect(told).toMatch(new RegExp(`log 1:customer .*${posted.event.seq}:customer`));
+    // Each event with its time after the first one shown.
+    expect(told).toMatch(new RegExp(`log 1:customer@0 .*${posted.event.seq}:customer@\\d+`));
 
     const refused = await conversationEvidence({ ...customer, token: 'not-the-token' }, undefined);
     expect(refused).toMatch(/; log not read \(HTTP 40[13]\)$/);

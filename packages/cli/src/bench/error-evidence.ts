@@ -13,7 +13,7 @@ export interface CustomerView {
 }
 
 const LogPage = z.object({
-  events: z.array(z.object({ seq: z.number(), type: z.string(), author: z.string().optional() })),
+  events: z.array(z.object({ seq: z.number(), type: z.string(), at: z.string(), author: z.string().optional() })),
 });
 
 /** Events a sample shows at most: the sample must fit in an error's few hundred characters. */
@@ -22,7 +22,8 @@ const SHOWN = 12;
 /**
  * An error's evidence, for a rare one that cannot be made again at will: what the customer saw (agent
  * messages, the resolve's seq) and the conversation's events from a little before `seq` (the message
- * the error is about), as the store has them: `12:customer 13:agent 14:handoff.resolved`. Never throws.
+ * the error is about), as the store has them, each with its time in ms after the first one shown:
+ * `12:customer@0 13:agent@640 14:handoff.resolved@1210` (who waited for whom). Never throws.
  */
 export async function conversationEvidence(
   customer: CustomerView,
@@ -45,8 +46,11 @@ export async function conversationEvidence(
     );
     const page = LogPage.safeParse(response.body);
     if (response.status !== 200 || !page.success) return `${head}; log not read (HTTP ${response.status})`;
-    const shown = page.data.events.slice(-SHOWN).map((event) => {
-      return `${event.seq}:${event.type === 'message' ? (event.author ?? 'message') : event.type}`;
+    const events = page.data.events.slice(-SHOWN);
+    const start = Date.parse(events[0]?.at ?? '');
+    const shown = events.map((event) => {
+      const kind = event.type === 'message' ? (event.author ?? 'message') : event.type;
+      return `${event.seq}:${kind}@${Date.parse(event.at) - start}`;
     });
     return `${head}; log ${shown.join(' ')}`;
   } catch (error) {
