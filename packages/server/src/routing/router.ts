@@ -22,9 +22,9 @@ import type { Logger } from 'pino';
 import { briefFor, readWholeLog, throughAppended } from '../app/agent-brief.ts';
 import type { ConversationService } from '../app/conversation-service.ts';
 import type { Bus } from '../bus/bus.ts';
-import type { AppendFollow } from '../store/store.ts';
 import {
   type AgentRecord,
+  type AppendFollow,
   type AppendGate,
   AppendGateClosed,
   type ConversationRecord,
