@@ -81,7 +81,8 @@ const Report = z.object({
   handoff: z.object({ triggered: z.number(), offered: z.number(), lost: z.number(), assigned_twice: z.number() }),
   core: z.object({ brief_ms: z.record(z.string(), Latency), guard_draft_ms: z.record(z.string(), Latency) }),
   targets: z.array(z.object({ name: z.string(), met: z.boolean().nullable() })),
-  options: z.object({ history: z.number().int().nonnegative() }),
+  options: z.object({ history: z.number().int().nonnegative(), serverGc: z.enum(['single', 'parallel']) }),
+  server: z.object({ node_options: z.array(z.string()) }),
 });
 
 describe('baton bench', () => {
@@ -125,6 +126,8 @@ describe('baton bench', () => {
         // A desk with a past (written before the run): a few thousand offers keep the smoke run short.
         '--history=2000',
         '--idle-handoffs=5',
+        // Not the default on this one process: the option must reach the server's command line.
+        '--server-gc=single',
       ],
       { timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
     ).catch((error: { stdout?: string; stderr?: string }) => {
@@ -136,6 +139,8 @@ describe('baton bench', () => {
     expect(report.error_kinds).toEqual({});
     expect(report.errors).toBe(0);
     expect(report.options.history).toBe(2000);
+    expect(report.options.serverGc).toBe('single');
+    expect(report.server.node_options).toContain('--single-threaded-gc');
     expect(report.stream_latency_ms.count).toBeGreaterThan(0);
     expect(report.baseline_echo_rtt_ms.count).toBeGreaterThan(0);
     const { before, after } = report.baseline_messages_per_s_runs;

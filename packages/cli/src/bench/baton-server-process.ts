@@ -133,7 +133,7 @@ process.on('message', (message: unknown) => {
   process.send?.(report);
 });
 
-process.send?.({ type: 'listening', url: server.url, pid: process.pid });
+process.send?.({ type: 'listening', url: server.url, pid: process.pid, execArgv: process.execArgv });
 
 const shutdown = () => {
   server.close().then(

@@ -15,7 +15,13 @@ export const BenchAgentSeed = z.object({
 });
 export type BenchAgentSeed = z.infer<typeof BenchAgentSeed>;
 
-export const ServerListening = z.object({ type: z.literal('listening'), url: z.string(), pid: z.number() });
+/** `execArgv`: the Node options the process runs with, so the report says how the servers were started. */
+export const ServerListening = z.object({
+  type: z.literal('listening'),
+  url: z.string(),
+  pid: z.number(),
+  execArgv: z.array(z.string()).default([]),
+});
 
 /**
  * The orchestrator asks a Baton server process for its memory. With `gc`, the process first runs a full

@@ -17,7 +17,13 @@ export interface BenchReport {
   wall_seconds: number;
   machine: ReturnType<typeof machine>;
   options: BenchOptions;
-  server: { ai_replies: boolean; handoff_trigger: 'customer_message' | 'handoff_route'; notes: string[] };
+  server: {
+    ai_replies: boolean;
+    handoff_trigger: 'customer_message' | 'handoff_route';
+    /** The Node options the Baton servers ran with (`--single-threaded-gc` with `--server-gc single`). */
+    node_options: string[];
+    notes: string[];
+  };
   /** Customer message that triggers the handoff → the brief on the offered agent's socket (or fetched). */
   handoff_latency_ms: LatencySummary;
   /** Customer message that triggers the handoff → the offer notice on the agent's socket. */
@@ -371,6 +377,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     server: {
       ai_replies: raw.probe.aiReplies,
       handoff_trigger: raw.probe.handoffMode === 'message' ? 'customer_message' : 'handoff_route',
+      node_options: raw.serverNodeOptions,
       notes: raw.probe.notes,
     },
     handoff_latency_ms: handoff,
@@ -653,7 +660,8 @@ export function renderReport(report: BenchReport): string {
   lines.push(
     `Baton bench: ${options.conversations} conversations, ${options.agents} agents, ${options.handoffRate} handoffs/s, ` +
       `${options.durationSeconds} s, ${options.store}, ${options.processes} server process(es), ` +
-      `${options.loadProcesses} load processes, ${options.history.toLocaleString('en-US')} past offers on the desk`,
+      `${options.loadProcesses} load processes, ${options.history.toLocaleString('en-US')} past offers on the desk, ` +
+      `${options.serverGc === 'single' ? 'single-threaded' : 'parallel'} GC in the servers`,
   );
   lines.push(
     `machine: ${report.machine.cpus} × ${report.machine.cpu_model}, Node ${report.machine.node}; ` +

@@ -60,6 +60,25 @@ export interface BenchOptions {
   idleHandoffs: number;
   /** Directory for `--cpu-prof` profiles of the Baton server processes; none when undefined. */
   cpuProfileDir?: string | undefined;
+  /**
+   * V8's garbage collector in the Baton servers: `parallel` is Node's default (helper threads mark, sweep
+   * and scavenge beside the main thread); `single` starts them with `--single-threaded-gc`, the setting the
+   * README gives for hosts where each Baton process has a core or less (see `serverGcFor`).
+   */
+  serverGc: ServerGc;
+}
+
+export type ServerGc = 'single' | 'parallel';
+
+/**
+ * `--server-gc auto`: single-threaded when there are at least as many Baton processes as cores. There the
+ * GC's helper threads wait for a core that the other server, the database or the load holds, and each
+ * pause lasts until the slowest of them is done (measured on 2 cores, PostgreSQL, 2 processes: the
+ * servers' worst event-loop delay 29-56 ms with helpers, 16-28 ms without). With a core to spare the
+ * helpers shorten the pauses, and Node's default stays.
+ */
+export function serverGcFor(processes: number, cores: number): ServerGc {
+  return processes >= cores ? 'single' : 'parallel';
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -78,6 +97,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   core: true,
   history: 20_000,
   idleHandoffs: 20,
+  serverGc: 'parallel',
 };
 
 export type Progress = (phase: string, detail: { fraction?: number; counters?: Counters; note?: string }) => void;
@@ -116,6 +136,8 @@ export interface BenchRaw {
   /** The servers' loop delay and GC pauses over the measured realistic phase (undefined: not answered). */
   serverPauses?: PausesReport | undefined;
   probe: { aiReplies: boolean; handoffMode: HandoffMode; briefRoute: boolean; notes: string[] };
+  /** The Node options the first Baton server ran with (they all get the same). */
+  serverNodeOptions: string[];
   /** Trigger → offer with its brief, ms, handoffs one at a time on the idle servers (see `idleHandoffs`). */
   idleHandoffMs: number[];
   /** Where the slowest measured handoffs' time went, stage by stage (see `handoffAnatomy`). */
@@ -347,7 +369,7 @@ async function startServer(
   env: Record<string, string>,
   what: string,
   nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; url: string }> {
+): Promise<{ child: ChildProcess; url: string; execArgv: string[] }> {
   const child = forkTypeScript(entry, env, nodeArgs);
   // Diagnostics: BATON_BENCH_SERVER_OUT=file appends the servers' output (with --trace-gc, say) to a file.
   const out = process.env.BATON_BENCH_SERVER_OUT;
@@ -356,7 +378,7 @@ async function startServer(
     child.stderr?.on('data', (chunk: Buffer) => appendFileSync(out, chunk));
   }
   const listening = await nextMessage(child, (m) => ServerListening.safeParse(m).data, 120_000, what);
-  return { child, url: listening.url };
+  return { child, url: listening.url, execArgv: listening.execArgv };
 }
 
 export async function runBench(options: BenchOptions, progress: Progress): Promise<BenchRaw> {
@@ -391,7 +413,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       ...(options.processes > 1 ? { REDIS_URL: options.redisUrl } : {}),
     };
     const startBaton = async () => {
-      const started: { child: ChildProcess; url: string }[] = [];
+      const started: Awaited<ReturnType<typeof startServer>>[] = [];
       for (let index = 0; index < options.processes; index++) {
         // The first process seeds the agents; the others find them in the shared database.
         const seed =
@@ -405,6 +427,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
           // --expose-gc only makes `gc()` callable: the bench forces a full collection when it measures memory.
           [
             '--expose-gc',
+            ...(options.serverGc === 'single' ? ['--single-threaded-gc'] : []),
             ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
             // Diagnostics: BATON_BENCH_SERVER_ARGS adds Node options to the Baton servers (--trace-gc, …).
             ...(process.env.BATON_BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? []),
@@ -674,6 +697,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       heapAfterGc: { start: heapStart, end: heapEnd, samples: heapSamples },
       serverPauses: pauses,
       probe,
+      serverNodeOptions: servers[0]?.execArgv ?? [],
       idleHandoffMs,
       slowestHandoffs: slowest,
       core,

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatonError } from '@baton/core';
 import { z } from 'zod';
 import { buildReport, renderReport } from '../bench/bench-report.ts';
-import { type BenchOptions, DEFAULT_OPTIONS, type Progress, runBench } from '../bench/run-bench.ts';
+import { type BenchOptions, DEFAULT_OPTIONS, type Progress, runBench, serverGcFor } from '../bench/run-bench.ts';
 
 export const BENCH_USAGE = `Usage: baton bench [options]
 
@@ -27,6 +28,9 @@ Options:
                       the two days before it: a desk with a past (default ${DEFAULT_OPTIONS.history})
   --idle-handoffs N   handoffs timed one at a time on the server idle again after the load: the path
                       without the load's queueing (default ${DEFAULT_OPTIONS.idleHandoffs}; 0 skips them)
+  --server-gc MODE    auto | single | parallel: V8's garbage collector in the Baton servers; auto is
+                      single-threaded (--single-threaded-gc) when there are as many server processes as
+                      cores, Node's parallel default otherwise (default auto)
   --no-core           skip the in-process micro-bench of the core
   --cpu-prof DIR      write a V8 CPU profile of each Baton server and load process into DIR (open in Chrome DevTools)
   --json              print the JSON report on stdout (progress stays on stderr)
@@ -65,6 +69,9 @@ const Flags = z.object({
     .int('--idle-handoffs must be whole')
     .nonnegative('--idle-handoffs must be 0 or more')
     .default(DEFAULT_OPTIONS.idleHandoffs),
+  'server-gc': z
+    .enum(['auto', 'single', 'parallel'], { message: '--server-gc must be auto, single or parallel' })
+    .default('auto'),
   'no-core': z.boolean().default(false),
   'cpu-prof': z.string().min(1).optional(),
   json: z.boolean().default(false),
@@ -91,6 +98,7 @@ export function parseBenchArgs(
       'think-scale': { type: 'string' },
       history: { type: 'string' },
       'idle-handoffs': { type: 'string' },
+      'server-gc': { type: 'string' },
       'no-core': { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       json: { type: 'boolean' },
@@ -122,6 +130,8 @@ export function parseBenchArgs(
       history: flags.history,
       idleHandoffs: flags['idle-handoffs'],
       cpuProfileDir: flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined,
+      serverGc:
+        flags['server-gc'] === 'auto' ? serverGcFor(flags.processes, availableParallelism()) : flags['server-gc'],
     },
   };
 }
