@@ -35,6 +35,8 @@ export interface ConversationState {
   messageCount: number;
   customerMessageCount: number;
   lastCustomerMessageAt?: string;
+  /** The seq of the customer's last message: whether they wrote after what an agent had seen. */
+  lastCustomerMessageSeq?: number;
   /**
    * The last thing the AI, a bot or an agent said to the customer: it tells what a bare answer is
    * ("4321" after "What's your PIN?"), so secrets can be redacted before a message is stored.
@@ -67,6 +69,7 @@ export function reduce(state: ConversationState, event: EventBody | StoredEvent)
       if (event.author === 'customer') {
         next.customerMessageCount += 1;
         next.lastCustomerMessageAt = at ?? next.lastCustomerMessageAt;
+        next.lastCustomerMessageSeq = seq;
       } else if (event.author !== 'system') {
         next.lastPrompt = event.text;
       }

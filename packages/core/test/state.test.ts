@@ -20,6 +20,18 @@ describe('reduce', () => {
     expect(canSpeak(back, { kind: 'ai' })).toBe(true);
   });
 
+  it('keeps where the customer last wrote, which staff messages and notes do not move', () => {
+    const events = [
+      { type: 'message', author: 'customer', text: 'my order never came' },
+      { type: 'message', author: 'ai', text: 'Let me check.' },
+      { type: 'message', author: 'customer', text: 'it was order 1234' },
+      { type: 'message', author: 'agent', text: 'Found it.' },
+      { type: 'note', text: 'courier delay' },
+    ].map((e) => EventBody.parse(e));
+    expect(reduceAll([]).lastCustomerMessageSeq).toBeUndefined();
+    expect(reduceAll(events).lastCustomerMessageSeq).toBe(3);
+  });
+
   it('accepts the short transcript form of a handoff', () => {
     const t = Transcript.parse({ id: 'x', events: [{ type: 'handoff', trigger: 'policy' }] });
     expect(t.events[0]?.type).toBe('handoff.requested');

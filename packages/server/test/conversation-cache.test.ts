@@ -50,6 +50,36 @@ describe("the conversation service's state cache", () => {
     }
   });
 
+  it('decides a precondition again on what another process wrote since this one cached the state', async () => {
+    const here = service();
+    const { conversation } = await here.create({ industry: 'retail', text: 'Where is my parcel?' });
+    const seen = (await here.get(conversation.id)).state.lastSeq;
+    // Another process's service stores a customer message; this one's cache does not know it.
+    await service().append(conversation.id, [{ type: 'message', author: 'customer', text: 'Hello?' }], {
+      kind: 'customer',
+    });
+    expect((await here.get(conversation.id)).state.lastSeq).toBe(seen);
+    const checked: number[] = [];
+    const unlessCustomerWrote = (state: { lastSeq: number; lastCustomerMessageSeq?: number }) => {
+      checked.push(state.lastSeq);
+      if ((state.lastCustomerMessageSeq ?? 0) > seen) throw new Error('the customer wrote');
+    };
+    await expect(
+      here.append(
+        conversation.id,
+        [{ type: 'note', text: 'closing' }],
+        { kind: 'system' },
+        {
+          precondition: unlessCustomerWrote,
+        },
+      ),
+    ).rejects.toThrow('the customer wrote');
+    // The stale state passed; the store refused the write after it, and the fresh state failed.
+    expect(checked).toEqual([seen, seen + 1]);
+    const log = await store.readEvents(conversation.id, 0, 100);
+    expect(log.map((event) => event.type)).toEqual(['message', 'message']);
+  });
+
   it('builds the state of a log longer than one page', async () => {
     const writer = service();
     const { conversation } = await writer.create({ industry: 'telecom', text: 'Still down.' });

@@ -146,6 +146,62 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       await presence(sam, 'offline');
     });
 
+    it('does not close a conversation whose customer wrote after what the agent saw; the agent keeps it', async () => {
+      await presence(sam, 'online');
+      const { conversationId, customerToken } = await requestHandoff('I want a person');
+      await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
+      await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: sam.token });
+      const answered = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: sam.token,
+        body: { text: 'That is done: the refund is on its way.' },
+      });
+      const seenSeq = answered.body.event.seq;
+      // While Sam types the summary, the customer has one more question.
+      const late = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        customerToken,
+        body: { text: 'Thanks! And can you change my delivery address too?' },
+      });
+      expect(late.status).toBe(201);
+
+      const refused = await call<{ error: { code: string; details: Record<string, unknown> } }>(
+        url,
+        'POST',
+        `/v1/conversations/${conversationId}/resolve`,
+        { token: sam.token, body: { summary: 'Refunded.', seenSeq } },
+      );
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({
+        code: 'conflict',
+        details: { reason: 'customer_wrote', lastCustomerMessageSeq: late.body.event.seq },
+      });
+      // Nothing closed, nothing written: Sam still owns it and can answer.
+      const view = await call<ConversationView>(url, 'GET', `/v1/conversations/${conversationId}`, {
+        token: sam.token,
+      });
+      expect(view.body.conversation).toMatchObject({ status: 'assigned', owner: { kind: 'agent', id: sam.id } });
+      expect((await events(url, conversationId, sam.token)).map((event) => event.type)).not.toContain(
+        'handoff.resolved',
+      );
+      const reply = await call(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
+        token: sam.token,
+        body: { text: 'Of course, what is the new address?' },
+      });
+      expect(reply.status).toBe(201);
+
+      const badSeen = await call(url, 'POST', `/v1/conversations/${conversationId}/resolve`, {
+        token: sam.token,
+        body: { seenSeq: -1 },
+      });
+      expect(badSeen.status).toBe(400);
+      // Having seen it, Sam resolves; a resolve without seenSeq is not checked, as before.
+      const resolved = await call(url, 'POST', `/v1/conversations/${conversationId}/resolve`, {
+        token: sam.token,
+        body: { seenSeq: late.body.event.seq },
+      });
+      expect(resolved.status).toBe(200);
+      await presence(sam, 'offline');
+    });
+
     it('moves a declined offer to the next agent and never back to the one who declined', async () => {
       await presence(sam, 'online');
       await presence(alex, 'online');

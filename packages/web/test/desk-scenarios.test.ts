@@ -384,6 +384,13 @@ describe('a conversation from offer to rating, by keyboard, with typing both way
     await sam.page.keyboard.press('Alt+r');
     const dialog = sam.page.getByRole('dialog', { name: 'Resolve conversation' });
     await dialog.getByLabel('Summary (optional)').fill('Refunded the duplicate charge.');
+    // While the dialog covers the transcript, the customer writes once more: the resolve is refused and the
+    // dialog says what they wrote; resolving again, having read it, closes the conversation.
+    await customerSays(chat, 'Thanks, that is all I needed');
+    await sam.page.getByTestId('transcript').getByText('Thanks, that is all I needed').waitFor();
+    await dialog.getByRole('button', { name: 'Resolve' }).click();
+    await dialog.getByText(/The customer wrote while you were closing: “Thanks, that is all I needed”/).waitFor();
+    expect(await chat.getByRole('form', { name: 'Rate this conversation' }).count()).toBe(0);
     await dialog.getByRole('button', { name: 'Resolve' }).click();
 
     const rating = chat.getByRole('form', { name: 'Rate this conversation' });

@@ -246,19 +246,20 @@ export class ConversationService {
    * AI, a bot or an agent who does not own the conversation is refused (`not_owner`) and nothing is written.
    * With a `gate`, the events are written only together with the gate's write (see `AppendGate`); a closed
    * gate throws `AppendGateClosed`.
+   * With a `precondition`, the events are written only after the state it accepted (it throws to refuse):
+   * the store refuses the append when anything was written since, and the precondition decides again on
+   * the fresh state.
    */
   append(
     conversationId: string,
     events: readonly EventBodyInput[],
     actor: Actor,
-    options: { gate?: AppendGate } = {},
+    options: { gate?: AppendGate; precondition?: (state: ConversationState) => void } = {},
   ): Promise<StoredEvent[]> {
     const bodies = parseEvents(events);
     const previous = this.#chains.get(conversationId) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#appendNow(conversationId, bodies, actor, options.gate),
-      () => this.#appendNow(conversationId, bodies, actor, options.gate),
-    );
+    const append = () => this.#appendNow(conversationId, bodies, actor, options.gate, options.precondition);
+    const run = previous.then(append, append);
     this.#chains.set(conversationId, run);
     const cleanup = () => {
       if (this.#chains.get(conversationId) === run) this.#chains.delete(conversationId);
@@ -287,10 +288,13 @@ export class ConversationService {
     parsed: EventBody[],
     actor: Actor,
     gate: AppendGate | undefined,
+    precondition: ((state: ConversationState) => void) | undefined,
   ): Promise<StoredEvent[]> {
     let entry = await this.get(conversationId);
     const bodies = redactSecrets(parsed, entry.state.lastPrompt);
     const speaker = speakerOf(bodies, actor);
+    // Written only right after the state that was checked: who speaks, or what the precondition accepted.
+    const checked = speaker !== undefined || precondition !== undefined;
     let stored: StoredEvent[] | undefined;
     let refreshed = false;
     // An offer's append (gated) starts nothing.
@@ -307,9 +311,10 @@ export class ConversationService {
           details: { owner: entry.state.owner },
         });
       }
+      precondition?.(entry.state);
       try {
         stored = await this.#store.append(conversationId, bodies, {
-          ...(speaker ? { expectedLastSeq: entry.state.lastSeq } : {}),
+          ...(checked ? { expectedLastSeq: entry.state.lastSeq } : {}),
           snapshot: { lastSeq: entry.state.lastSeq, owner: entry.state.owner, status: entry.state.status },
           ...(gate ? { gate } : {}),
           ...(follow ? { follow } : {}),
@@ -318,7 +323,7 @@ export class ConversationService {
         // Another process appended since our state was read: refresh and decide again.
         // (A closed gate is no race: its write did not happen, and would not on a retry.)
         if (
-          speaker &&
+          checked &&
           BatonError.is(error) &&
           error.code === 'conflict' &&
           !(error instanceof AppendGateClosed) &&

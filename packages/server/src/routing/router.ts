@@ -484,12 +484,24 @@ export class Router {
     });
   }
 
-  async resolve(conversationId: string, agent: DeskAgent, summary?: string): Promise<StoredEvent> {
-    return this.#leaveOwnership(conversationId, agent, 'closed', {
-      type: 'handoff.resolved',
-      byAgentId: agent.id,
-      ...(summary ? { summary } : {}),
-    });
+  /**
+   * `seenSeq`: the last event the agent had in front of them when they chose to resolve. When the customer
+   * wrote after it (while the agent typed the summary, say), nothing is closed: the agent gets a conflict
+   * (`details.reason: 'customer_wrote'`) and still owns the conversation, so no message goes unanswered.
+   */
+  async resolve(
+    conversationId: string,
+    agent: DeskAgent,
+    options: { summary?: string | undefined; seenSeq?: number | undefined } = {},
+  ): Promise<StoredEvent> {
+    const { summary, seenSeq } = options;
+    return this.#leaveOwnership(
+      conversationId,
+      agent,
+      'closed',
+      { type: 'handoff.resolved', byAgentId: agent.id, ...(summary ? { summary } : {}) },
+      seenSeq === undefined ? undefined : (state) => refuseUnseenCustomerMessage(state, seenSeq),
+    );
   }
 
   /**
@@ -801,6 +813,7 @@ export class Router {
         }
       | { type: 'handoff.returned'; fromAgentId: string; note?: string }
       | { type: 'handoff.resolved'; byAgentId: string; summary?: string },
+    precondition?: (state: ConversationState) => void,
   ): Promise<StoredEvent> {
     const now = this.#now();
     const handoff = await this.#desk.getHandoff(conversationId);
@@ -825,11 +838,12 @@ export class Router {
       }
     }
     try {
-      const [stored] = await this.#service.append(conversationId, [event], {
-        kind: 'agent',
-        id: agent.id,
-        name: agent.name,
-      });
+      const [stored] = await this.#service.append(
+        conversationId,
+        [event],
+        { kind: 'agent', id: agent.id, name: agent.name },
+        precondition ? { precondition } : {},
+      );
       this.#queueNotice();
       return stored!;
     } catch (error) {
@@ -1331,4 +1345,16 @@ function conflictMessage(handoff: DeskHandoff, agentId: string): string {
   }
   if (handoff.state === 'closed') return 'this handoff is over';
   return 'this conversation is not offered to you (the offer may have expired)';
+}
+
+/** `resolve` with `seenSeq`: refuses while a customer message after it has not been in front of the agent. */
+function refuseUnseenCustomerMessage(state: ConversationState, seenSeq: number): void {
+  const last = state.lastCustomerMessageSeq;
+  if (last !== undefined && last > seenSeq) {
+    throw new BatonError(
+      'conflict',
+      `the customer wrote after event ${seenSeq} (their last message is event ${last}): read it, then resolve again`,
+      { details: { reason: 'customer_wrote', lastCustomerMessageSeq: last } },
+    );
+  }
 }

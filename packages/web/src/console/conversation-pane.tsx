@@ -45,6 +45,11 @@ export function ConversationPane({
   const followNewest = useRef(true);
   const acceptRef = useRef<HTMLButtonElement>(null);
   const typingSent = useRef(false);
+  // The last event on screen when a dialog opened: a resolve says so, and the server refuses it when the
+  // customer wrote after it (the dialog covered the transcript meanwhile).
+  const seenSeq = useRef(0);
+  const latestEvents = useRef(events);
+  latestEvents.current = events;
   const customerTyping = desk.typing.has(conversationId);
   const path = `/v1/conversations/${encodeURIComponent(conversationId)}`;
 
@@ -66,11 +71,22 @@ export function ConversationPane({
         await request(`${path}/${suffix}`, Nothing, { body, agentToken: session.token });
         return true;
       } catch (caught) {
-        setError(
-          BatonError.is(caught) && caught.code === 'conflict'
-            ? 'Someone else took this conversation first.'
-            : describeError(caught),
-        );
+        const wrote = BatonError.is(caught) ? customerWrote(caught.details, latestEvents.current) : undefined;
+        if (wrote) {
+          // Shown now: resolving again closes it (or cancel, and answer first).
+          seenSeq.current = wrote.seq;
+          setError(
+            wrote.text
+              ? `The customer wrote while you were closing: “${wrote.text}” Resolve again if it needs nothing more, or cancel and answer.`
+              : 'The customer wrote while you were closing. Cancel to read it, or resolve again.',
+          );
+        } else {
+          setError(
+            BatonError.is(caught) && caught.code === 'conflict'
+              ? 'Someone else took this conversation first.'
+              : describeError(caught),
+          );
+        }
         return false;
       } finally {
         setBusy(false);
@@ -78,6 +94,11 @@ export function ConversationPane({
     },
     [path, session.token],
   );
+
+  const openDialog = (action: DeskAction) => {
+    seenSeq.current = events.at(-1)?.seq ?? 0;
+    setDialog(action);
+  };
 
   const accept = async () => {
     if (await call('accept', {})) {
@@ -115,6 +136,7 @@ export function ConversationPane({
     if (!dialog) return;
     const body: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(input)) if (value) body[key] = value;
+    if (dialog === 'resolve') body.seenSeq = seenSeq.current;
     if (await call(dialog, body)) {
       setDialog(null);
       desk.refresh();
@@ -152,13 +174,13 @@ export function ConversationPane({
           inputRef.current?.focus();
         } else if (mine && key === 't') {
           event.preventDefault();
-          setDialog('transfer');
+          openDialog('transfer');
         } else if (mine && key === 'h') {
           event.preventDefault();
-          setDialog('return');
+          openDialog('return');
         } else if (mine && key === 'r') {
           event.preventDefault();
-          setDialog('resolve');
+          openDialog('resolve');
         }
         return;
       }
@@ -217,13 +239,13 @@ export function ConversationPane({
             ) : null}
             {mine ? (
               <>
-                <button type="button" className="button" onClick={() => setDialog('transfer')} title="Alt+T">
+                <button type="button" className="button" onClick={() => openDialog('transfer')} title="Alt+T">
                   Transfer
                 </button>
-                <button type="button" className="button" onClick={() => setDialog('return')} title="Alt+H">
+                <button type="button" className="button" onClick={() => openDialog('return')} title="Alt+H">
                   Hand back to AI
                 </button>
-                <button type="button" className="button primary" onClick={() => setDialog('resolve')} title="Alt+R">
+                <button type="button" className="button primary" onClick={() => openDialog('resolve')} title="Alt+R">
                   Resolve
                 </button>
               </>
@@ -332,4 +354,15 @@ function OfferCountdown({ expiresAt }: { expiresAt: string | undefined }) {
   if (!expiresAt) return null;
   const left = Math.max(0, Math.round((Date.parse(expiresAt) - now) / 1000));
   return <span className="offer-countdown"> {left > 0 ? `Offer expires in ${left}s.` : 'Offer expiring…'}</span>;
+}
+
+/** A resolve refused because the customer wrote after what the agent saw: that message, when on screen. */
+function customerWrote(
+  details: Record<string, unknown> | undefined,
+  events: readonly StoredEvent[],
+): { seq: number; text: string | undefined } | undefined {
+  if (details?.reason !== 'customer_wrote' || typeof details.lastCustomerMessageSeq !== 'number') return undefined;
+  const seq = details.lastCustomerMessageSeq;
+  const message = events.find((event) => event.seq === seq);
+  return { seq, text: message?.type === 'message' ? message.text : undefined };
 }

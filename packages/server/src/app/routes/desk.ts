@@ -242,12 +242,27 @@ export function deskModule(overrides: DeskConfigInput = {}): RouteModule {
             tags: ['desk'],
             summary: 'Close your conversation',
             params: ConversationIdParams,
-            body: optionalBody(z.object({ summary: Note.optional() })),
+            body: optionalBody(
+              z.object({
+                summary: Note.optional(),
+                seenSeq: z
+                  .number()
+                  .int()
+                  .nonnegative()
+                  .optional()
+                  .describe(
+                    'The last event you had in front of you. If the customer wrote after it, nothing is closed: 409 with details.reason "customer_wrote"',
+                  ),
+              }),
+            ),
             response: { 200: EventReply, ...errors },
           },
         },
         async (request) => ({
-          event: await router.resolve(request.params.id, agentOf(request.principal), request.body.summary),
+          event: await router.resolve(request.params.id, agentOf(request.principal), {
+            summary: request.body.summary,
+            seenSeq: request.body.seenSeq,
+          }),
         }),
       );
 

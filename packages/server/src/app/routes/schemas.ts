@@ -49,6 +49,7 @@ export const ConversationStateSchema = z
     messageCount: z.number().int(),
     customerMessageCount: z.number().int(),
     lastCustomerMessageAt: z.string().optional(),
+    lastCustomerMessageSeq: z.number().int().optional(),
     startedAt: z.string().optional(),
     updatedAt: z.string().optional(),
   })
