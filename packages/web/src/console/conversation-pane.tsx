@@ -96,7 +96,7 @@ export function ConversationPane({
   );
 
   const openDialog = (action: DeskAction) => {
-    seenSeq.current = events.at(-1)?.seq ?? 0;
+    seenSeq.current = latestEvents.current.at(-1)?.seq ?? 0;
     setDialog(action);
   };
 
