@@ -484,6 +484,21 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       expect(await desk!.transition(id, ['waiting'], 'closed', now, { episodeBefore: requested.seq })).toBe(false);
       expect(await desk!.transition(id, ['waiting'], 'closed', now, { episodeBefore: requested.seq + 1 })).toBe(true);
 
+      // Into `assigned` at the time given (a resolve rolled back keeps its first assignment), else now.
+      const firstAssigned = '2026-01-02T03:04:05.000Z';
+      expect(
+        await desk!.transition(id, ['closed'], 'assigned', now, { agentId: 'a_x', assignedAt: firstAssigned }),
+      ).toBe(true);
+      expect(await desk!.getHandoff(id)).toMatchObject({
+        state: 'assigned',
+        agentId: 'a_x',
+        assignedAt: firstAssigned,
+      });
+      expect(await desk!.transition(id, ['assigned'], 'closed', now)).toBe(true);
+      expect(await desk!.transition(id, ['closed'], 'assigned', now, { agentId: 'a_x' })).toBe(true);
+      expect((await desk!.getHandoff(id))?.assignedAt).toBe(now);
+      expect(await desk!.transition(id, ['assigned'], 'closed', now)).toBe(true);
+
       // The events refused (a stale expected seq): no wait either.
       const refusedId = await conversation(`c_follow_refused_${backend}`);
       const refused = desk!.waitFollow(0, waitOf(refusedId));

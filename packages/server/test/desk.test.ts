@@ -151,6 +151,16 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       const { conversationId, customerToken } = await requestHandoff('I want a person');
       await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
       await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: sam.token });
+      const inbox = await call<{ owned: { conversationId: string; assignedAt?: string }[] }>(
+        url,
+        'GET',
+        '/v1/desk/inbox',
+        {
+          token: sam.token,
+        },
+      );
+      const assignedAt = inbox.body.owned.find((entry) => entry.conversationId === conversationId)?.assignedAt;
+      expect(assignedAt).toBeDefined();
       const answered = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
         token: sam.token,
         body: { text: 'That is done: the refund is on its way.' },
@@ -179,6 +189,15 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
         token: sam.token,
       });
       expect(view.body.conversation).toMatchObject({ status: 'assigned', owner: { kind: 'agent', id: sam.id } });
+      const owned = await call<{ owned: { conversationId: string; assignedAt?: string }[] }>(
+        url,
+        'GET',
+        '/v1/desk/inbox',
+        {
+          token: sam.token,
+        },
+      );
+      expect(owned.body.owned.find((entry) => entry.conversationId === conversationId)?.assignedAt).toBe(assignedAt);
       expect((await events(url, conversationId, sam.token)).map((event) => event.type)).not.toContain(
         'handoff.resolved',
       );

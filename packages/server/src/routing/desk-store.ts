@@ -550,9 +550,17 @@ export class DeskStore {
     from: readonly DeskHandoffState[],
     to: DeskHandoffState,
     now: string,
-    options: { agentId?: string | null; requireAgentId?: string; episode?: number; episodeBefore?: number } = {},
+    options: {
+      agentId?: string | null;
+      requireAgentId?: string;
+      episode?: number;
+      episodeBefore?: number;
+      /** Into `assigned`: when it was assigned (a rollback keeps the first time); now by default. */
+      assignedAt?: string;
+    } = {},
   ): Promise<boolean> {
     const fast = this.#fast;
+    const assignedAt = options.assignedAt ?? now;
     if (fast) {
       const set = ['state = ?', 'updated_at = ?'];
       const parameters: SqliteValue[] = [to, now];
@@ -562,7 +570,7 @@ export class DeskStore {
       }
       if (to === 'assigned') {
         set.push('assigned_at = ?');
-        parameters.push(now);
+        parameters.push(assignedAt);
       }
       const where = ['conversation_id = ?', `state in (${marks(from.length)})`];
       parameters.push(conversationId, ...from);
@@ -587,7 +595,7 @@ export class DeskStore {
         state: to,
         updated_at: now,
         ...(options.agentId !== undefined ? { agent_id: options.agentId } : {}),
-        ...(to === 'assigned' ? { assigned_at: now } : {}),
+        ...(to === 'assigned' ? { assigned_at: assignedAt } : {}),
       })
       .where('conversation_id', '=', conversationId)
       .where('state', 'in', from);

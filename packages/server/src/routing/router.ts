@@ -816,6 +816,8 @@ export class Router {
     precondition?: (state: ConversationState) => void,
   ): Promise<StoredEvent> {
     const now = this.#now();
+    // Refused before the desk row moves, as a rule; the append decides again, atomically (see `precondition`).
+    if (precondition) precondition((await this.#service.get(conversationId)).state);
     const handoff = await this.#desk.getHandoff(conversationId);
     if (handoff) {
       // The desk row, not a process's cache, says who owns it: another process may have just changed it.
@@ -847,7 +849,12 @@ export class Router {
       this.#queueNotice();
       return stored!;
     } catch (error) {
-      if (handoff) await this.#desk.transition(conversationId, [to], 'assigned', now, { agentId: agent.id });
+      if (handoff) {
+        await this.#desk.transition(conversationId, [to], 'assigned', now, {
+          agentId: agent.id,
+          ...(handoff.assignedAt ? { assignedAt: handoff.assignedAt } : {}),
+        });
+      }
       throw error;
     }
   }
