@@ -81,8 +81,9 @@ export function ConversationPane({
               : 'The customer wrote while you were closing. Cancel to read it, or resolve again.',
           );
         } else {
+          // An accept that lost the race says so plainly; any other conflict says what the server said.
           setError(
-            BatonError.is(caught) && caught.code === 'conflict'
+            suffix === 'accept' && BatonError.is(caught) && caught.code === 'conflict'
               ? 'Someone else took this conversation first.'
               : describeError(caught),
           );
