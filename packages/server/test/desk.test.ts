@@ -151,15 +151,17 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
       const { conversationId, customerToken } = await requestHandoff('I want a person');
       await waitForEvent(url, conversationId, sam.token, 'handoff.offered');
       await call(url, 'POST', `/v1/conversations/${conversationId}/accept`, { token: sam.token });
-      const inbox = await call<{ owned: { conversationId: string; assignedAt?: string }[] }>(
-        url,
-        'GET',
-        '/v1/desk/inbox',
-        {
-          token: sam.token,
-        },
-      );
-      const assignedAt = inbox.body.owned.find((entry) => entry.conversationId === conversationId)?.assignedAt;
+      // When Sam's inbox says the conversation became his.
+      const assignedAtInInbox = async () => {
+        const inbox = await call<{ owned: { conversationId: string; assignedAt?: string }[] }>(
+          url,
+          'GET',
+          '/v1/desk/inbox',
+          { token: sam.token },
+        );
+        return inbox.body.owned.find((entry) => entry.conversationId === conversationId)?.assignedAt;
+      };
+      const assignedAt = await assignedAtInInbox();
       expect(assignedAt).toBeDefined();
       const answered = await call<{ event: StoredEvent }>(url, 'POST', `/v1/conversations/${conversationId}/messages`, {
         token: sam.token,
@@ -189,15 +191,7 @@ for (const backend of ['sqlite', 'postgres'] as BackendName[]) {
         token: sam.token,
       });
       expect(view.body.conversation).toMatchObject({ status: 'assigned', owner: { kind: 'agent', id: sam.id } });
-      const owned = await call<{ owned: { conversationId: string; assignedAt?: string }[] }>(
-        url,
-        'GET',
-        '/v1/desk/inbox',
-        {
-          token: sam.token,
-        },
-      );
-      expect(owned.body.owned.find((entry) => entry.conversationId === conversationId)?.assignedAt).toBe(assignedAt);
+      expect(await assignedAtInInbox()).toBe(assignedAt);
       expect((await events(url, conversationId, sam.token)).map((event) => event.type)).not.toContain(
         'handoff.resolved',
       );

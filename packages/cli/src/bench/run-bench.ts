@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -97,7 +97,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   core: true,
   history: 20_000,
   idleHandoffs: 20,
-  serverGc: 'parallel',
+  // What `--server-gc auto` gives the default single process.
+  serverGc: serverGcFor(1, availableParallelism()),
 };
 
 export type Progress = (phase: string, detail: { fraction?: number; counters?: Counters; note?: string }) => void;
