@@ -190,6 +190,8 @@ export const BatonResult = z.object({
    * other than 0): every slot on the desk was taken, so their handoff latency includes queue time.
    */
   waitedForAgent: z.array(z.string()).default([]),
+  /** Resolves the server refused because the customer wrote after what the agent had seen (then answered). */
+  resolvesRefused: z.number().default(0),
   offers: z.array(Timed.extend({ agentEmail: z.string(), briefAt: z.number().optional(), briefInOffer: z.boolean() })),
   accepts: z.array(Timed.extend({ agentEmail: z.string(), status: z.number() })),
   /** Customer messages sent while an agent owns the conversation: joined with agent receipts by seq. */

@@ -61,6 +61,11 @@ export interface BenchReport {
     other_offers: number;
     /** Triggered handoffs whose customer was told to wait for a free agent. */
     waited_for_agent: number;
+    /**
+     * Resolves refused because the customer wrote after the last event the agent had seen (`seenSeq`): the
+     * agent answered and resolved again. Over the whole run, saturation included.
+     */
+    resolves_refused: number;
     brief_in_offer: boolean;
   };
   /** Customer message → its delivery on the owning agent's socket. */
@@ -394,6 +399,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
       waited_for_agent: samples.filter((sample) => sample.waited).length,
       lost,
       assigned_twice: assignedTwice,
+      resolves_refused: baton.reduce((sum, result) => sum + result.resolvesRefused, 0),
       brief_in_offer: baton.some((result) => result.offers.some((offer) => offer.briefInOffer)),
     },
     message_latency_ms: message,
@@ -774,7 +780,8 @@ export function renderReport(report: BenchReport): string {
     `Handoffs: ${h.triggered} triggered (${report.server.handoff_trigger.replace('_', ' ')}), ${h.offered} offered, ` +
       `${h.accepted} accepted, ${h.lost} lost, ${h.assigned_twice} assigned twice, ${h.waited_for_agent} waited for ` +
       `a free agent; ${h.other_offers} other offers ` +
-      `(handoffs outside the measured window: setup, warm-up, saturation); brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}`,
+      `(handoffs outside the measured window: setup, warm-up, saturation); brief ${h.brief_in_offer ? 'in the offer' : 'fetched after the offer'}; ` +
+      `${h.resolves_refused} resolve(s) refused because the customer wrote meanwhile (answered, then resolved)`,
   );
   const r = report.rss_mb;
   const heap = report.heap_after_gc_mb;

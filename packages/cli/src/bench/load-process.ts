@@ -18,7 +18,7 @@ import {
 } from './bench-protocol.ts';
 import { loadCustomerScripts, loadHandoffRequests } from './customer-scripts.ts';
 import { conversationEvidence as tellLog } from './error-evidence.ts';
-import { HttpClient } from './http-client.ts';
+import { HttpClient, type HttpResponse } from './http-client.ts';
 import { inBatches } from './in-batches.ts';
 import { LoopStallRecorder } from './loop-stalls.ts';
 import { loopLateness } from './process-handle.ts';
@@ -239,6 +239,12 @@ const CreatedConversation = z.object({
   customerToken: z.string(),
 });
 const AppendedEvent = z.object({ event: z.object({ seq: z.number() }) });
+const ResolveRefused = z.object({
+  error: z.object({
+    code: z.literal('conflict'),
+    details: z.object({ reason: z.literal('customer_wrote'), lastCustomerMessageSeq: z.number() }),
+  }),
+});
 const LoginAnswer = z.object({ token: z.string(), agent: z.object({ id: z.string() }) });
 const OfferPayload = z.looseObject({
   conversationId: z.string(),
@@ -285,6 +291,8 @@ interface OwnedConversation {
   chain: Promise<void>;
   /** When the customer last wrote: an agent does not wrap up on a customer in mid-exchange. */
   lastCustomerAt: number;
+  /** The last event this console has shown: a resolve sends it (`seenSeq`), as the console does. */
+  seenSeq: number;
 }
 
 interface BenchAgent {
@@ -329,6 +337,7 @@ function emptyResult(): BatonResult {
     echoRttMs: [],
     triggers: [],
     waitedForAgent: [],
+    resolvesRefused: 0,
     offers: [],
     accepts: [],
     ownerSends: [],
@@ -757,7 +766,9 @@ function onAgentFrame(agent: BenchAgent, text: string): void {
   if (!('event' in data)) return;
   const event = data.event;
   const owned = agent.owned.get(event.conversationId);
-  if (!owned || event.type !== 'message' || event.author !== 'customer') return;
+  if (!owned) return;
+  owned.seenSeq = Math.max(owned.seenSeq, event.seq);
+  if (event.type !== 'message' || event.author !== 'customer') return;
   owned.lastCustomerAt = at;
   state.result.ownerReceipts.push({ conversationId: event.conversationId, seq: event.seq, at });
   if (owned.closing) return;
@@ -815,6 +826,7 @@ async function takeOffer(
       closing: false,
       chain: Promise.resolve(),
       lastCustomerAt: now(),
+      seenSeq: seq,
     };
     agent.owned.set(conversationId, owned);
     agent.socket.send(JSON.stringify({ type: 'subscribe', conversationId, after: seq }));
@@ -858,22 +870,51 @@ async function agentMessage(agent: BenchAgent, conversationId: string, text: str
   return true;
 }
 
+/**
+ * Resolves an agent asks for with `seenSeq` before it closes regardless: a customer who writes without
+ * pause (the saturation's senders) would otherwise keep the conversation open for ever.
+ */
+const RESOLVE_ATTEMPTS = 3;
+const AGENT_REPLY = 'Thanks, that helps. Give me a moment while I sort this out.';
+
+/** `details.lastCustomerMessageSeq` of a resolve the server refused because the customer wrote meanwhile. */
+function customerWroteSince(response: HttpResponse): number | undefined {
+  if (response.status !== 409) return undefined;
+  const refused = ResolveRefused.safeParse(response.body);
+  return refused.success ? refused.data.error.details.lastCustomerMessageSeq : undefined;
+}
+
 async function answer(agent: BenchAgent, conversationId: string, andResolve: boolean, reply = true): Promise<void> {
   try {
     if (reply) {
       await sleep(300 + Math.random() * 300);
-      await agentMessage(agent, conversationId, 'Thanks, that helps. Give me a moment while I sort this out.');
+      await agentMessage(agent, conversationId, AGENT_REPLY);
     }
     if (!andResolve) return;
-    // The console shows the conversation until the resolve is done: a message written meanwhile is seen.
-    const resolved = await agent.http.send(
-      'POST',
-      `${agent.url}/v1/conversations/${conversationId}/resolve`,
-      { summary: 'Handled by the bench agent.' },
-      agentHeaders(agent),
-    );
-    if (resolved.status >= 300) errors.add(`http_${resolved.status}_resolve`, errorCode(resolved.body));
-    else counters.resolved += 1;
+    // As the console does: the resolve names the last event on screen, and the server refuses it when the
+    // customer wrote after that (they wrote while the agent was closing). The agent answers, then resolves
+    // again, naming the message it answered.
+    let seenSeq = agent.owned.get(conversationId)?.seenSeq;
+    for (let attempt = 1; ; attempt++) {
+      const guarded = seenSeq !== undefined && attempt <= RESOLVE_ATTEMPTS;
+      const resolved = await agent.http.send(
+        'POST',
+        `${agent.url}/v1/conversations/${conversationId}/resolve`,
+        { summary: 'Handled by the bench agent.', ...(guarded ? { seenSeq } : {}) },
+        agentHeaders(agent),
+      );
+      const unseen = guarded ? customerWroteSince(resolved) : undefined;
+      if (unseen !== undefined) {
+        baton!.result.resolvesRefused += 1;
+        await sleep(300 + Math.random() * 300);
+        await agentMessage(agent, conversationId, AGENT_REPLY);
+        seenSeq = unseen;
+        continue;
+      }
+      if (resolved.status >= 300) errors.add(`http_${resolved.status}_resolve`, errorCode(resolved.body));
+      else counters.resolved += 1;
+      break;
+    }
   } catch (error) {
     errors.add('request_failed', describe(error));
   } finally {
