@@ -168,7 +168,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'fraud',
     words:
-      /\b(?:fraud\w*|unauthori[sz]ed|did(?:n'?t| not) (?:make|authori[sz]e)|don'?t recogni[sz]e|not mine|stolen|hacked|scam\w*|suspicious|someone (?:has )?(?:used|transferred|took|withdrew|charged|accessed))\b/i,
+      /\b(?:fraud\w*|unauthori[sz]ed|did(?:n'?t| not) (?:make|authori[sz]e)|don'?t recogni[sz]e|not mine|stole|stolen|hacked|scam\w*|suspicious|identity theft|(?:it )?(?:was(?:n'?t| not)|wasn'?t) me|some(?:one|body) (?:has )?(?:just )?(?:used|transferred|took|withdrew|charged|accessed|opened|stole)|(?:money|funds|\$[\d,.]+) (?:is |are |has |have )?(?:been )?(?:missing|gone|taken) (?:from|out of) my account)\b/i,
     actions: /\b(?:fraud|dispute|freeze|block)\b/,
     phrase: () => 'reporting suspicious activity on your account',
     needs: ['account_id'],
@@ -177,7 +177,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'missing order',
     words:
-      /\b(?:where(?:'s| is) my (?:order|package|parcel|delivery|stuff|item)|never (?:arrived|came|got|received|showed)|(?:did(?:n'?t| not)|have(?:n'?t| not)|has(?:n'?t| not)) (?:arrive|arrived|come|get|got|receive|received|show(?:n|ed)? up)|not (?:arrived|received|delivered)|missing (?:order|package|parcel|item)|lost (?:package|parcel|order)|delivered but|says (?:it was )?delivered|still waiting (?:for|on) my (?:order|package|delivery)|tracking (?:says|shows|number))/i,
+      /\b(?:where(?:'s| is) my (?:order|package|parcel|delivery|stuff|item)|never (?:arrived|came|got|received|showed)|(?:did(?:n'?t| not)|have(?:n'?t| not)|has(?:n'?t| not)) (?:arrive|arrived|come|get|got|receive|received|show(?:n|ed)? up)|not (?:arrived|received|delivered)|missing (?:order|package|parcel|item)|(?:order|package|parcel|delivery) (?:is|was|has gone|went) (?:missing|lost)|lost (?:package|parcel|order)|delivered but|says (?:it was )?delivered|still waiting (?:for|on) my (?:order|package|delivery)|tracking (?:says|shows|number))/i,
     actions: /\b(?:track|shipment|tracking|delivery|reship)\b/,
     phrase: (facts) => {
       const order = facts.get('order_id');
@@ -188,7 +188,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'account access',
     words:
-      /\b(?:log ?in|logging in|sign ?in|signing in|log on|locked out|lock(?:ed)? (?:me )?out|password|can'?t (?:get )?(?:in|into|access)|cannot (?:get )?(?:in|into|access)|access (?:to )?my account|two[- ]?step|two[- ]factor|2fa|verification code|one[- ]time code|username|account (?:is )?locked)\b/i,
+      /\b(?:log ?in|logging in|sign ?in|signing in|log on|locked out|lock(?:ed)? (?:me )?out|password|can'?t (?:get )?(?:in|into|access)|cannot (?:get )?(?:in|into|access)|access (?:to )?my account|two[- ]?step|(?:two|2)[- ]?factor|2fa|authenticator app|verification code|one[- ]time code|user ?name|forgot (?:my )?(?:user ?name|password|login)|account (?:is )?locked)\b/i,
     actions: /\b(?:password|login|unlock|mfa|signin|credential)\b/,
     phrase: () => 'getting access to your account back',
     needs: [],
@@ -204,7 +204,8 @@ const REASONS: readonly ReasonRule[] = [
   },
   {
     label: 'refund',
-    words: /\b(?:refund\w*|money back|reimburse\w*|return(?:ing)? (?:it|this|the|my)|send (?:it|this) back)\b/i,
+    words:
+      /\b(?:refund\w*|money back|reimburse\w*|return(?:ing)? (?:it|this|the|my|an?|some|these|those|them)|returns? policy|my return|exchange (?:it|this|the|my|an?|them)|send (?:it|this|them) back|wrong (?:size|colou?r|item|one))\b/i,
     actions: /\b(?:refund|return|reimburse)\b/,
     phrase: (facts) => {
       const order = facts.get('order_id');
@@ -215,16 +216,23 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'billing',
     words:
-      /\b(?:charged?|charges|charging|bill(?:ed|ing)?|invoice\w*|fees?|overcharged|double[- ]charged|statement|payment)\b/i,
+      /\b(?:charged?|charges|charging|bill(?:ed|ing)?|invoice\w*|fees?|overcharged|double[- ]charged|statement|payment|store credit|credits)\b/i,
     actions: /\b(?:charge|bill|billing|invoice|payment|fee|waive)\b/,
     phrase: () => 'sorting out a charge on your account',
     needs: ['amount'],
     needsIdentity: true,
   },
   {
+    label: 'promo code',
+    words: /\b(?:promo(?:tion(?:al)?)?(?: ?codes?)?|coupons?|discount codes?|vouchers?)\b/i,
+    actions: /\b(?:promo|coupon|voucher|discount)\b/,
+    phrase: () => 'your promo code',
+    needs: [],
+  },
+  {
     label: 'card',
     words:
-      /\b(?:lost (?:my )?(?:debit |credit )?card|card (?:was |is |got )?(?:lost|stolen|declined|blocked|frozen|damaged)|replacement card|new card|(?:debit|credit) card)\b/i,
+      /\b(?:lost (?:my )?(?:debit |credit )?card|(?:card|cc) (?:was |is |got |keeps )?(?:getting |being )?(?:lost|stolen|declined|rejected|refused|blocked|frozen|damaged)|replacement card|new card|(?:debit|credit) card)\b/i,
     actions: /\b(?:card)\b/,
     phrase: () => 'sorting out your card',
     needs: [],
@@ -255,10 +263,19 @@ const REASONS: readonly ReasonRule[] = [
     needsIdentity: true,
   },
   {
+    label: 'subscription',
+    words:
+      /\b(?:subscriptions?|subscribed|memberships?|premium|renew\w*|(?:change|switch|upgrade|downgrade) (?:my|the|our) plan|upgrade|downgrade)\b/i,
+    actions: /\b(?:subscription|membership|plan|renew|upgrade|downgrade)\b/,
+    phrase: () => 'your subscription',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
     label: 'account update',
     words:
-      /\b(?:change|update|correct|edit) (?:my|the) (?:address|email|phone|name|number|details|shipping address)\b/i,
-    actions: /\b(?:update|change|edit)\b/,
+      /\b(?:(?:change|update|correct|edit|fix) (?:my|the) (?:address|email|phone|name|number|details|shipping address)|(?:address|e-?mail|phone(?: number)?|name|details) (?:on (?:my|the) account )?(?:is|are|was|were) (?:wrong|incorrect|outdated|out of date|misspelled)|wrong (?:address|e-?mail|phone(?: number)?|name) on (?:my|the) account)\b/i,
+    actions: /\b(?:update|change|edit)\b(?! order)/,
     phrase: () => 'updating your account details',
     needs: [],
     needsIdentity: true,
@@ -272,19 +289,51 @@ const REASONS: readonly ReasonRule[] = [
     needsIdentity: true,
   },
   {
+    label: 'order change',
+    words:
+      /\b(?:(?:add|remove|swap) (?:[\w'-]+ ){1,4}(?:to|from|on|in) (?:my|an|the)(?: \w+)? order|change (?:(?:an? |the |one |this |that |some |another )?(?:\w+ )?items?|it|that|this|them) (?:on|in) (?:my|an|the)(?: \w+)? order|(?:change|modify|update|edit) (?:my|the) order|upgrade (?:it|my order|the order|my shipping|the shipping)|change (?:my|the) (?:shipping|delivery) (?:date|method|option|speed))\b/i,
+    actions: /\b(?:modify|amend)\b|\b(?:update|change|edit) order\b/,
+    phrase: () => 'changing your order',
+    needs: ['order_id'],
+  },
+  {
     label: 'shipping',
     words:
-      /\b(?:shipping|ship(?:ped)?|delivery (?:date|time)|when will (?:it|my order) (?:arrive|ship)|expedite\w*)\b/i,
+      /\b(?:shipping|ship(?:ped)?|delivery (?:date|time)|when will (?:it|my order) (?:arrive|ship)|expedite\w*|status of (?:my|an?|the) (?:order|package|parcel|delivery)|order status|track(?:ing)? (?:it|my (?:order|package|parcel|delivery)))\b/i,
     actions: /\b(?:ship|shipping)\b/,
     phrase: () => 'your delivery',
     needs: ['order_id'],
   },
   {
+    label: 'claim',
+    words: /\b(?:claims?|deductible|coverage|pre-?authori[sz]ation|explanation of benefits)\b/i,
+    actions: /\b(?:claim|coverage|preauth|preauthorization)\b/,
+    phrase: () => 'your claim',
+    needs: [],
+    needsIdentity: true,
+  },
+  {
+    label: 'pricing',
+    words:
+      /\b(?:prices?|priced|pricing|overpriced|cheaper|(?:more|so|too) expensive|(?:on|annual|the) sale|price (?:match|adjustment)|how much (?:does|do|would|will) (?:it|this|that|they|these|those|the \w+) cost)\b/i,
+    actions: /\b(?:price|pricing)\b/,
+    phrase: () => 'a question about a price',
+    needs: [],
+  },
+  {
     label: 'technical issue',
     words:
-      /\b(?:error|crash\w*|bug|glitch|not loading|won'?t (?:load|open)|(?:app|site|website|page) (?:is )?(?:not working|broken|down))\b/i,
+      /\b(?:error|crash\w*|bug|glitch\w*|not loading|won'?t (?:load|open)|(?:app|site|website|page|search|cart|checkout|browser)\b[^.?!]{0,30}?\b(?:slow\w*|broken|down|freez\w*|stuck|spinning|blank|not (?:working|updating|loading|responding)|(?:won'?t|will not|wouldn'?t) (?:work|update|load|open|let me)|(?:isn'?t|doesn'?t|is not|does not) (?:seem to )?(?:be )?(?:work|update|load)\w*)|search(?:es|ing)?\b[^.?!]{0,40}?\b(?:unrelated|irrelevant|nothing relevant)|(?:unrelated|irrelevant|wrong) (?:search )?results|(?:running|loading) (?:really |very |so )?slow\w*|takes? (?:forever|ages|minutes) to load|(?:wheel|circle) (?:keeps )?spinning|spinning (?:wheel|circle)|(?:no|0|zero) (?:search )?results)\b/i,
     actions: /\b(?:restart|reinstall|cache|clear|update)\b/,
     phrase: () => 'getting things working again',
+    needs: [],
+  },
+  {
+    label: 'product question',
+    words:
+      /\b(?:materials?|fabric|made of|colou?rs?|sizes?|sizing|fits?|width|wide|length|collar|sleeves?|buttons?|laces?|hood|lined|lining|(?:does|do|will) (?:it|this|that|they|these|those) come in|waterproof|warm enough|(?:thinking (?:about|of)|considering|want(?:ing)? to|would like to) buy(?:ing)?|(?:know|learn) more about|more (?:information|info|details) (?:on|about)|(?:a )?question about (?:an?|this|that|these|those|the|some) (?!order|account|bill|charge|payment|subscription|membership)\w+|shrink\w*|washable|machine wash\w*|dry[- ]clean\w*|in stock|out of stock|back in stock|available in|tailor\w*|stitching|warrant(?:y|ies)|gift[- ]?wrap\w*)\b/i,
+    actions: /\b(?:product|catalog|stock|inventory)\b/,
+    phrase: () => 'your questions about the product',
     needs: [],
   },
 ];
@@ -390,11 +439,53 @@ function chooseReason(events: readonly EventBody[]): ReasonChoice {
       bestScore = entry.score;
     }
   }
-  if (best.source === null) {
-    const first = events.findIndex((event) => event.type === 'message' && event.author === 'customer');
-    best = { rule: best.rule, source: first >= 0 ? first : null };
-  }
+  if (best.source === null) best = { rule: best.rule, source: firstSubstantiveMessage(events) };
   return best;
+}
+
+/** Words that open, fill or close a chat without saying why the customer came. */
+const PLEASANTRIES = new Set(
+  (
+    'hi hii hiya hello hallo hey heya howdy greetings yo ho morning afternoon evening good day there ' +
+    'ok okay k yes yeah yep yup no nope sure thanks thank thx ty you great cool fine well all right ' +
+    'im i am doing not bad please sorry so um uh oh and how are again just a quick question have one ' +
+    'some help can could would with something me us team folks guys everyone anyone'
+  ).split(' '),
+);
+
+/** An AI or agent question that asks for a detail: the customer's short reply is an answer, not a reason. */
+const ASKS_FOR_DETAIL =
+  /\b(?:name|e-?mail|user ?name|username|account|order|id|number|zip|post ?code|phone|address|code|pin|birth|dob|membership|level|spell)\b[^?]*\?/i;
+
+/**
+ * The customer message that says why they came when no reason's words did: the first of their early
+ * messages that is neither a pleasantry ("Hi", "good thanks") nor a short answer to a question that asked
+ * for a detail ("Rodriguez Domingo" after "May I have your name?"). The first message when none is.
+ */
+function firstSubstantiveMessage(events: readonly EventBody[]): number | null {
+  let first: number | null = null;
+  let turns = 0;
+  for (let index = 0; index < events.length && turns < 6; index++) {
+    const event = events[index];
+    if (event?.type !== 'message' || event.author !== 'customer') continue;
+    turns++;
+    first ??= index;
+    const words = event.text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+    const telling = words.filter((word) => !PLEASANTRIES.has(word.replace(/'/g, '')));
+    if (telling.length < 2) continue;
+    if (words.length <= 4 && ASKS_FOR_DETAIL.test(lastQuestion(events, index))) continue;
+    return index;
+  }
+  return first;
+}
+
+/** The last AI or agent message before `index`, over the customer's own messages since: what they answer. */
+function lastQuestion(events: readonly EventBody[], index: number): string {
+  for (let i = index - 1; i >= 0; i--) {
+    const event = events[i];
+    if (event?.type === 'message' && event.author !== 'customer') return event.text;
+  }
+  return '';
 }
 
 /** A general error → next step map, by the shape of the code and message rather than a list of codes. */
@@ -491,6 +582,9 @@ function composeGreeting(input: {
   if (input.frustrated) parts.push("I'm sorry this has been such a hassle.");
   if (input.reason !== GENERAL_REASON) {
     parts.push(`I can see you've been working on ${input.reason.phrase(input.facts)}.`);
+  } else if (!input.frustrated) {
+    // "Hi Crystal, We've…" reads wrong; and the customer should hear that nothing starts over.
+    parts.push("I've read through our conversation so far.");
   }
   const done: string[] = [];
   if (input.verified) done.push('verified your identity');

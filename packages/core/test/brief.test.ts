@@ -89,6 +89,55 @@ describe('buildBrief', () => {
     expect(brief.greeting).toContain('order number');
   });
 
+  describe('the reason for contact', () => {
+    const chat = (...turns: Array<[author: 'customer' | 'ai', text: string]>): EventBody[] => [
+      ...turns.map(([author, text]): EventBody => ({ type: 'message', author, text })),
+      { type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: [] },
+    ];
+
+    it('quotes what the customer came for, not their greeting or their answer to a question', () => {
+      const brief = buildBrief(
+        chat(
+          ['customer', 'Hello there!'],
+          ['ai', 'Hi! What can I do for you?'],
+          ['customer', 'Hmm, the checkout page just hangs on a blank screen'],
+          ['ai', 'Sorry about that. Could I have your full name?'],
+          ['customer', 'Priya Natarajan'],
+        ),
+      );
+      expect(brief.reason).toMatchObject({ label: 'technical issue', source: 2 });
+      expect(brief.reason.text).toContain('checkout page');
+    });
+
+    it('skips a short answer to a question for a detail even when no reason matched', () => {
+      const brief = buildBrief(
+        chat(
+          ['ai', 'Before we start, what is your username?'],
+          ['customer', 'mk_2291'],
+          ['customer', 'Got a question regarding the loyalty points I earned last spring'],
+        ),
+      );
+      expect(brief.reason.label).toBe('general question');
+      expect(brief.reason.text).toContain('loyalty points');
+      expect(brief.greeting).toMatch(/^Hi there, I've read through our conversation so far\./);
+    });
+
+    it.each([
+      ['My discount code says it is expired at checkout', 'promo code'],
+      ['The same jacket costs $30 less at another shop, can you match the price?', 'pricing'],
+      ['Is the wool coat lined, and does it come in navy?', 'product question'],
+      ['I want to add a second lamp to the order I placed this morning', 'order change'],
+      ['How do I renew my gold membership before it lapses?', 'subscription'],
+      ['My insurance claim for the MRI was rejected', 'claim'],
+      ['Whenever I search for sandals I get unrelated results', 'technical issue'],
+      ['Somebody just withdrew $200 from my checking account, it was not me', 'fraud'],
+      ['The phone number on my account is wrong', 'account update'],
+      ['I got the wrong colour and want to send it back', 'refund'],
+    ])('"%s" → %s', (text, label) => {
+      expect(buildBrief(chat(['customer', text])).reason.label).toBe(label);
+    });
+  });
+
   it('never quotes a PIN from the customer words it shows', () => {
     const events: EventBody[] = [
       {
