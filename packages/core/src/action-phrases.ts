@@ -26,10 +26,25 @@ const IRREGULAR_PAST: Record<string, string> = {
   build: 'built',
   begin: 'began',
   shut: 'shut',
+  hold: 'held',
 };
 
 /** Short verbs ending consonant-vowel-consonant whose final letter doubles (reset → resetting). */
-const DOUBLING = new Set(['reset', 'set', 'stop', 'ship', 'reship', 'get', 'run', 'rerun', 'put', 'plan', 'shut']);
+const DOUBLING = new Set([
+  'reset',
+  'set',
+  'stop',
+  'ship',
+  'reship',
+  'get',
+  'run',
+  'rerun',
+  'put',
+  'plan',
+  'shut',
+  'flag',
+  'tag',
+]);
 
 /** Verbs that can start an action name; other first tokens make the name read as noun + verb. */
 const KNOWN_VERBS = new Set([
@@ -125,6 +140,36 @@ const KNOWN_VERBS = new Set([
   'return',
   'exchange',
   'dispute',
+  // Back-office bookkeeping verbs (record_reason, enter_details, select_faq_answer, query_system): without
+  // them a brief reads "handled the record reason".
+  'record',
+  'enter',
+  'select',
+  'query',
+  'offer',
+  'note',
+  'save',
+  'collect',
+  'capture',
+  'calculate',
+  'estimate',
+  'generate',
+  'assign',
+  'route',
+  'flag',
+  'tag',
+  'approve',
+  'reject',
+  'deny',
+  'upload',
+  'attach',
+  'match',
+  'compare',
+  'place',
+  'hold',
+  'release',
+  'complete',
+  'initiate',
 ]);
 
 /** Words a draft may use for the verb of an action, by canonical verb. */

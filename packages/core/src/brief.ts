@@ -602,8 +602,10 @@ function composeGreeting(input: {
   else if (problem) parts.push(`I can see that ${problem}.`);
   if (input.lastError) parts.push(nextStepFor(input.lastError.error, input.lastError.outcome));
   else if (input.unknown.some((name) => name !== 'identity')) {
-    const wanted = input.unknown.filter((name) => name !== 'identity').map(factLabel);
-    parts.push(`Could you share your ${joinList(wanted)} so I can take it from here?`);
+    const wanted = input.unknown
+      .filter((name) => name !== 'identity')
+      .map((name) => (name === 'amount' ? 'the amount of the charge' : `your ${factLabel(name)}`));
+    parts.push(`Could you share ${joinList(wanted)} so I can take it from here?`);
   } else parts.push("I'll take it from here.");
   return parts.join(' ');
 }

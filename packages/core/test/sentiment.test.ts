@@ -58,6 +58,14 @@ describe('action words', () => {
     expect(actionWords('verify_identity').past).toBe('verified your identity');
   });
 
+  it('reads back-office bookkeeping names as a verb and its object, not "handled the record reason"', () => {
+    expect(actionWords('record_reason').past).toBe('recorded the reason');
+    expect(actionWords('enter_details').past).toBe('entered the details');
+    expect(actionWords('query_system').past).toBe('queried the system');
+    expect(actionWords('flag_transaction').past).toBe('flagged the transaction');
+    expect(actionWords('hold_payment').past).toBe('held your payment');
+  });
+
   it('stems draft words and action words to the same form', () => {
     expect(stem('resetting')).toBe(stem('reset'));
     expect(stem('restarted')).toBe(stem('restart'));
