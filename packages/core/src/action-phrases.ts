@@ -289,6 +289,10 @@ const DISPLAY: Record<string, string> = {
   mfa: 'two-step verification',
   otp: 'one-time code',
   id: 'ID',
+  faq: 'FAQ',
+  pin: 'PIN',
+  sms: 'SMS',
+  url: 'URL',
   login: 'login',
   eligibility: 'eligibility',
 };

@@ -64,6 +64,7 @@ describe('action words', () => {
     expect(actionWords('query_system').past).toBe('queried the system');
     expect(actionWords('flag_transaction').past).toBe('flagged the transaction');
     expect(actionWords('hold_payment').past).toBe('held your payment');
+    expect(actionWords('search_faq').past).toBe('searched the FAQ');
   });
 
   it('stems draft words and action words to the same form', () => {
