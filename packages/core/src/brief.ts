@@ -255,6 +255,14 @@ const REASONS: readonly ReasonRule[] = [
     needsIdentity: true,
   },
   {
+    label: 'travel disruption',
+    words:
+      /\b(?:(?:flight|train|bus|connection|trip)s?\b[^.?!]{0,40}?\b(?:delayed|cancell?ed|overbooked|diverted)|(?:flight|train) delays?|delay (?:on|of|to) (?:my |our |the )?(?:\w+ )?(?:flight|train|trip)|missed (?:my |our |the )?(?:flight|connection|train)|(?:lost|delayed|damaged|missing) (?:bags?|baggage|luggage|suitcases?)|(?:bags?|baggage|luggage|suitcases?) (?:is |was |were |has been |have been )?(?:lost|delayed|damaged|missing|never arrived))\b/i,
+    actions: /\b(?:delay|disruption|baggage|luggage)\b/,
+    phrase: () => 'the disruption to your trip',
+    needs: [],
+  },
+  {
     label: 'cancellation',
     words: /\b(?:cancel\w*|close my account|unsubscribe|terminate)\b/i,
     actions: /\b(?:cancel|close|terminate)\b/,
@@ -282,7 +290,7 @@ const REASONS: readonly ReasonRule[] = [
   },
   {
     label: 'balance',
-    words: /\b(?:balance|how much (?:money )?(?:do i have|is (?:in|on|left)))\b/i,
+    words: /\b(?:balances?|how much (?:money )?(?:do i have|is (?:in|on|left)))\b/i,
     actions: /\b(?:balance)\b/,
     phrase: () => 'checking your balance',
     needs: ['account_id'],
@@ -295,6 +303,14 @@ const REASONS: readonly ReasonRule[] = [
     actions: /\b(?:modify|amend)\b|\b(?:update|change|edit) order\b/,
     phrase: () => 'changing your order',
     needs: ['order_id'],
+  },
+  {
+    label: 'booking',
+    words:
+      /\b(?:(?:change|modify|rebook|move|switch|upgrade|downgrade) (?:[\w'-]+ ){0,5}(?:flights?|reservations?|bookings?|trips?|tickets?|seats?|hotel|room|stay|cabin)|flight bookings?|booked (?:[\w'-]+ ){0,2}flights?|how many (?:\w+ )?(?:bags|suitcases|pieces of luggage)|baggage allowance|(?:make|making) (?:a |some |few |a few )*changes? (?:to|for|on) (?:my |our |the |this )?(?:[\w'-]+ )?(?:flights?|reservations?|bookings?|trips?)|book (?:a |an |the |another |two |some )?(?:[\w'-]+ )?(?:flights?|tickets?|trips?|hotel|room|seats?)|(?:add|remove) (?:a |an |the |one )?(?:passengers?|travell?ers?|guests?|bags?|baggage|luggage)|(?:checked|extra) (?:bags?|baggage))\b/i,
+    actions: /\b(?:reservation|booking|flight|itinerary|passenger)\b/,
+    phrase: () => 'your booking',
+    needs: [],
   },
   {
     label: 'shipping',

@@ -133,6 +133,9 @@ describe('buildBrief', () => {
       ['Somebody just withdrew $200 from my checking account, it was not me', 'fraud'],
       ['The phone number on my account is wrong', 'account update'],
       ['I got the wrong colour and want to send it back', 'refund'],
+      ['Can I move my Tuesday flight to Friday morning?', 'booking'],
+      ['My connecting flight to Denver was cancelled and I am stuck at the gate', 'travel disruption'],
+      ['Please cancel my hotel booking for next week', 'cancellation'],
     ])('"%s" → %s', (text, label) => {
       expect(buildBrief(chat(['customer', text])).reason.label).toBe(label);
     });
