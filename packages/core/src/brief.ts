@@ -604,15 +604,22 @@ function composeGreeting(input: {
   }
   const done: string[] = [];
   if (input.verified) done.push('verified your identity');
+  // An action's last outcome speaks for it: one that failed and then worked is done, and one that worked
+  // and then failed is the problem ("we've booked the table, but we weren't able to book the table").
+  const lastOutcome = new Map<string, ActionOutcome>();
+  for (const step of input.steps) lastOutcome.set(step.action, step.outcome);
   const seen = new Set<string>();
   for (const step of input.steps) {
-    if (step.outcome !== 'succeeded' || seen.has(step.action)) continue;
+    if (lastOutcome.get(step.action) !== 'succeeded' || seen.has(step.action)) continue;
     if (input.verified && VERIFY_ACTION.test(actionTokens(step.action).join(' '))) continue;
     seen.add(step.action);
     done.push(actionWords(step.action).past);
   }
   const doneText = done.length ? `We've ${joinList(done.slice(0, 3))}` : '';
-  const problem = problemClause(input.failed, input.reason.label);
+  const problem = problemClause(
+    input.failed.filter((failure) => lastOutcome.get(failure.action) !== 'succeeded'),
+    input.reason.label,
+  );
   if (doneText && problem) parts.push(`${doneText}, but ${problem}.`);
   else if (doneText) parts.push(`${doneText}.`);
   else if (problem) parts.push(`I can see that ${problem}.`);

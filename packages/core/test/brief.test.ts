@@ -141,6 +141,25 @@ describe('buildBrief', () => {
     });
   });
 
+  it('opens on the last outcome of each action: a retry that worked is done, a step that then failed is the problem', () => {
+    const action = (name: string, outcome: 'succeeded' | 'failed'): EventBody => ({
+      type: 'action',
+      name,
+      actor: 'ai',
+      outcome,
+    });
+    const brief = buildBrief([
+      { type: 'message', author: 'customer', text: 'I need to book a table for four tonight' },
+      action('book_table', 'failed'),
+      action('book_table', 'succeeded'),
+      action('send_confirmation', 'succeeded'),
+      action('send_confirmation', 'failed'),
+      { type: 'handoff.requested', trigger: 'customer_request', priority: 'normal', skills: [] },
+    ]);
+    expect(brief.greeting).toContain("We've booked the table, but we weren't able to send the confirmation.");
+    expect(brief.greeting).not.toMatch(/sent the confirmation|able to book/);
+  });
+
   it('never quotes a PIN from the customer words it shows', () => {
     const events: EventBody[] = [
       {
