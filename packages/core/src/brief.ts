@@ -177,7 +177,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'missing order',
     words:
-      /\b(?:where(?:'s| is) my (?:order|package|parcel|delivery|stuff|item)|never (?:arrived|came|got|received|showed)|(?:did(?:n'?t| not)|have(?:n'?t| not)|has(?:n'?t| not)) (?:arrive|arrived|come|get|got|receive|received|show(?:n|ed)? up)|not (?:arrived|received|delivered)|missing (?:order|package|parcel|item)|(?:order|package|parcel|delivery) (?:is|was|has gone|went) (?:missing|lost)|lost (?:package|parcel|order)|delivered but|says (?:it was )?delivered|still waiting (?:for|on) my (?:order|package|delivery)|tracking (?:says|shows|number))/i,
+      /\b(?:where(?:'s| is) my (?:order|package|parcel|delivery|stuff|item)|never (?:arrived|came|got|received|showed)|(?:did(?:n'?t| not)|have(?:n'?t| not)|has(?:n'?t| not)) (?:arrive|arrived|come|get|got|rec(?:ei|ie)ved?|show(?:n|ed)? up)|not (?:arrived|received|delivered)|missing (?:order|package|parcel|item)|(?:order|package|parcel|delivery) (?:is|was|has gone|went) (?:missing|lost)|lost (?:package|parcel|order)|delivered but|says (?:it was )?delivered|still waiting (?:for|on) my (?:order|package|delivery)|tracking (?:says|shows|number))/i,
     actions: /\b(?:track|shipment|tracking|delivery|reship)\b/,
     phrase: (facts) => {
       const order = facts.get('order_id');
@@ -273,7 +273,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'subscription',
     words:
-      /\b(?:subscriptions?|subscribed|memberships?|premium|renew\w*|(?:change|switch|upgrade|downgrade) (?:my|the|our) plan|upgrade|downgrade)\b/i,
+      /\b(?:subscriptions?|subscribed|memberships?|premium|renew\w*|(?:change|switch|upgrade|downgrade) (?:my|the|our) (?:plan|tier|membership|subscription))\b/i,
     actions: /\b(?:subscription|membership|plan|renew|upgrade|downgrade)\b/,
     phrase: () => 'your subscription',
     needs: [],
@@ -331,9 +331,16 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'pricing',
     words:
-      /\b(?:prices?|priced|pricing|overpriced|cheaper|(?:more|so|too) expensive|(?:on|annual|the) sale|price (?:match|adjustment)|how much (?:does|do|would|will) (?:it|this|that|they|these|those|the \w+) cost)\b/i,
+      /\b(?:prices?|priced|pricing|overpriced|cheaper|(?:more|so|too) expensive|(?:on|annual|the) sale|price (?:match|adjustment)|how much (?:does|do|would|will) (?:it|this|that|they|these|those|the \w+) cost|how much (?:it|that|this)(?:'d| would| will) (?:be|cost))\b/i,
     actions: /\b(?:price|pricing)\b/,
     phrase: () => 'a question about a price',
+    needs: [],
+  },
+  {
+    label: 'store hours',
+    words:
+      /\b(?:(?:store|opening|business|office|branch) hours|what time (?:do|does|will) (?:you|(?:your|the) (?:\w+ ){0,4}(?:store|shop|branch|office|location)) (?:open|close)|(?:are|is) (?:you|(?:your|the) (?:\w+ )?(?:store|shop|branch|office)) (?:open|closed)|(?:closest|nearest) (?:store|shop|branch|location))\b/i,
+    phrase: () => 'our opening hours',
     needs: [],
   },
   {

@@ -136,6 +136,8 @@ describe('buildBrief', () => {
       ['Can I move my Tuesday flight to Friday morning?', 'booking'],
       ['My connecting flight to Denver was cancelled and I am stuck at the gate', 'travel disruption'],
       ['Please cancel my hotel booking for next week', 'cancellation'],
+      ['Is the downtown branch open on Sunday?', 'store hours'],
+      ['I have not recieved the blender I ordered two weeks ago', 'missing order'],
     ])('"%s" → %s', (text, label) => {
       expect(buildBrief(chat(['customer', text])).reason.label).toBe(label);
     });
