@@ -16,6 +16,7 @@ export * from './redaction.ts';
 export * from './routing.ts';
 export * from './score.ts';
 export * from './score-guard.ts';
+export * from './score-reasons.ts';
 export * from './sentiment.ts';
 export * from './state.ts';
 export * from './step-details.ts';

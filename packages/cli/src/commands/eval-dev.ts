@@ -10,15 +10,19 @@ import {
   type ExpectedTranscript,
   evaluateTranscript,
   parseExpectedTranscripts,
+  ReasonReference,
   scoreFacts,
   scoreGuard,
+  scoreReasons,
 } from '@baton/core';
 
 export const EVAL_DEV_USAGE = `Usage: baton eval-dev [--dir DIR] [--set NAME] [--errors N]
 
 Runs every development set (*.jsonl with an "expect" block, default packages/core/test/fixtures/dev/)
 through evaluateTranscript and prints fact P/R/F1, guard P/R/F1, clean passes and secret leaks per set
-and overall. When ../shared/eval/score.py exists next to the repository, each set's \`baton eval --json\`
+and overall, then the reason for contact against a dataset's own labels (abcd-reasons.json in DIR: the
+share of reasons accepted, on the development and the held-out sets, and quotes that are a bare greeting).
+When ../shared/eval/score.py exists next to the repository, each set's \`baton eval --json\`
 output also goes through it and its line is printed.
 
   --set NAME   only the sets whose file name contains NAME
@@ -85,6 +89,24 @@ function sum(items: readonly Counts[]): Counts {
   };
 }
 
+/** The reason for contact against `abcd-reasons.json` beside the sets, development and held-out apart. */
+function reasonLine(dir: string, reports: readonly SetReport[]): string | undefined {
+  const file = join(dir, 'abcd-reasons.json');
+  if (!existsSync(file)) return undefined;
+  const reference = ReasonReference.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const part = (holdout: boolean) => {
+    const outputs = reports.filter((report) => report.name.includes('holdout') === holdout).flatMap((r) => r.outputs);
+    return scoreReasons(reference, outputs);
+  };
+  const [dev, held] = [part(false), part(true)];
+  if (dev.count + held.count === 0) return undefined;
+  const figure = (score: typeof dev) => `${pct(score.accuracy)} (${score.right}/${score.count})`;
+  return (
+    `${'reasons (ABCD labels)'.padEnd(30)} dev ${figure(dev)} | held out ${figure(held)} | ` +
+    `bare-greeting quotes=${dev.greetingQuotes.length + held.greetingQuotes.length}`
+  );
+}
+
 export async function evalDevCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -135,6 +157,8 @@ export async function evalDevCommand(args: string[]): Promise<number> {
     },
   };
   process.stdout.write(`${line(overall)}\n`);
+  const reasons = reasonLine(dir, reports);
+  if (reasons) process.stdout.write(`${reasons}\n`);
 
   const scorer = resolve(REPO_ROOT, '../shared/eval/score.py');
   if (existsSync(scorer)) {
