@@ -153,8 +153,14 @@ const PHRASES: ReadonlyArray<{ pattern: RegExp; frustration: number; score: numb
     score: -0.4,
     cue: 'threat to leave',
   },
-  { pattern: /\?{2,}|!{2,}|[?!]{3,}/, frustration: 0.3, score: -0.2, cue: 'repeated punctuation' },
 ];
+
+/**
+ * Runs of question marks ("why???", "hello?!?") are impatience; a run of exclamation marks is too, unless
+ * the message is warm ("Great, thank you!!" is delight, not frustration).
+ */
+const IMPATIENT_QUESTION = /\?{2,}|\?!|!\?/;
+const EXCLAMATIONS = /!{2,}/;
 
 /** The lexicons as maps: a token is looked up in each, and a plain object would also answer "constructor". */
 const POSITIVE_WORDS = new Map(Object.entries(POSITIVE));
@@ -254,6 +260,11 @@ function computeScore(text: string): MessageSentiment {
       negative += -phrase.score;
       cues.push(phrase.cue);
     }
+  }
+  if (IMPATIENT_QUESTION.test(text) || (EXCLAMATIONS.test(text) && (positive === 0 || negative > 0))) {
+    frustration += 0.3;
+    negative += 0.2;
+    cues.push('repeated punctuation');
   }
   if (SWEAR.test(text)) {
     frustration += 0.5;

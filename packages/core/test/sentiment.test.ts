@@ -14,6 +14,14 @@ describe('sentiment', () => {
     expect(scoreMessage('My PIN and SMS code are fine').cues).not.toContain('caps');
   });
 
+  it('hears delight in "thank you!!" and impatience in "hello??" and "why is this broken!!"', () => {
+    expect(scoreMessage('Great, that helps a lot, thank you!!')).toMatchObject({ frustration: 0, cues: [] });
+    expect(scoreMessage('hello?? is anyone there')).toMatchObject({ cues: ['repeated punctuation'] });
+    expect(scoreMessage('hello?? is anyone there').frustration).toBeGreaterThan(0);
+    expect(scoreMessage('Why is the app broken again!!').cues).toContain('repeated punctuation');
+    expect(scoreMessage('I need it today!!').cues).toContain('repeated punctuation');
+  });
+
   it('scores a text once, and each caller gets cues of its own', () => {
     const first = scoreMessage('this is useless, wtf');
     first.cues.push('changed by the caller');
