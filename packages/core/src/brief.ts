@@ -436,6 +436,11 @@ function chooseReason(events: readonly EventBody[]): ReasonChoice {
         if (hits === 0) continue;
         const entry = scores.get(rule) ?? { score: 0, source: index };
         entry.score += Math.min(hits, 2) * weight;
+        // Quote the first message that says it in so many words, not a bare answer that happens to hold
+        // the rule's word ("username: jb_0412" after "What is your username?").
+        if (entry.source !== null && entry.source !== index && !isSubstantive(events, entry.source)) {
+          if (isSubstantive(events, index)) entry.source = index;
+        }
         scores.set(rule, entry);
       }
     } else if (event.type === 'action' && !isMarkerAction(event.name)) {
@@ -493,13 +498,19 @@ function firstSubstantiveMessage(events: readonly EventBody[]): number | null {
     if (event?.type !== 'message' || event.author !== 'customer') continue;
     turns++;
     first ??= index;
-    const words = event.text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
-    const telling = words.filter((word) => !PLEASANTRIES.has(word.replace(/'/g, '')));
-    if (telling.length < 2) continue;
-    if (words.length <= 4 && ASKS_FOR_DETAIL.test(lastQuestion(events, index))) continue;
-    return index;
+    if (isSubstantive(events, index)) return index;
   }
   return first;
+}
+
+/** Whether the customer message at `index` says something: not a pleasantry, not a short answer to an ask. */
+function isSubstantive(events: readonly EventBody[], index: number): boolean {
+  const event = events[index];
+  if (event?.type !== 'message') return false;
+  const words = event.text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? [];
+  const telling = words.filter((word) => !PLEASANTRIES.has(word.replace(/'/g, '')));
+  if (telling.length < 2) return false;
+  return !(words.length <= 4 && ASKS_FOR_DETAIL.test(lastQuestion(events, index)));
 }
 
 /** The last AI or agent message before `index`, over the customer's own messages since: what they answer. */

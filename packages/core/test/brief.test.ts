@@ -122,6 +122,18 @@ describe('buildBrief', () => {
       expect(brief.greeting).toMatch(/^Hi there, I've read through our conversation so far\./);
     });
 
+    it('quotes the message that gives the reason, not an earlier bare answer holding its word', () => {
+      const brief = buildBrief(
+        chat(
+          ['ai', 'Hello! What is your username?'],
+          ['customer', 'username: jb_0412'],
+          ['ai', 'Thanks. How can I help?'],
+          ['customer', 'I forgot my password and the reset email never shows up'],
+        ),
+      );
+      expect(brief.reason).toMatchObject({ label: 'account access', source: 3 });
+    });
+
     it.each([
       ['My discount code says it is expired at checkout', 'promo code'],
       ['The same jacket costs $30 less at another shop, can you match the price?', 'pricing'],
