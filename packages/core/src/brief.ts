@@ -168,7 +168,7 @@ const REASONS: readonly ReasonRule[] = [
   {
     label: 'fraud',
     words:
-      /\b(?:fraud\w*|unauthori[sz]ed|did(?:n'?t| not) (?:make|authori[sz]e)|don'?t recogni[sz]e|not mine|stole|stolen|hacked|scam\w*|suspicious|identity theft|(?:it )?(?:was(?:n'?t| not)|wasn'?t) me|some(?:one|body) (?:has )?(?:just )?(?:used|transferred|took|withdrew|charged|accessed|opened|stole)|(?:money|funds|\$[\d,.]+) (?:is |are |has |have )?(?:been )?(?:missing|gone|taken) (?:from|out of) my account)\b/i,
+      /\b(?:fraud\w*|unauthori[sz]ed|did(?:n'?t| not) (?:make|authori[sz]e)|don'?t recogni[sz]e|not mine|stole|stolen|hacked|scam\w*|suspicious|identity theft|(?:it )?(?:was(?:n'?t| not)|wasn'?t) me|some(?:one|body) (?:has )?(?:just )?(?:used|transferred|took|withdrew|charged|accessed|opened|stole)|(?:money|funds|\d[\d,.]*) (?:is |are |has |have )?(?:been )?(?:missing|gone|taken|transferred|withdrawn) (?:from|out of) my (?:\w+ )?account|(?:money |unauthori[sz]ed |strange |unknown )?(?:transfers?|withdrawals?) (?:from|out of) my (?:\w+ )?account|missing from my (?:\w+ )?account)\b/i,
     actions: /\b(?:fraud|dispute|freeze|block)\b/,
     phrase: () => 'reporting suspicious activity on your account',
     needs: ['account_id'],
@@ -290,7 +290,8 @@ const REASONS: readonly ReasonRule[] = [
   },
   {
     label: 'balance',
-    words: /\b(?:balances?|how much (?:money )?(?:do i have|is (?:in|on|left)))\b/i,
+    words:
+      /\b(?:balances?|how much (?:money )?(?:do i have|i have|is (?:in|on|left)|(?:is )?in my (?:\w+ )?account))\b/i,
     actions: /\b(?:balance)\b/,
     phrase: () => 'checking your balance',
     needs: ['account_id'],

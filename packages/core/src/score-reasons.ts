@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Scoring of the brief's reason for contact against a dataset's own labels (ABCD's subflows): each
  * dataset label lists the Baton reasons a support lead would accept for it. Pure; the reference lives with
- * the development sets (packages/core/test/fixtures/dev/abcd-reasons.json).
+ * the development sets (packages/core/test/fixtures/dev/reasons.json).
  */
 export const ReasonReference = z.object({
   /** Dataset label → the Baton reason labels accepted for it. */

@@ -149,6 +149,9 @@ describe('buildBrief', () => {
       ['My connecting flight to Denver was cancelled and I am stuck at the gate', 'travel disruption'],
       ['Please cancel my hotel booking for next week', 'cancellation'],
       ['Is the downtown branch open on Sunday?', 'store hours'],
+      ['There are two withdrawals from my savings account this morning', 'fraud'],
+      ['$250 is gone from my checking account', 'fraud'],
+      ['How much money is in my checking account?', 'balance'],
       ['I have not recieved the blender I ordered two weeks ago', 'missing order'],
     ])('"%s" → %s', (text, label) => {
       expect(buildBrief(chat(['customer', text])).reason.label).toBe(label);

@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { evaluateTranscript, parseExpectedTranscripts, ReasonReference, scoreReasons } from '../src/index.ts';
 
 /**
- * The reason for contact on the ABCD conversations of the development sets, against ABCD's own label of
- * each dialogue (fixtures/dev/abcd-reasons.json): the brief's label must be one a support lead would accept,
+ * The reason for contact on the ABCD and STAR conversations of the development sets, against the dataset's
+ * own label of each dialogue (fixtures/dev/reasons.json): the brief's label must be one a support lead would accept,
  * and the words it quotes must say why the customer came, never a bare greeting. `npm run eval:dev` prints
  * the same figures.
  */
 const DEV = join(import.meta.dirname, 'fixtures', 'dev');
-const reference = ReasonReference.parse(JSON.parse(readFileSync(join(DEV, 'abcd-reasons.json'), 'utf8')));
+const reference = ReasonReference.parse(JSON.parse(readFileSync(join(DEV, 'reasons.json'), 'utf8')));
 
 function score(holdout: boolean) {
   const files = readdirSync(DEV).filter((name) => name.endsWith('.jsonl') && name.includes('holdout') === holdout);
@@ -22,7 +22,7 @@ function score(holdout: boolean) {
   return scoreReasons(reference, outputs);
 }
 
-describe('the reason for contact on ABCD conversations', () => {
+describe('the reason for contact on ABCD and STAR conversations', () => {
   it('development set: at least 90% of labels are right, and no quote is a bare greeting', () => {
     const result = score(false);
     expect(result.count).toBeGreaterThan(100);

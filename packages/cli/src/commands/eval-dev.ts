@@ -11,6 +11,7 @@ import {
   evaluateTranscript,
   parseExpectedTranscripts,
   ReasonReference,
+  type ReasonScore,
   scoreFacts,
   scoreGuard,
   scoreReasons,
@@ -20,8 +21,9 @@ export const EVAL_DEV_USAGE = `Usage: baton eval-dev [--dir DIR] [--set NAME] [-
 
 Runs every development set (*.jsonl with an "expect" block, default packages/core/test/fixtures/dev/)
 through evaluateTranscript and prints fact P/R/F1, guard P/R/F1, clean passes and secret leaks per set
-and overall, then the reason for contact against a dataset's own labels (abcd-reasons.json in DIR: the
-share of reasons accepted, on the development and the held-out sets, and quotes that are a bare greeting).
+and overall, then the reason for contact against the datasets' own labels (reasons.json in DIR: the
+share of reasons accepted for ABCD and STAR, development and held-out sets apart, and quotes that are a
+bare greeting).
 When ../shared/eval/score.py exists next to the repository, each set's \`baton eval --json\`
 output also goes through it and its line is printed.
 
@@ -89,22 +91,28 @@ function sum(items: readonly Counts[]): Counts {
   };
 }
 
-/** The reason for contact against `abcd-reasons.json` beside the sets, development and held-out apart. */
+/** The reason for contact against `reasons.json` beside the sets, development and held-out apart. */
 function reasonLine(dir: string, reports: readonly SetReport[]): string | undefined {
-  const file = join(dir, 'abcd-reasons.json');
+  const file = join(dir, 'reasons.json');
   if (!existsSync(file)) return undefined;
   const reference = ReasonReference.parse(JSON.parse(readFileSync(file, 'utf8')));
-  const part = (holdout: boolean) => {
-    const outputs = reports.filter((report) => report.name.includes('holdout') === holdout).flatMap((r) => r.outputs);
+  const part = (dataset: string, holdout: boolean) => {
+    const outputs = reports
+      .filter((report) => report.name.includes('holdout') === holdout)
+      .flatMap((report) => report.outputs)
+      .filter((output) => output.id.replace(/^guard-/, '').startsWith(`${dataset}-`));
     return scoreReasons(reference, outputs);
   };
-  const [dev, held] = [part(false), part(true)];
-  if (dev.count + held.count === 0) return undefined;
-  const figure = (score: typeof dev) => `${pct(score.accuracy)} (${score.right}/${score.count})`;
-  return (
-    `${'reasons (ABCD labels)'.padEnd(30)} dev ${figure(dev)} | held out ${figure(held)} | ` +
-    `bare-greeting quotes=${dev.greetingQuotes.length + held.greetingQuotes.length}`
-  );
+  const datasets = [
+    { name: 'ABCD', dev: part('abcd', false), held: part('abcd', true) },
+    { name: 'STAR', dev: part('star', false), held: part('star', true) },
+  ];
+  const scores = datasets.flatMap((dataset) => [dataset.dev, dataset.held]);
+  if (scores.every((score) => score.count === 0)) return undefined;
+  const figure = (score: ReasonScore) => `${pct(score.accuracy)} (${score.right}/${score.count})`;
+  const figures = datasets.map((d) => `${d.name} dev ${figure(d.dev)}, held out ${figure(d.held)}`);
+  const greetings = scores.reduce((total, score) => total + score.greetingQuotes.length, 0);
+  return `${'reasons (dataset labels)'.padEnd(30)} ${figures.join(' | ')} | bare-greeting quotes=${greetings}`;
 }
 
 export async function evalDevCommand(args: string[]): Promise<number> {
