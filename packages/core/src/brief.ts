@@ -239,6 +239,14 @@ const REASONS: readonly ReasonRule[] = [
     needsIdentity: true,
   },
   {
+    label: 'booking',
+    words:
+      /\b(?:(?:change|modify|adjust|rebook|reschedule|move|switch|upgrade|downgrade) (?:[\w'-]+ ){0,5}(?:flights?|reservations?|bookings?|trips?|tickets?|seats?|hotel|room|stay|cabin)|(?<!cancel\w* (?:my |our |the |this |that )?)flight bookings?|booked (?:[\w'-]+ ){0,2}flights?|how many (?:\w+ )?(?:bags|suitcases|pieces of luggage)|baggage allowance|(?:make|making) (?:a |some |few |a few )*changes? (?:to|for|on) (?:my |our |the |this )?(?:[\w'-]+ )?(?:flights?|reservations?|bookings?|trips?)|book (?:a |an |the |another |two |some )?(?:[\w'-]+ )?(?:flights?|tickets?|trips?|hotel|room|seats?)|(?:add|remove) (?:a |an |the |one )?(?:passengers?|travell?ers?|guests?|bags?|baggage|luggage)|(?:checked|extra) (?:bags?|baggage))\b/i,
+    actions: /\b(?:reservation|booking|flight|itinerary|passenger)\b/,
+    phrase: () => 'your booking',
+    needs: [],
+  },
+  {
     label: 'appointment',
     words: /\b(?:appointment|reschedul\w*|book(?:ing)? (?:a |an )?(?:visit|slot)|see (?:a|the) doctor)\b/i,
     actions: /\b(?:appointment|schedule|reschedule|book)\b/,
@@ -304,14 +312,6 @@ const REASONS: readonly ReasonRule[] = [
     actions: /\b(?:modify|amend)\b|\b(?:update|change|edit) order\b/,
     phrase: () => 'changing your order',
     needs: ['order_id'],
-  },
-  {
-    label: 'booking',
-    words:
-      /\b(?:(?:change|modify|rebook|move|switch|upgrade|downgrade) (?:[\w'-]+ ){0,5}(?:flights?|reservations?|bookings?|trips?|tickets?|seats?|hotel|room|stay|cabin)|flight bookings?|booked (?:[\w'-]+ ){0,2}flights?|how many (?:\w+ )?(?:bags|suitcases|pieces of luggage)|baggage allowance|(?:make|making) (?:a |some |few |a few )*changes? (?:to|for|on) (?:my |our |the |this )?(?:[\w'-]+ )?(?:flights?|reservations?|bookings?|trips?)|book (?:a |an |the |another |two |some )?(?:[\w'-]+ )?(?:flights?|tickets?|trips?|hotel|room|seats?)|(?:add|remove) (?:a |an |the |one )?(?:passengers?|travell?ers?|guests?|bags?|baggage|luggage)|(?:checked|extra) (?:bags?|baggage))\b/i,
-    actions: /\b(?:reservation|booking|flight|itinerary|passenger)\b/,
-    phrase: () => 'your booking',
-    needs: [],
   },
   {
     label: 'shipping',
