@@ -242,7 +242,10 @@ const REASONS: readonly ReasonRule[] = [
     label: 'booking',
     words:
       /\b(?:(?:change|modify|adjust|rebook|reschedule|move|switch|upgrade|downgrade) (?:[\w'-]+ ){0,5}(?:flights?|reservations?|bookings?|trips?|tickets?|seats?|hotel|room|stay|cabin)|(?<!cancel\w* (?:my |our |the |this |that )?)flight bookings?|booked (?:[\w'-]+ ){0,2}flights?|how many (?:\w+ )?(?:bags|suitcases|pieces of luggage)|baggage allowance|(?:make|making) (?:a |some |few |a few )*changes? (?:to|for|on) (?:my |our |the |this )?(?:[\w'-]+ )?(?:flights?|reservations?|bookings?|trips?)|book (?:a |an |the |another |two |some )?(?:[\w'-]+ )?(?:flights?|tickets?|trips?|hotel|room|seats?)|(?:add|remove) (?:a |an |the |one )?(?:passengers?|travell?ers?|guests?|bags?|baggage|luggage)|(?:checked|extra) (?:bags?|baggage))\b/i,
-    actions: /\b(?:reservation|booking|flight|itinerary|passenger)\b/,
+    // Booking or changing one (book_reservation, update_reservation_flights): a lookup says nothing of why,
+    // and cancel_reservation is a cancellation's.
+    actions:
+      /^(?!.*\bcancel)(?=.*\b(?:book|update|modify|change|rebook|upgrade|downgrade)\b).*\b(?:reservation|booking|flights?|itinerary|passengers?)\b/,
     phrase: () => 'your booking',
     needs: [],
   },

@@ -134,6 +134,14 @@ describe('buildBrief', () => {
       expect(brief.reason).toMatchObject({ label: 'account access', source: 3 });
     });
 
+    it("counts an action for the reason its verb names: cancel_reservation is a cancellation's, not a booking's", () => {
+      const action = (name: string): EventBody => ({ type: 'action', name, actor: 'ai', outcome: 'succeeded' });
+      expect(buildBrief([action('get_reservation_details'), action('cancel_reservation')]).reason.label).toBe(
+        'cancellation',
+      );
+      expect(buildBrief([action('update_reservation_flights')]).reason.label).toBe('booking');
+    });
+
     it.each([
       ['My discount code says it is expired at checkout', 'promo code'],
       ['The same jacket costs $30 less at another shop, can you match the price?', 'pricing'],
