@@ -393,6 +393,23 @@ function objectPhrase(objects: readonly string[]): string {
 
 const cache = new Map<string, ActionWords>();
 
+/** Nouns an action name made of nouns alone looks up ("bank_balance" → "checked your bank balance"). */
+const LOOKED_UP = new Set([
+  'balance',
+  'balances',
+  'weather',
+  'status',
+  'details',
+  'info',
+  'information',
+  'history',
+  'availability',
+  'eligibility',
+  'forecast',
+  'rates',
+  'hours',
+]);
+
 /** The words of an action name. Pure and memoised: action names come from a small vocabulary. */
 export function actionWords(name: string): ActionWords {
   const hit = cache.get(name);
@@ -436,7 +453,9 @@ export function actionWords(name: string): ActionWords {
   }
   objects = objects.filter((token) => !['to', 'the', 'a', 'an', 'for', 'of', 'my', 'your'].includes(token));
   const object = objectPhrase(objects);
-  const v = verb ?? 'handle';
+  // A name that is only a noun (bank_balance, weather, order_status) is a lookup; the words say so, but it
+  // keeps no verb for the guard to match.
+  const v = verb ?? (LOOKED_UP.has(objects[objects.length - 1] ?? '') ? 'check' : 'handle');
   const phrase = `${v === 'lookup' ? 'look up' : v} ${object}`.trim();
   const past = `${v === 'lookup' ? 'looked up' : pastTense(v)} ${object}`.trim();
   const ger = `${v === 'lookup' ? 'looking up' : gerund(v)} ${object}`.trim();

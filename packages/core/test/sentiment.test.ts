@@ -73,6 +73,10 @@ describe('action words', () => {
     expect(actionWords('flag_transaction').past).toBe('flagged the transaction');
     expect(actionWords('hold_payment').past).toBe('held your payment');
     expect(actionWords('search_faq').past).toBe('searched the FAQ');
+    expect(actionWords('bank_balance').past).toBe('checked your bank balance');
+    expect(actionWords('bank_balance').verb).toBeUndefined();
+    expect(actionWords('weather').past).toBe('checked the weather');
+    expect(actionWords('escalation').past).toBe('handled the escalation');
   });
 
   it('stems draft words and action words to the same form', () => {
