@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Brief, buildBrief, type EventBody, nextStepFor, renderBrief } from '../src/index.ts';
 import { scenario, untilHandoff } from './scenario-fixtures.ts';
 
+/** An action the AI took, with its outcome. */
+const action = (name: string, outcome: 'succeeded' | 'failed' = 'succeeded'): EventBody => ({
+  type: 'action',
+  name,
+  actor: 'ai',
+  outcome,
+});
+
 describe('buildBrief', () => {
   it('S1: reason, verification, steps, error and an opening line that builds on the work done', () => {
     const s1 = scenario('S1-S5');
@@ -135,7 +143,6 @@ describe('buildBrief', () => {
     });
 
     it("counts an action for the reason its verb names: cancel_reservation is a cancellation's, not a booking's", () => {
-      const action = (name: string): EventBody => ({ type: 'action', name, actor: 'ai', outcome: 'succeeded' });
       expect(buildBrief([action('get_reservation_details'), action('cancel_reservation')]).reason.label).toBe(
         'cancellation',
       );
@@ -170,12 +177,6 @@ describe('buildBrief', () => {
   });
 
   it('opens on the last outcome of each action: a retry that worked is done, a step that then failed is the problem', () => {
-    const action = (name: string, outcome: 'succeeded' | 'failed'): EventBody => ({
-      type: 'action',
-      name,
-      actor: 'ai',
-      outcome,
-    });
     const brief = buildBrief([
       { type: 'message', author: 'customer', text: 'I need to book a table for four tonight' },
       action('book_table', 'failed'),

@@ -884,12 +884,15 @@ function customerWroteSince(response: HttpResponse): number | undefined {
   return refused.success ? refused.data.error.details.lastCustomerMessageSeq : undefined;
 }
 
+/** The agent's reply, a moment after the customer's message (reading, typing). */
+async function replyAfterReading(agent: BenchAgent, conversationId: string): Promise<void> {
+  await sleep(300 + Math.random() * 300);
+  await agentMessage(agent, conversationId, AGENT_REPLY);
+}
+
 async function answer(agent: BenchAgent, conversationId: string, andResolve: boolean, reply = true): Promise<void> {
   try {
-    if (reply) {
-      await sleep(300 + Math.random() * 300);
-      await agentMessage(agent, conversationId, AGENT_REPLY);
-    }
+    if (reply) await replyAfterReading(agent, conversationId);
     if (!andResolve) return;
     // As the console does: the resolve names the last event on screen, and the server refuses it when the
     // customer wrote after that (they wrote while the agent was closing). The agent answers, then resolves
@@ -906,8 +909,7 @@ async function answer(agent: BenchAgent, conversationId: string, andResolve: boo
       const unseen = guarded ? customerWroteSince(resolved) : undefined;
       if (unseen !== undefined) {
         baton!.result.resolvesRefused += 1;
-        await sleep(300 + Math.random() * 300);
-        await agentMessage(agent, conversationId, AGENT_REPLY);
+        await replyAfterReading(agent, conversationId);
         seenSeq = unseen;
         continue;
       }
