@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { BatonError, type EventBody, initialState, reduceAll, type StoredEvent } from '@baton/core';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DatabaseConfig } from '../src/store/database.ts';
 import { migrations } from '../src/store/migrations/index.ts';
 import { createStore, type SqlStore } from '../src/store/sql-store.ts';
@@ -210,6 +210,98 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     expect(await store.listConversations({ status: [] })).toEqual([]);
 
     await expectBatonError(newConversation({ id: created.id }), 'conflict');
+  });
+
+  it('lists by last activity, newest first, the same across minutes (the indexes hold the minute)', async () => {
+    // Only Date is faked: the stores' timers and I/O run as usual.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const industry = `industry_${newId()}`;
+      vi.setSystemTime(new Date('2031-05-04T10:00:05.000Z'));
+      const a = await newConversation({ industry });
+      const b = await newConversation({ industry });
+      const c = await newConversation({ industry });
+      const d = await newConversation({ industry });
+      vi.setSystemTime(new Date('2031-05-04T10:00:50.000Z'));
+      await store.append(a.id, [message('first in the old minute')]);
+      vi.setSystemTime(new Date('2031-05-04T10:01:10.000Z'));
+      await store.append(b.id, [message('latest')]);
+      vi.setSystemTime(new Date('2031-05-04T10:01:02.000Z'));
+      await store.append(c.id, [message('earlier in the new minute')]);
+      vi.setSystemTime(new Date('2031-05-04T10:00:55.000Z'));
+      // Within its minute: no index written, the list still sees the new instant.
+      await store.append(a.id, [message('again in the old minute')]);
+
+      const listed = (await store.listConversations({ limit: 500 })).filter((row) => row.industry === industry);
+      expect(listed.map((row) => [row.id, row.updatedAt])).toEqual([
+        [b.id, '2031-05-04T10:01:10.000Z'],
+        [c.id, '2031-05-04T10:01:02.000Z'],
+        [a.id, '2031-05-04T10:00:55.000Z'],
+        [d.id, '2031-05-04T10:00:05.000Z'],
+      ]);
+      const minutes = await sql<{ id: string; active_minute: string }>`
+        select id, active_minute from conversations where id in (${sql.join([a.id, b.id, c.id, d.id])})
+        order by id`.execute(store.handle.db);
+      expect(Object.fromEntries(minutes.rows.map((row) => [row.id, row.active_minute]))).toEqual({
+        [a.id]: '2031-05-04T10:00',
+        [b.id]: '2031-05-04T10:01',
+        [c.id]: '2031-05-04T10:01',
+        [d.id]: '2031-05-04T10:00',
+      });
+      const active = await store.listConversations({ status: ['active'], limit: 500 });
+      expect(active.filter((row) => row.industry === industry).map((row) => row.id)).toEqual([b.id, c.id, a.id, d.id]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('migration 006 gives existing conversations their minute of activity, and the list its order', async () => {
+    const freshConfig = backend.fresh();
+    const before = Object.fromEntries(
+      Object.entries(migrations).filter(([name]) => name < '006-conversation-activity'),
+    );
+    const old = createStore(freshConfig, { migrations: before });
+    try {
+      await old.migrate();
+      const rows = [
+        ['c_old_1', '2031-01-01T09:59:59.999Z'],
+        ['c_old_2', '2031-01-01T10:00:00.000Z'],
+        ['c_old_3', '2031-01-01T09:59:00.000Z'],
+      ];
+      for (const [id, at] of rows) {
+        await sql`insert into conversations (id, industry, channel, bot_id, customer_name, customer_token_hash,
+            status, owner, last_seq, created_at, updated_at)
+          values (${id}, 'finance', 'widget', null, null, ${'a'.repeat(64)}, 'active', '{"kind":"ai"}', 0, ${at}, ${at})`.execute(
+          old.handle.db,
+        );
+      }
+    } finally {
+      await old.close();
+    }
+    const migrated = createStore(freshConfig);
+    try {
+      await migrated.migrate();
+      const minutes = await sql<{ id: string; active_minute: string }>`
+        select id, active_minute from conversations order by id`.execute(migrated.handle.db);
+      expect(minutes.rows).toEqual([
+        { id: 'c_old_1', active_minute: '2031-01-01T09:59' },
+        { id: 'c_old_2', active_minute: '2031-01-01T10:00' },
+        { id: 'c_old_3', active_minute: '2031-01-01T09:59' },
+      ]);
+      expect((await migrated.listConversations()).map((row) => row.id)).toEqual(['c_old_2', 'c_old_1', 'c_old_3']);
+      // The next append in the row's minute claims it as usual.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(new Date('2031-01-01T09:59:30.000Z'));
+        const [event] = await migrated.append('c_old_3', [message('hello again')]);
+        expect(event?.seq).toBe(1);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await migrated.listConversations()).map((row) => row.id)).toEqual(['c_old_2', 'c_old_1', 'c_old_3']);
+    } finally {
+      await migrated.close();
+    }
   });
 
   it('verifies the customer token by its hash', async () => {

@@ -25,6 +25,8 @@ export interface ConversationsTable {
   last_seq: number;
   created_at: string;
   updated_at: string;
+  /** `updated_at` to the minute: what the list's indexes hold (see migration 006). */
+  active_minute: string;
 }
 
 export interface EventsTable {

@@ -61,11 +61,17 @@ const StringList = z.array(z.string());
  */
 const SQLITE = {
   insertConversation:
-    'insert into conversations (id, industry, channel, bot_id, customer_name, customer_token_hash, status, owner, last_seq, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'insert into conversations (id, industry, channel, bot_id, customer_name, customer_token_hash, status, owner, last_seq, created_at, updated_at, active_minute) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   getConversation: 'select * from conversations where id = ?',
   customerTokenHash: 'select customer_token_hash from conversations where id = ?',
+  /**
+   * An append's claim, in the minute of the conversation's last one: no indexed column in the statement, so
+   * SQLite writes no index (see migration 006). When the minute has turned, the next statement sets it.
+   */
+  claimSeqsSameMinute:
+    'update conversations set last_seq = last_seq + ?, updated_at = ? where id = ? and active_minute = ? returning last_seq, owner, status',
   claimSeqs:
-    'update conversations set last_seq = last_seq + ?, updated_at = ? where id = ? returning last_seq, owner, status',
+    'update conversations set last_seq = last_seq + ?, updated_at = ?, active_minute = ? where id = ? returning last_seq, owner, status',
   currentSeq: 'select last_seq, owner, status from conversations where id = ?',
   insertEvent: 'insert into events (conversation_id, seq, type, at, body) values (?, ?, ?, ?, ?)',
   setOwnerAndStatus: 'update conversations set owner = ?, status = ? where id = ?',
@@ -128,6 +134,7 @@ export class SqlStore implements Store {
       last_seq: 0,
       created_at: now,
       updated_at: now,
+      active_minute: activeMinute(now),
     };
     const { fast } = this;
     const insert: () => Promise<unknown> = fast
@@ -146,6 +153,7 @@ export class SqlStore implements Store {
               row.last_seq,
               row.created_at,
               row.updated_at,
+              row.active_minute,
             ),
           )
       : () => this.db.insertInto('conversations').values(row).execute();
@@ -163,9 +171,13 @@ export class SqlStore implements Store {
   }
 
   async listConversations(filter: { status?: string[]; limit?: number } = {}): Promise<ConversationRecord[]> {
+    // By minute of activity through its index, then each minute by the instant: the order of `updated_at`.
+    // The bound says the index is usable as a range (SQLite's planner would otherwise sort the whole table).
     let query = this.db
       .selectFrom('conversations')
       .selectAll()
+      .where('active_minute', '>=', '')
+      .orderBy('active_minute', 'desc')
       .orderBy('updated_at', 'desc')
       .orderBy('id')
       .limit(clampLimit(filter.limit, DEFAULT_LIST_LIMIT));
@@ -225,9 +237,11 @@ export class SqlStore implements Store {
             if (options.gate && !options.gate.sqlite(sqlite)) throw new AppendGateClosed(conversationId);
             // Under the write lock (begin immediate) from here to commit, so times follow seqs.
             const at = new Date().toISOString();
+            const minute = activeMinute(at);
             const claimed =
               count > 0
-                ? sqlite.get<ClaimedSeqs>(SQLITE.claimSeqs, count, at, conversationId)
+                ? (sqlite.get<ClaimedSeqs>(SQLITE.claimSeqsSameMinute, count, at, conversationId, minute) ??
+                  sqlite.get<ClaimedSeqs>(SQLITE.claimSeqs, count, at, minute, conversationId))
                 : sqlite.get<ClaimedSeqs>(SQLITE.currentSeq, conversationId);
             const plan = planAppend(conversationId, bodies, claimed, at, options);
             for (const row of plan.rows) {
@@ -271,7 +285,11 @@ export class SqlStore implements Store {
         const at = new Date().toISOString();
         const claimed = await trx
           .updateTable('conversations')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', count), updated_at: count > 0 ? at : eb.ref('updated_at') }))
+          .set((eb) =>
+            count > 0
+              ? { last_seq: eb('last_seq', '+', count), updated_at: at, active_minute: activeMinute(at) }
+              : { last_seq: eb('last_seq', '+', count) },
+          )
           .where('id', '=', conversationId)
           .returning(['last_seq', 'owner', 'status'])
           .executeTakeFirst();
@@ -324,7 +342,8 @@ export class SqlStore implements Store {
     const result = await sql<{ gated: number; appended: number; followed: number }>`
       with ${gate ? sql`${gate.postgres},` : sql``} ${follow ? sql`${follow.postgresLock},` : sql``}
       claimed as (
-        update conversations set last_seq = last_seq + ${count}, updated_at = ${at}${moved}
+        update conversations set last_seq = last_seq + ${count}, updated_at = ${at},
+          active_minute = ${activeMinute(at)}${moved}
         where id = ${conversationId} and last_seq = ${snapshot.lastSeq}
           and owner = ${owner}::jsonb and status = ${snapshot.status}
           ${gate ? sql`and exists (select 1 from gate)` : sql``}
@@ -634,6 +653,11 @@ function planAppend(
 
 function sameOwner(left: Owner, right: Owner): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
+}
+
+/** An instant's minute as the conversation list's indexes hold it: `YYYY-MM-DDTHH:MM` (see migration 006). */
+export function activeMinute(at: string): string {
+  return at.slice(0, 16);
 }
 
 function clampLimit(limit: number | undefined, fallback: number): number {

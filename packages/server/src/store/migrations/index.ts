@@ -3,6 +3,7 @@ import { deskMigration } from './002-desk.ts';
 import { presenceReasonMigration } from './003-presence-reason.ts';
 import { deskLeaderMigration } from './004-desk-leader.ts';
 import { deskHistoryMigration } from './005-desk-history.ts';
+import { conversationActivityMigration } from './006-conversation-activity.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -17,6 +18,7 @@ export const migrations: Record<string, BatonMigration> = {
   '003-presence-reason': presenceReasonMigration,
   '004-desk-leader': deskLeaderMigration,
   '005-desk-history': deskHistoryMigration,
+  '006-conversation-activity': conversationActivityMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {
