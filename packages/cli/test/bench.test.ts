@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { type BenchReport, renderReport } from '../src/bench/bench-report.ts';
 
 const run = promisify(execFile);
 const baton = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
@@ -76,6 +77,13 @@ const Report = z.object({
       client_stalls: HandoffStalls.nullable(),
     }),
   ),
+  handoff_stages_ms: z.object({
+    count: z.number().int().nonnegative(),
+    sent_to_stored_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+    ai_turn_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+    routing_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+    offer_to_agent_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() }),
+  }),
   errors: z.number().int(),
   error_kinds: z.record(z.string(), z.number()),
   handoff: z.object({
@@ -166,6 +174,20 @@ describe('baton bench', () => {
     // The histogram keeps 3 significant digits: its max is the slowest one's within that.
     const { max } = report.handoff_latency_ms;
     expect(Math.abs((report.slowest_handoffs[0]?.ms ?? 0) - max)).toBeLessThanOrEqual(max * 0.01 + 0.1);
+    // Every measured handoff taken apart, each stage's figures in order; the slowest are among them.
+    const allStages = report.handoff_stages_ms;
+    expect(allStages.count).toBe(report.handoff_latency_ms.count);
+    for (const name of ['sent_to_stored_ms', 'ai_turn_ms', 'routing_ms', 'offer_to_agent_ms'] as const) {
+      const { p50, p90, p99, max } = allStages[name];
+      expect(p50).toBeLessThanOrEqual(p90);
+      expect(p90).toBeLessThanOrEqual(p99);
+      expect(p99).toBeLessThanOrEqual(max);
+      expect(Math.max(...report.slowest_handoffs.map((h) => h[name]))).toBeLessThanOrEqual(max);
+    }
+    // The text report says it beside the slowest ones.
+    expect(renderReport(JSON.parse(stdout) as BenchReport)).toContain(
+      `each stage over all ${allStages.count} handoffs taken apart, ms p50 / p90 / p99 / max: sent → stored`,
+    );
     for (const handoff of report.slowest_handoffs) {
       const stages = handoff.sent_to_stored_ms + handoff.ai_turn_ms + handoff.routing_ms + handoff.offer_to_agent_ms;
       expect(Math.abs(stages - handoff.ms)).toBeLessThan(0.3);

@@ -3,6 +3,7 @@ import type { BatonResult } from '../src/bench/bench-protocol.ts';
 import {
   type HandoffSample,
   handoffAnatomy,
+  handoffStages,
   type LoggedEvent,
   matchHandoffs,
   slowestHandoffs,
@@ -125,6 +126,40 @@ describe('the anatomy of a handoff', () => {
     expect(handoffAnatomy(sample, false, log.slice(0, 4))).toBeUndefined();
     expect(handoffAnatomy(sample, false, log.slice(0, 6))).toBeUndefined();
     expect(handoffAnatomy(sample, true, log)).toBeUndefined();
+  });
+});
+
+describe('the stages over all handoffs', () => {
+  const anatomy = (ms: number, stages: [number, number, number, number]) => ({
+    conversation_id: `c${ms}`,
+    ms,
+    sent_to_stored_ms: stages[0],
+    ai_turn_ms: stages[1],
+    routing_ms: stages[2],
+    offer_to_agent_ms: stages[3],
+    server_stalls: null,
+    client_stalls: null,
+  });
+
+  it('gives each stage its own p50, p90, p99 and max, by nearest rank', () => {
+    // 100 handoffs: the routing stage is 1..100 ms, the others constant but for one slow AI turn.
+    const anatomies = Array.from({ length: 100 }, (_, i) => anatomy(i + 10, [2, i === 42 ? 30 : 1, 100 - i, 0.5]));
+    const stages = handoffStages(anatomies);
+    expect(stages.count).toBe(100);
+    expect(stages.routing_ms).toEqual({ p50: 50, p90: 90, p99: 99, max: 100 });
+    expect(stages.ai_turn_ms).toEqual({ p50: 1, p90: 1, p99: 1, max: 30 });
+    expect(stages.sent_to_stored_ms).toEqual({ p50: 2, p90: 2, p99: 2, max: 2 });
+    expect(stages.offer_to_agent_ms.max).toBe(0.5);
+  });
+
+  it('says zero for every figure when no handoff was taken apart', () => {
+    expect(handoffStages([])).toEqual({
+      count: 0,
+      sent_to_stored_ms: { p50: 0, p90: 0, p99: 0, max: 0 },
+      ai_turn_ms: { p50: 0, p90: 0, p99: 0, max: 0 },
+      routing_ms: { p50: 0, p90: 0, p99: 0, max: 0 },
+      offer_to_agent_ms: { p50: 0, p90: 0, p99: 0, max: 0 },
+    });
   });
 });
 

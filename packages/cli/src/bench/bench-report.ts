@@ -1,5 +1,13 @@
 import type { CoreBenchResult } from './core-bench.ts';
-import { briefTime, type HandoffAnatomy, type HandoffStalls, matchHandoffs, STALL_MS } from './handoff-samples.ts';
+import {
+  briefTime,
+  type HandoffAnatomy,
+  type HandoffStages,
+  type HandoffStalls,
+  matchHandoffs,
+  STALL_MS,
+  type StageSummary,
+} from './handoff-samples.ts';
 import { type LatencySummary, round, summarize } from './latency-histogram.ts';
 import { type BenchOptions, type BenchRaw, type HeapSample, machine, type RssSample } from './run-bench.ts';
 
@@ -45,6 +53,8 @@ export interface BenchReport {
    * turn → routed and offered → the brief on the agent's socket (ms). Says which stage makes the tail.
    */
   slowest_handoffs: HandoffAnatomy[];
+  /** The same stages over every measured handoff whose log shows it: p50, p90, p99 and max of each (ms). */
+  handoff_stages_ms: HandoffStages;
   handoff: {
     triggered: number;
     offered: number;
@@ -389,6 +399,7 @@ export function buildReport(raw: BenchRaw): BenchReport {
     handoff_offer_latency_ms: summarize(offerMs),
     handoff_latency_idle_ms: idle,
     slowest_handoffs: raw.slowestHandoffs,
+    handoff_stages_ms: raw.handoffStages,
     handoff_latency_agent_free_ms: summarize(agentFreeMs),
     handoff_latency_waited_ms: summarize(waitedMs),
     handoff: {
@@ -730,6 +741,14 @@ export function renderReport(report: BenchReport): string {
                 `${ms(h.ms)} = ${ms(h.sent_to_stored_ms)} + ${ms(h.ai_turn_ms)} + ${ms(h.routing_ms)} + ${ms(h.offer_to_agent_ms)}`,
             )
             .join('; '),
+      );
+      const stages = report.handoff_stages_ms;
+      const stage = (summary: StageSummary) =>
+        `${ms(summary.p50)} / ${ms(summary.p90)} / ${ms(summary.p99)} / ${ms(summary.max)}`;
+      lines.push(
+        `each stage over all ${stages.count} handoffs taken apart, ms p50 / p90 / p99 / max: ` +
+          `sent → stored ${stage(stages.sent_to_stored_ms)}; AI turn ${stage(stages.ai_turn_ms)}; ` +
+          `routed and offered ${stage(stages.routing_ms)}; brief on the agent ${stage(stages.offer_to_agent_ms)}`,
       );
       const stalled = report.slowest_handoffs.filter((h) => h.server_stalls !== null);
       if (stalled.length > 0) {

@@ -138,6 +138,45 @@ export function handoffAnatomy(
   };
 }
 
+/** One stage's distribution over the handoffs taken apart, in ms (nearest rank: each figure is a handoff's). */
+export interface StageSummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Each stage of `HandoffAnatomy` over every measured handoff whose log shows it, not just the slowest: which
+ * stage the tail comes from in this run (the log's times are whole ms, so are the middle stages').
+ */
+export interface HandoffStages {
+  count: number;
+  sent_to_stored_ms: StageSummary;
+  ai_turn_ms: StageSummary;
+  routing_ms: StageSummary;
+  offer_to_agent_ms: StageSummary;
+}
+
+export const HANDOFF_STAGES = ['sent_to_stored_ms', 'ai_turn_ms', 'routing_ms', 'offer_to_agent_ms'] as const;
+
+export function handoffStages(anatomies: readonly HandoffAnatomy[]): HandoffStages {
+  const summary = (values: number[]): StageSummary => {
+    const sorted = values.sort((a, b) => a - b);
+    // Nearest rank: the smallest value with at least q of the values at or below it.
+    const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) };
+  };
+  const [sent, ai, routing, offer] = HANDOFF_STAGES.map((stage) => summary(anatomies.map((a) => a[stage])));
+  return {
+    count: anatomies.length,
+    sent_to_stored_ms: sent as StageSummary,
+    ai_turn_ms: ai as StageSummary,
+    routing_ms: routing as StageSummary,
+    offer_to_agent_ms: offer as StageSummary,
+  };
+}
+
 /** Of the load processes' timelines, those of the processes a handoff went through (all when not known). */
 function involved(
   pauses: Pick<PausesReport, 'stalls' | 'gcTimeline'> | undefined,

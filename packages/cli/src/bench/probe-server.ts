@@ -256,33 +256,33 @@ const LoggedEvents = z.object({
 });
 
 /**
- * The anatomy of the slowest handoffs (see `handoffAnatomy`), from their conversations' logs, read as an
- * agent through the public API once the load has gone. A log that cannot be read or does not show the
- * handoff is left out.
+ * The anatomy of the given handoffs (see `handoffAnatomy`), in their order, from their conversations' logs,
+ * read as an agent through the public API once the load has gone (4 at a time). A log that cannot be read or
+ * does not show the handoff is left out.
  */
 export async function anatomiseHandoffs(
   url: string,
   agent: { email: string; password: string },
-  slowest: readonly HandoffSample[],
+  handoffs: readonly HandoffSample[],
   briefRoute: boolean,
   pauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
   clientPauses?: Pick<PausesReport, 'stalls' | 'gcTimeline'>,
 ): Promise<HandoffAnatomy[]> {
-  if (slowest.length === 0) return [];
+  if (handoffs.length === 0) return [];
   const http = new HttpClient(4);
   try {
     const auth = { authorization: `Bearer ${await signIn(http, url, agent)}` };
-    const anatomies: HandoffAnatomy[] = [];
-    for (const sample of slowest) {
+    const anatomies = new Map<HandoffSample, HandoffAnatomy>();
+    await inBatches(handoffs, 4, async (sample) => {
       const read = await http.send('GET', `${url}/v1/conversations/${sample.conversationId}/events`, undefined, auth);
       const log = LoggedEvents.safeParse(read.body);
       const anatomy = log.success
         ? handoffAnatomy(sample, briefRoute, log.data.events, pauses, clientPauses)
         : undefined;
-      if (anatomy) anatomies.push(anatomy);
-    }
+      if (anatomy) anatomies.set(sample, anatomy);
+    });
     await http.send('POST', `${url}/v1/auth/logout`, {}, auth).catch(() => undefined);
-    return anatomies;
+    return handoffs.flatMap((sample) => anatomies.get(sample) ?? []);
   } finally {
     http.close();
   }

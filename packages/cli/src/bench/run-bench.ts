@@ -18,7 +18,13 @@ import {
 } from './bench-protocol.ts';
 import { type CoreBenchResult, runCoreBench } from './core-bench.ts';
 import { loadHandoffRequests } from './customer-scripts.ts';
-import { type HandoffAnatomy, matchHandoffs, slowestHandoffs } from './handoff-samples.ts';
+import {
+  type HandoffAnatomy,
+  type HandoffStages,
+  handoffStages,
+  matchHandoffs,
+  slowestHandoffs,
+} from './handoff-samples.ts';
 import { HttpClient } from './http-client.ts';
 import { anatomiseHandoffs, idleHandoffs, probeServer } from './probe-server.ts';
 import {
@@ -143,6 +149,8 @@ export interface BenchRaw {
   idleHandoffMs: number[];
   /** Where the slowest measured handoffs' time went, stage by stage (see `handoffAnatomy`). */
   slowestHandoffs: HandoffAnatomy[];
+  /** Each stage over every measured handoff whose log shows it (see `handoffStages`). */
+  handoffStages: HandoffStages;
   core: CoreBenchResult | undefined;
   phases: { baselineSeconds: number; saturateSeconds: number; drainSeconds: number };
   /** Server CPU time (user + system) spent in the measured phases, in ms: robust to a busy machine. */
@@ -671,21 +679,19 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         );
       }
     }
-    // The tail taken apart: the logs of the slowest handoffs say which stage took their time.
-    let slowest: HandoffAnatomy[] = [];
+    // The tail taken apart: every measured handoff's log says which stage took its time (slowest first).
+    let anatomies: HandoffAnatomy[] = [];
     try {
-      slowest = await anatomiseHandoffs(
+      anatomies = await anatomiseHandoffs(
         servers[0]!.url,
         { email: agents[0]?.email ?? '', password },
-        slowestHandoffs(matchHandoffs(baton).samples, probe.briefRoute, SLOWEST_HANDOFFS),
+        slowestHandoffs(matchHandoffs(baton).samples, probe.briefRoute, Number.POSITIVE_INFINITY),
         probe.briefRoute,
         pauses,
         loadProcessPauses(baton),
       );
     } catch (error) {
-      probe.notes.push(
-        `the slowest handoffs not taken apart: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      probe.notes.push(`the handoffs not taken apart: ${error instanceof Error ? error.message : String(error)}`);
     }
     return {
       options,
@@ -700,7 +706,8 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       probe,
       serverNodeOptions: servers[0]?.execArgv ?? [],
       idleHandoffMs,
-      slowestHandoffs: slowest,
+      slowestHandoffs: anatomies.slice(0, SLOWEST_HANDOFFS),
+      handoffStages: handoffStages(anatomies),
       core,
       phases: { baselineSeconds, saturateSeconds, drainSeconds },
       cpu: {
