@@ -304,6 +304,60 @@ describe.each([sqliteBackend(), postgresBackend()])('Store contract: $name', (ba
     }
   });
 
+  it("migration 007 fills each agent's last offer from its offers, and the database keeps it on every offer", async () => {
+    const freshConfig = backend.fresh();
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '007-agent-last-offer'));
+    const agentsAndOffers = async (db: SqlStore['handle']['db'], offers: [string, string, string][]) => {
+      for (const [id, agentId, createdAt] of offers) {
+        await sql`insert into desk_offers (id, conversation_id, episode, agent_id, queue, state, waiting_since,
+            created_at, expires_at, decided_at)
+          values (${id}, ${`c-${id}`}, 1, ${agentId}, 'general', 'declined', ${createdAt}, ${createdAt},
+            '2099-01-01T00:00:00.000Z', null)`.execute(db);
+      }
+    };
+    const old = createStore(freshConfig, { migrations: before });
+    try {
+      await old.migrate();
+      for (const id of ['a-offered', 'a-never']) {
+        await sql`insert into agents (id, email, name, role, password_hash, skills, languages, capacity, presence, created_at)
+          values (${id}, ${`${id}@example.test`}, ${id}, 'agent', 'x', '[]', '[]', 3, 'online', '2026-01-01T00:00:00.000Z')`.execute(
+          old.handle.db,
+        );
+      }
+      await agentsAndOffers(old.handle.db, [
+        ['o1', 'a-offered', '2026-01-03T00:00:00.000Z'],
+        ['o2', 'a-offered', '2026-01-01T00:00:00.000Z'],
+      ]);
+    } finally {
+      await old.close();
+    }
+    const migrated = createStore(freshConfig);
+    const lastOffers = async () =>
+      Object.fromEntries(
+        (
+          await sql<{ id: string; last_offered_at: string | null }>`
+            select id, last_offered_at from agents order by id`.execute(migrated.handle.db)
+        ).rows.map((row) => [row.id, row.last_offered_at]),
+      );
+    try {
+      await migrated.migrate();
+      expect(await lastOffers()).toEqual({ 'a-never': null, 'a-offered': '2026-01-03T00:00:00.000Z' });
+      // An offer written afterwards, however it is written, moves it on; an older one does not move it back.
+      await agentsAndOffers(migrated.handle.db, [
+        ['o3', 'a-offered', '2026-01-02T00:00:00.000Z'],
+        ['o4', 'a-never', '2026-01-05T00:00:00.000Z'],
+      ]);
+      expect(await lastOffers()).toEqual({
+        'a-never': '2026-01-05T00:00:00.000Z',
+        'a-offered': '2026-01-03T00:00:00.000Z',
+      });
+      await agentsAndOffers(migrated.handle.db, [['o5', 'a-offered', '2026-01-06T00:00:00.000Z']]);
+      expect((await lastOffers())['a-offered']).toBe('2026-01-06T00:00:00.000Z');
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it('verifies the customer token by its hash', async () => {
     const conversation = await newConversation();
     expect(await store.verifyCustomerToken(conversation.id, 'a'.repeat(64))).toBe(true);

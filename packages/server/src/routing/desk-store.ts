@@ -229,13 +229,14 @@ export const SQLITE = {
   ownedLoads:
     "select agent_id, count(*) as count from desk_handoffs where state in ('assigned', 'transferring') group by agent_id",
   /**
-   * Per agent, two index probes (open offers by agent and state; the last offer by agent and creation):
-   * the same cost with a day's or a year's offers behind them. Both dialects run this text.
+   * Per agent, one index probe for the open offers (by agent and state) and the last offer from the
+   * agent's own column (see migration 007): the same cost with a day's or a year's offers behind them.
+   * (Grouping the open offers instead, SQLite scans the whole agent index.) Both dialects run this text.
    */
   offeredLoads:
     'select a.id as agent_id, ' +
     "(select count(*) from desk_offers o where o.agent_id = a.id and o.state = 'open') as open, " +
-    '(select max(o.created_at) from desk_offers o where o.agent_id = a.id) as last from agents a',
+    'a.last_offered_at as last from agents a',
   /** The latest first, through the (state, updated_at) index: at most `limit` rows however busy the day was. */
   handleTimes:
     "select queue, assigned_at, updated_at from desk_handoffs where state = 'closed' and assigned_at is not null and updated_at >= ? order by updated_at desc limit ?",

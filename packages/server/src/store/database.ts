@@ -50,6 +50,8 @@ export interface AgentsTable {
   /** Why the server last changed `presence` (see migration 003); null when the agent chose it. */
   presence_reason: string | null;
   created_at: string;
+  /** When the agent was last offered a conversation, kept by the database (see migration 007). */
+  last_offered_at: string | null;
 }
 
 export interface SessionsTable {

@@ -407,6 +407,7 @@ export class SqlStore implements Store {
       presence: input.presence ?? 'offline',
       presence_reason: null,
       created_at: new Date().toISOString(),
+      last_offered_at: null,
     };
     await this.translateErrors(() => this.db.insertInto('agents').values(row).execute(), {
       unique_violation: () => new BatonError('conflict', `an agent with id ${input.id} or that email already exists`),

@@ -4,6 +4,7 @@ import { presenceReasonMigration } from './003-presence-reason.ts';
 import { deskLeaderMigration } from './004-desk-leader.ts';
 import { deskHistoryMigration } from './005-desk-history.ts';
 import { conversationActivityMigration } from './006-conversation-activity.ts';
+import { agentLastOfferMigration } from './007-agent-last-offer.ts';
 import type { BatonMigration } from './migration.ts';
 
 export type { BatonMigration } from './migration.ts';
@@ -19,6 +20,7 @@ export const migrations: Record<string, BatonMigration> = {
   '004-desk-leader': deskLeaderMigration,
   '005-desk-history': deskHistoryMigration,
   '006-conversation-activity': conversationActivityMigration,
+  '007-agent-last-offer': agentLastOfferMigration,
 };
 
 export function registerMigration(name: string, migration: BatonMigration): void {
