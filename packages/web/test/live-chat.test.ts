@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test/helpers.ts';
 import { type Browser, customerSays, ensureWebBuild, loginToConsole, openBrowser, screenshot } from './support/e2e.ts';
@@ -120,5 +122,33 @@ describe('the embeddable widget on a phone', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await resumed.getByTestId('chat-log').getByText('Hi, I lost my card yesterday').waitFor();
     await screenshot(page, 'widget-open-desktop');
+  });
+
+  it('sends every message a customer writes in quick succession, in order, none lost in the box', async () => {
+    const { page } = visitor;
+    const chat = page.frameLocator('iframe[title="Chat with us"]');
+    const box = chat.getByLabel('Your message');
+    // A slow network: each message takes 400 ms to leave, so each next one is written while the one before
+    // is still on its way (under load, the first reached the chat log over the stream before its answer).
+    const slow = async (route: Route) => {
+      await sleep(400);
+      await route.continue();
+    };
+    await page.route('**/v1/conversations/*/messages', slow);
+    try {
+      const quick = ['It was my debit card', 'the blue one from the joint account', 'please block it now'];
+      for (const text of quick) {
+        await box.fill(text);
+        await box.press('Enter');
+        // The box is free for the next one at once.
+        expect(await box.inputValue()).toBe('');
+      }
+      await chat.getByTestId('chat-log').getByText('please block it now', { exact: true }).waitFor();
+      const mine = await chat.getByTestId('chat-log').locator('.bubble.customer').allTextContents();
+      expect(mine.slice(-3)).toEqual(quick);
+      expect(await box.inputValue()).toBe('');
+    } finally {
+      await page.unroute('**/v1/conversations/*/messages', slow);
+    }
   });
 });

@@ -179,23 +179,29 @@ function Conversation({ session, live, onStartNew }: { session: ChatSession; liv
     }
   };
 
-  const submit = async (event?: FormEvent) => {
+  /**
+   * Messages leave one after another, in the order written, and the box is free for the next one at once: a
+   * customer who writes again while the last message is on its way loses nothing (before, that Enter was
+   * ignored and the box then emptied). One that fails comes back into the box, unless something else is there.
+   */
+  const sending = useRef<Promise<void>>(Promise.resolve());
+  const submit = (event?: FormEvent) => {
     event?.preventDefault();
     const trimmed = text.trim();
-    if (!trimmed || busy) return;
-    setBusy(true);
+    if (!trimmed) return;
+    setDraft('');
     setError(null);
-    try {
-      await request(`/v1/conversations/${encodeURIComponent(session.conversationId)}/messages`, EventAnswer, {
-        body: { text: trimmed },
-        customerToken: session.customerToken,
-      });
-      setDraft('');
-    } catch (caught) {
-      setError(describeError(caught));
-    } finally {
-      setBusy(false);
-    }
+    sending.current = sending.current.then(async () => {
+      try {
+        await request(`/v1/conversations/${encodeURIComponent(session.conversationId)}/messages`, EventAnswer, {
+          body: { text: trimmed },
+          customerToken: session.customerToken,
+        });
+      } catch (caught) {
+        setError(describeError(caught));
+        setText((current) => (current.trim() ? current : trimmed));
+      }
+    });
   };
 
   const askForPerson = async () => {
