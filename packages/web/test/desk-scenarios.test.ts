@@ -1,4 +1,5 @@
-import type { Page } from 'playwright-core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentModule } from '../../server/src/agent/agent-module.ts';
 import { PlaybookAgent } from '../../server/src/agent/playbook-agent.ts';
@@ -135,6 +136,22 @@ describe('the live desk: S1, S5, S6, S7 with a customer and two agent consoles',
     expect(await findings.count()).toBe(0);
     await compose.press('Enter');
     await customer.page.getByTestId('chat-log').getByText('Let me check your two-step verification settings').waitFor();
+
+    // The next message, started while the last one is still on its way (held 400 ms here), stays in the box.
+    const slow = async (route: Route) => {
+      await sleep(400);
+      await route.continue();
+    };
+    await page.route('**/v1/conversations/*/messages', slow);
+    try {
+      await compose.fill('I can see two devices on your account');
+      await compose.press('Enter');
+      await compose.fill('Which one do you use');
+      await customer.page.getByTestId('chat-log').getByText('I can see two devices on your account').waitFor();
+      await expect.poll(() => compose.inputValue()).toBe('Which one do you use');
+    } finally {
+      await page.unroute('**/v1/conversations/*/messages', slow);
+    }
   });
 
   it('S6: a transfer keeps the brief, adds the note, and the customer sees one conversation', async () => {

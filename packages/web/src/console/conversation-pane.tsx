@@ -122,13 +122,18 @@ export function ConversationPane({
     }
   };
 
+  // The draft as it is now, not as it was when a send began: what the agent wrote meanwhile is theirs.
+  const draftNow = useRef(draft);
+  draftNow.current = draft;
   const send = async () => {
     const text = draft.trim();
     if (!text || busy) return;
     const asNote = mode === 'note' || !mine;
     if (await call(asNote ? 'notes' : 'messages', { text })) {
       followNewest.current = true;
-      setDraft('');
+      // Emptied only if it still holds what was sent: the next message, started while this one was on
+      // its way, stays in the box (before, it was wiped when the answer came).
+      if (draftNow.current.trim() === text) setDraft('');
       inputRef.current?.focus();
     }
   };
