@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type BenchReport, renderReport } from '../src/bench/bench-report.ts';
+import { HANDOFF_STAGES } from '../src/bench/handoff-samples.ts';
 
 const run = promisify(execFile);
 const baton = fileURLToPath(new URL('../bin/baton.js', import.meta.url));
@@ -177,7 +178,7 @@ describe('baton bench', () => {
     // Every measured handoff taken apart, each stage's figures in order; the slowest are among them.
     const allStages = report.handoff_stages_ms;
     expect(allStages.count).toBe(report.handoff_latency_ms.count);
-    for (const name of ['sent_to_stored_ms', 'ai_turn_ms', 'routing_ms', 'offer_to_agent_ms'] as const) {
+    for (const name of HANDOFF_STAGES) {
       const { p50, p90, p99, max } = allStages[name];
       expect(p50).toBeLessThanOrEqual(p90);
       expect(p90).toBeLessThanOrEqual(p99);

@@ -657,7 +657,7 @@ function sameOwner(left: Owner, right: Owner): boolean {
 }
 
 /** An instant's minute as the conversation list's indexes hold it: `YYYY-MM-DDTHH:MM` (see migration 006). */
-export function activeMinute(at: string): string {
+function activeMinute(at: string): string {
   return at.slice(0, 16);
 }
 
